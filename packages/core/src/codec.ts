@@ -1,0 +1,363 @@
+import { ByteReader, ByteWriter, varintSize } from './bytes.js';
+import { crc32 } from './crc32.js';
+import { SyncError } from './errors.js';
+import { DEFAULT_LIMITS, type Limits } from './limits.js';
+import type { SyncMessage } from './messages.js';
+import type { OpId, Operation } from './operation.js';
+import { isPeerId } from './peer-id.js';
+import { readValue, writeValue } from './value-codec.js';
+import { VersionVector } from './version-vector.js';
+
+/**
+ * The binary codec of protocol messages, operation batches and version
+ * vectors. The format is specified field by field in docs/protocol.md.
+ */
+
+/** First byte of every encoded message. */
+export const MESSAGE_MAGIC = 0xa7;
+/** Version of the binary message format (second byte of every message). */
+export const CODEC_VERSION = 1;
+
+const TYPE_CODES = { hello: 1, ops: 2, covered: 3, ack: 4, error: 5 } as const;
+const FLAG_DELETE = 0x01;
+// The seq is below the previous seq of the same origin in the batch (delta stored as a magnitude).
+const FLAG_SEQ_DOWN = 0x02;
+const KNOWN_FLAGS = FLAG_DELETE | FLAG_SEQ_DOWN;
+// magic, version, type … crc32
+const HEADER_BYTES = 3;
+const TRAILER_BYTES = 4;
+
+/** Options of the decoders. */
+export interface DecodeOptions {
+  /** Size limits; a message over `maxMessageBytes` or with more than `maxBatchOps` operations is refused. */
+  readonly limits?: Limits;
+}
+
+const shared = new ByteWriter(64 * 1024);
+
+function take(w: ByteWriter): Uint8Array {
+  const out = w.finish();
+  // Do not keep a huge buffer alive after an exceptional message.
+  if (w.buf.length > 4 * 1024 * 1024) w.buf = new Uint8Array(64 * 1024);
+  w.pos = 0;
+  return out;
+}
+
+/**
+ * Encodes a protocol message: magic byte, codec version, type, body, and a
+ * CRC-32 of all that.
+ *
+ * @throws SyncError `E_INVALID_OP` when an operation's hlc peer is not its origin (validate first)
+ */
+export function encodeMessage(message: SyncMessage): Uint8Array {
+  const w = shared;
+  w.pos = 0;
+  try {
+    w.u8(MESSAGE_MAGIC);
+    w.u8(CODEC_VERSION);
+    w.u8(TYPE_CODES[message.type]);
+    switch (message.type) {
+      case 'hello':
+        w.varint(message.protocol);
+        w.varint(message.epoch);
+        w.string(message.peer);
+        w.string(message.space);
+        writeVersionVector(w, message.vv);
+        break;
+      case 'ops':
+        w.varint(message.epoch);
+        w.varint(message.n);
+        writeOperations(w, message.ops);
+        break;
+      case 'covered':
+        w.varint(message.epoch);
+        w.varint(message.n);
+        writeVersionVector(w, message.vv);
+        break;
+      case 'ack':
+        writeVersionVector(w, message.vv);
+        break;
+      case 'error': {
+        w.string(message.code);
+        w.string(message.message);
+        const ids = message.opIds ?? [];
+        w.varint(ids.length);
+        for (const id of ids) {
+          w.string(id.origin);
+          w.varint(id.seq);
+        }
+        break;
+      }
+    }
+    w.u32le(crc32(w.buf, 0, w.pos));
+    return take(w);
+  } catch (error) {
+    w.pos = 0;
+    throw error;
+  }
+}
+
+/**
+ * Decodes a protocol message.
+ *
+ * @remarks
+ * Total on arbitrary input: returns a message or throws a {@link SyncError} —
+ * `E_DECODE` for anything malformed (bad magic, version, checksum, truncation,
+ * invalid UTF-8, impossible lengths), `E_TOO_LARGE` over the limits. Lengths
+ * are checked against the bytes left before anything is allocated. Operations
+ * inside are structurally decoded, not validated: run `validateOperation`.
+ */
+export function decodeMessage(bytes: Uint8Array, options: DecodeOptions = {}): SyncMessage {
+  const limits = options.limits ?? DEFAULT_LIMITS;
+  if (!(bytes instanceof Uint8Array)) throw new SyncError('E_DECODE', 'cannot decode message: not a Uint8Array');
+  if (bytes.length > limits.maxMessageBytes) {
+    throw new SyncError('E_TOO_LARGE', `message of ${bytes.length} bytes exceeds maxMessageBytes ${limits.maxMessageBytes}`);
+  }
+  if (bytes.length < HEADER_BYTES + TRAILER_BYTES) throw new SyncError('E_DECODE', `cannot decode message: only ${bytes.length} bytes`);
+  if (bytes[0] !== MESSAGE_MAGIC) throw new SyncError('E_DECODE', 'cannot decode message: not a sync protocol message (bad magic byte)');
+  if (bytes[1] !== CODEC_VERSION) {
+    throw new SyncError('E_DECODE', `cannot decode message: codec version ${bytes[1]} is not supported (this peer speaks ${CODEC_VERSION}); upgrade the older peer`);
+  }
+  const bodyEnd = bytes.length - TRAILER_BYTES;
+  const expected = (bytes[bodyEnd]! | (bytes[bodyEnd + 1]! << 8) | (bytes[bodyEnd + 2]! << 16) | (bytes[bodyEnd + 3]! << 24)) >>> 0;
+  if (crc32(bytes, 0, bodyEnd) !== expected) throw new SyncError('E_DECODE', 'cannot decode message: checksum mismatch (corrupted in transit)');
+  const r = new ByteReader(bytes, HEADER_BYTES, bodyEnd);
+  const type = bytes[2];
+  let message: SyncMessage;
+  switch (type) {
+    case TYPE_CODES.hello: {
+      const protocol = r.varint();
+      const epoch = r.varint();
+      const peer = r.string();
+      const space = r.string();
+      message = { type: 'hello', protocol, epoch, peer, space, vv: readVersionVector(r) };
+      break;
+    }
+    case TYPE_CODES.ops: {
+      const epoch = r.varint();
+      const n = r.varint();
+      message = { type: 'ops', epoch, n, ops: readOperations(r, limits) };
+      break;
+    }
+    case TYPE_CODES.covered: {
+      const epoch = r.varint();
+      const n = r.varint();
+      message = { type: 'covered', epoch, n, vv: readVersionVector(r) };
+      break;
+    }
+    case TYPE_CODES.ack:
+      message = { type: 'ack', vv: readVersionVector(r) };
+      break;
+    case TYPE_CODES.error: {
+      const code = r.string();
+      const text = r.string();
+      const count = r.count(2);
+      const opIds: OpId[] = [];
+      for (let i = 0; i < count; i++) {
+        const origin = r.string();
+        opIds.push({ origin, seq: r.varint() });
+      }
+      message = count > 0 ? { type: 'error', code, message: text, opIds } : { type: 'error', code, message: text };
+      break;
+    }
+    default:
+      throw new SyncError('E_DECODE', `cannot decode message: unknown message type ${String(type)}`);
+  }
+  if (r.remaining !== 0) r.fail(`${r.remaining} unexpected trailing bytes`);
+  return message;
+}
+
+/**
+ * Encodes operations as a standalone batch (the body of an `ops` message,
+ * without header or checksum), e.g. for storage.
+ */
+export function encodeOperations(ops: readonly Operation[]): Uint8Array {
+  const w = shared;
+  w.pos = 0;
+  try {
+    writeOperations(w, ops);
+    return take(w);
+  } catch (error) {
+    w.pos = 0;
+    throw error;
+  }
+}
+
+/**
+ * Decodes a batch made by {@link encodeOperations}.
+ *
+ * @throws SyncError `E_DECODE` when malformed
+ */
+export function decodeOperations(bytes: Uint8Array, options: DecodeOptions = {}): Operation[] {
+  const r = new ByteReader(bytes);
+  const ops = readOperations(r, options.limits ?? { ...DEFAULT_LIMITS, maxBatchOps: Number.MAX_SAFE_INTEGER });
+  if (r.remaining !== 0) r.fail(`${r.remaining} unexpected trailing bytes`);
+  return ops;
+}
+
+/** Encodes a version vector alone (as inside messages). */
+export function encodeVersionVector(vv: VersionVector): Uint8Array {
+  const w = new ByteWriter(64);
+  writeVersionVector(w, vv);
+  return w.finish();
+}
+
+/**
+ * Decodes a version vector made by {@link encodeVersionVector}.
+ *
+ * @throws SyncError `E_DECODE` when malformed
+ */
+export function decodeVersionVector(bytes: Uint8Array): VersionVector {
+  const r = new ByteReader(bytes);
+  const vv = readVersionVector(r);
+  if (r.remaining !== 0) r.fail(`${r.remaining} unexpected trailing bytes`);
+  return vv;
+}
+
+/**
+ * An upper bound of the bytes `op` adds to an encoded batch, for sizing batches.
+ *
+ * @param op - a valid operation
+ * @param valueBytes - its value's encoded size, if known (from validation)
+ */
+export function operationSize(op: Operation, valueBytes?: number): number {
+  // flags + origin index + seq delta + wall delta + counter + collection index: at most 1+3+8+8+3+3.
+  const keyBytes = op.key.length * 3;
+  let size = 26 + varintSize(keyBytes) + keyBytes;
+  if (op.kind === 'put') size += valueBytes ?? approximateValueSize(op.value);
+  return size;
+}
+
+function approximateValueSize(value: unknown): number {
+  // Cheap upper bound without walking twice: strings at 3 bytes per code unit.
+  switch (typeof value) {
+    case 'string':
+      return 9 + value.length * 3;
+    case 'number':
+      return 9;
+    case 'object': {
+      if (value === null) return 1;
+      let size = 9;
+      if (Array.isArray(value)) for (const item of value) size += approximateValueSize(item);
+      else for (const [key, item] of Object.entries(value)) size += 9 + key.length * 3 + approximateValueSize(item);
+      return size;
+    }
+    default:
+      return 1;
+  }
+}
+
+function writeOperations(w: ByteWriter, ops: readonly Operation[]): void {
+  const origins = new Map<string, number>();
+  const collections = new Map<string, number>();
+  for (let i = 0; i < ops.length; i++) {
+    const op = ops[i]!;
+    if (!origins.has(op.origin)) origins.set(op.origin, origins.size);
+    if (!collections.has(op.collection)) collections.set(op.collection, collections.size);
+  }
+  w.varint(origins.size);
+  for (const origin of origins.keys()) w.string(origin);
+  w.varint(collections.size);
+  for (const collection of collections.keys()) w.string(collection);
+  w.varint(ops.length);
+  const lastSeq: number[] = new Array<number>(origins.size).fill(0);
+  let lastWall = 0;
+  for (let i = 0; i < ops.length; i++) {
+    const op = ops[i]!;
+    if (op.hlc.peer !== op.origin) {
+      throw new SyncError('E_INVALID_OP', `cannot encode op ${op.origin}:${op.seq}: its hlc names another peer (validate ops before encoding)`);
+    }
+    const originIndex = origins.get(op.origin)!;
+    const previousSeq = lastSeq[originIndex]!;
+    const down = op.seq < previousSeq;
+    w.u8((op.kind === 'del' ? FLAG_DELETE : 0) | (down ? FLAG_SEQ_DOWN : 0));
+    w.varint(originIndex);
+    w.varint(down ? previousSeq - op.seq : op.seq - previousSeq);
+    lastSeq[originIndex] = op.seq;
+    w.zigzag(op.hlc.wall - lastWall);
+    lastWall = op.hlc.wall;
+    w.varint(op.hlc.counter);
+    w.varint(collections.get(op.collection)!);
+    w.string(op.key);
+    if (op.kind === 'put') writeValue(w, op.value);
+  }
+}
+
+function readOperations(r: ByteReader, limits: Limits): Operation[] {
+  const originCount = r.count(2);
+  const origins: string[] = new Array<string>(originCount);
+  for (let i = 0; i < originCount; i++) origins[i] = r.string();
+  const collectionCount = r.count(2);
+  const collections: string[] = new Array<string>(collectionCount);
+  for (let i = 0; i < collectionCount; i++) collections[i] = r.string();
+  // Each operation takes at least 7 bytes.
+  const count = r.count(7);
+  if (count > limits.maxBatchOps) throw new SyncError('E_TOO_LARGE', `batch of ${count} operations exceeds maxBatchOps ${limits.maxBatchOps}`);
+  const ops: Operation[] = new Array<Operation>(count);
+  const lastSeq: number[] = new Array<number>(originCount).fill(0);
+  let lastWall = 0;
+  for (let i = 0; i < count; i++) {
+    const flags = r.u8();
+    if ((flags & ~KNOWN_FLAGS) !== 0) r.fail(`unknown operation flags 0x${flags.toString(16)}`);
+    const originIndex = r.varint();
+    const origin = origins[originIndex];
+    if (origin === undefined) r.fail(`origin index ${originIndex} out of range`);
+    const seqDelta = r.varint();
+    const seq = flags & FLAG_SEQ_DOWN ? lastSeq[originIndex]! - seqDelta : lastSeq[originIndex]! + seqDelta;
+    lastSeq[originIndex] = seq;
+    const wall = lastWall + r.zigzag();
+    lastWall = wall;
+    const counter = r.varint();
+    const collectionIndex = r.varint();
+    const collection = collections[collectionIndex];
+    if (collection === undefined) r.fail(`collection index ${collectionIndex} out of range`);
+    const key = r.string();
+    const hlc = { wall, counter, peer: origin };
+    ops[i] =
+      flags & FLAG_DELETE
+        ? { origin, seq, hlc, collection, key, kind: 'del' }
+        : { origin, seq, hlc, collection, key, kind: 'put', value: readValue(r, 0) };
+  }
+  return ops;
+}
+
+function writeVersionVector(w: ByteWriter, vv: VersionVector): void {
+  const entries = [...vv.entries()];
+  w.varint(entries.length);
+  for (const [origin, list] of entries) {
+    w.string(origin);
+    w.varint(list.length / 2);
+    let previous = 0;
+    for (let i = 0; i < list.length; i += 2) {
+      w.varint(list[i]! - previous);
+      w.varint(list[i + 1]! - list[i]!);
+      previous = list[i + 1]!;
+    }
+  }
+}
+
+function readVersionVector(r: ByteReader): VersionVector {
+  const vv = new VersionVector();
+  const count = r.count(3);
+  const seen = new Set<string>();
+  for (let i = 0; i < count; i++) {
+    const origin = r.string();
+    if (!isPeerId(origin)) r.fail(`version vector origin ${JSON.stringify(String(origin).slice(0, 70))} is not a peer id`);
+    if (seen.has(origin)) r.fail(`version vector lists origin ${origin} twice`);
+    seen.add(origin);
+    const ranges = r.count(2);
+    let previous = 0;
+    for (let j = 0; j < ranges; j++) {
+      const gap = r.varint();
+      // The first range starts at >= 1; later ones leave at least one seq out.
+      if (gap < (j === 0 ? 1 : 2)) r.fail('version vector ranges overlap or touch');
+      const from = previous + gap;
+      const to = from + r.varint();
+      if (!Number.isSafeInteger(to)) r.fail('version vector seq above 2^53');
+      vv.addRange(origin, from, to);
+      previous = to;
+    }
+    if (ranges === 0) r.fail(`version vector origin ${origin} has no ranges`);
+  }
+  return vv;
+}

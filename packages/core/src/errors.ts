@@ -1,0 +1,147 @@
+/**
+ * Every error code the engine and its adapters raise. A code names the kind of
+ * failure; the message says what happened and what to do about it.
+ *
+ * @remarks
+ * Codes are string literals so that `switch (err.code)` is exhaustive-checked
+ * and so that they cross process and language boundaries unchanged (the `error`
+ * protocol message carries them).
+ */
+export type SyncErrorCode =
+  // validation of operations and messages
+  | 'E_INVALID_OP'
+  | 'E_INVALID_ORIGIN'
+  | 'E_INVALID_SEQ'
+  | 'E_INVALID_HLC'
+  | 'E_INVALID_COLLECTION'
+  | 'E_INVALID_KEY'
+  | 'E_INVALID_KIND'
+  | 'E_INVALID_VALUE'
+  | 'E_TOO_LARGE'
+  | 'E_DECODE'
+  | 'E_EQUIVOCATION'
+  // protocol and sessions
+  | 'E_PROTOCOL'
+  | 'E_VERSION'
+  | 'E_TIMEOUT'
+  // storage
+  | 'E_WAL_CORRUPT'
+  | 'E_WAL_CLOSED'
+  | 'E_WAL_FAILED'
+  | 'E_WAL_LOCKED'
+  // transport and access
+  | 'E_TRANSPORT'
+  | 'E_CLOSED'
+  | 'E_RATE_LIMIT'
+  | 'E_UNAUTHORIZED'
+  | 'E_FORBIDDEN'
+  | 'E_QUOTA'
+  // misuse of the API
+  | 'E_INVALID_ARGUMENT'
+  | 'E_INTERNAL';
+
+const BRAND = Symbol.for('@softadastra/sync-error');
+
+/** Options accepted by {@link SyncError}. */
+export interface SyncErrorOptions {
+  /** The underlying error, kept for diagnosis. */
+  readonly cause?: unknown;
+}
+
+/**
+ * The one base class of every error the engine raises on purpose.
+ *
+ * @remarks
+ * Use {@link isSyncError} rather than `instanceof` to recognise it: two installs
+ * of this package (a common accident in monorepos) have two classes, but the
+ * brand is shared through `Symbol.for`.
+ */
+export class SyncError extends Error {
+  /** What kind of failure this is. */
+  readonly code: SyncErrorCode;
+
+  /**
+   * @param code - the kind of failure
+   * @param message - what happened and what the user can do about it
+   * @param options - `cause`: the underlying error
+   */
+  constructor(code: SyncErrorCode, message: string, options?: SyncErrorOptions) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    Object.defineProperty(this, BRAND, { value: true });
+  }
+
+  override get name(): string {
+    return 'SyncError';
+  }
+}
+
+/** A storage failure, naming the adapter and the file or database involved. */
+export class WalError extends SyncError {
+  /** The WAL adapter that failed, e.g. `'file'` or `'sqlite'`. */
+  readonly adapter: string;
+  /** The file or database path involved, when there is one. */
+  readonly path: string | undefined;
+
+  /**
+   * @param code - the kind of failure
+   * @param message - what happened and what to do
+   * @param details - the adapter name, the path and the cause
+   */
+  constructor(
+    code: SyncErrorCode,
+    message: string,
+    details: { readonly adapter: string; readonly path?: string; readonly cause?: unknown },
+  ) {
+    super(code, message, details.cause === undefined ? undefined : { cause: details.cause });
+    this.adapter = details.adapter;
+    this.path = details.path;
+  }
+
+  override get name(): string {
+    return 'WalError';
+  }
+}
+
+/** A network failure, naming the remote peer when it is known. */
+export class TransportError extends SyncError {
+  /** The remote peer or endpoint, when known. */
+  readonly peer: string | undefined;
+
+  /**
+   * @param code - the kind of failure
+   * @param message - what happened and what to do
+   * @param details - the remote peer and the cause
+   */
+  constructor(code: SyncErrorCode, message: string, details: { readonly peer?: string; readonly cause?: unknown } = {}) {
+    super(code, message, details.cause === undefined ? undefined : { cause: details.cause });
+    this.peer = details.peer;
+  }
+
+  override get name(): string {
+    return 'TransportError';
+  }
+}
+
+/**
+ * Whether `value` is a {@link SyncError}, also when it comes from another copy
+ * of this package.
+ *
+ * @param value - anything caught
+ */
+export function isSyncError(value: unknown): value is SyncError {
+  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[BRAND] === true;
+}
+
+/**
+ * Wraps anything thrown into a {@link SyncError}, keeping it as `cause`.
+ *
+ * @param value - anything caught
+ * @param code - the code to use when `value` is not already a SyncError
+ * @param message - the message to use in that case
+ */
+export function toSyncError(value: unknown, code: SyncErrorCode, message: string): SyncError {
+  if (isSyncError(value)) return value;
+  const detail = value instanceof Error ? value.message : String(value);
+  return new SyncError(code, `${message}: ${detail}`, { cause: value });
+}

@@ -1,0 +1,64 @@
+/**
+ * The core of Softadastra Sync: what an operation is and how it travels.
+ *
+ * @remarks
+ * Types and rules every other package shares — peer ids, operations, the
+ * hybrid logical clock, version vectors, validation, the binary and JSON
+ * codecs of the protocol, errors — and the two contracts that adapters
+ * implement: {@link Wal} for storage and {@link Connection} for transports.
+ * No runtime dependencies and no I/O.
+ *
+ * @packageDocumentation
+ */
+export { SyncError, WalError, TransportError, isSyncError, toSyncError } from './errors.js';
+export type { SyncErrorCode, SyncErrorOptions } from './errors.js';
+export { generatePeerId, isPeerId, assertPeerId, MAX_PEER_ID_LENGTH } from './peer-id.js';
+export type { PeerId } from './peer-id.js';
+export { opIdKey, sameOpId, sameOperation, sameJsonValue } from './operation.js';
+export type { JsonValue, OperationKind, OpId, Operation, PutOperation, DeleteOperation } from './operation.js';
+export {
+  createHlc,
+  compareHlc,
+  isHlc,
+  encodeHlcText,
+  decodeHlcText,
+  encodeHlcBinary,
+  decodeHlcBinary,
+  MAX_HLC_WALL,
+  MAX_HLC_COUNTER,
+} from './hlc.js';
+export type { Hlc, HlcOptions, HlcDriftEvent, HybridClock } from './hlc.js';
+export { VersionVector, mergeVersionVectors, isSeq } from './version-vector.js';
+export type { SeqRange, VersionVectorJson } from './version-vector.js';
+export { DEFAULT_LIMITS, resolveLimits } from './limits.js';
+export type { Limits } from './limits.js';
+export { validateOperation, checkValue, checkName } from './validation.js';
+export type { ValidationResult } from './validation.js';
+export { PROTOCOL_VERSION } from './messages.js';
+export type { SyncMessage, SyncMessageType, HelloMessage, OpsMessage, CoveredMessage, AckMessage, ErrorMessage } from './messages.js';
+export {
+  encodeMessage,
+  decodeMessage,
+  encodeOperations,
+  decodeOperations,
+  encodeVersionVector,
+  decodeVersionVector,
+  operationSize,
+  MESSAGE_MAGIC,
+  CODEC_VERSION,
+} from './codec.js';
+export type { DecodeOptions } from './codec.js';
+export {
+  encodeMessageJson,
+  decodeMessageJson,
+  messageToJson,
+  messageFromJson,
+  operationToJson,
+  operationFromJson,
+} from './json-codec.js';
+export type { OperationJson, SyncMessageJson } from './json-codec.js';
+export { crc32 } from './crc32.js';
+export { systemClock, backoffDelay } from './clock.js';
+export type { Clock } from './clock.js';
+export type { Wal, WalCapabilities, WalRecord, WalSnapshot, WalRecovery } from './wal.js';
+export type { Connection, ConnectionCapabilities, ConnectionState, ConnectionCloseInfo, ConnectionEvents } from './connection.js';

@@ -1,0 +1,72 @@
+import type { OpId, Operation } from './operation.js';
+import type { PeerId } from './peer-id.js';
+import type { VersionVector } from './version-vector.js';
+
+/** Version of the sync protocol spoken in `hello` (docs/protocol.md). */
+export const PROTOCOL_VERSION = 1;
+
+/**
+ * Opens (or re-opens) a session, in both directions: "here is what I have;
+ * send me what I lack, tagged with `epoch`".
+ */
+export interface HelloMessage {
+  readonly type: 'hello';
+  /** The protocol version the sender speaks. */
+  readonly protocol: number;
+  /**
+   * Names this request: the reply (`ops`, `covered`) carries it, so replies to
+   * an older hello are told apart and ignored. A new hello uses a new epoch.
+   */
+  readonly epoch: number;
+  /** The sender's peer id. */
+  readonly peer: PeerId;
+  /** The space to sync. */
+  readonly space: string;
+  /** Every operation the sender holds durably. */
+  readonly vv: VersionVector;
+}
+
+/**
+ * A batch of operations; the `n`-th message (1, 2, 3…) sent in reply to the
+ * hello of `epoch`. Decoded operations are not yet validated.
+ */
+export interface OpsMessage {
+  readonly type: 'ops';
+  readonly epoch: number;
+  readonly n: number;
+  readonly ops: readonly Operation[];
+}
+
+/**
+ * "With messages 1..n of this epoch you have everything I had up to `vv`":
+ * lets the receiver count operations it will never get because they were
+ * superseded. Applied only once all of 1..n have arrived.
+ */
+export interface CoveredMessage {
+  readonly type: 'covered';
+  readonly epoch: number;
+  readonly n: number;
+  readonly vv: VersionVector;
+}
+
+/** What the sender holds durably: the receiver may forget what it sent that is in `vv`. */
+export interface AckMessage {
+  readonly type: 'ack';
+  readonly vv: VersionVector;
+}
+
+/** A typed rejection, e.g. of malformed operations. */
+export interface ErrorMessage {
+  readonly type: 'error';
+  /** A {@link SyncErrorCode} (other implementations may send codes unknown here). */
+  readonly code: string;
+  readonly message: string;
+  /** The operations rejected, when the error is about operations. */
+  readonly opIds?: readonly OpId[];
+}
+
+/** Every message of the sync protocol. */
+export type SyncMessage = HelloMessage | OpsMessage | CoveredMessage | AckMessage | ErrorMessage;
+
+/** The `type` of a {@link SyncMessage}. */
+export type SyncMessageType = SyncMessage['type'];

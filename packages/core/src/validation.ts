@@ -1,0 +1,173 @@
+import { utf8Length, varintSize } from './bytes.js';
+import { SyncError, type SyncErrorCode } from './errors.js';
+import { isHlcCounter, isHlcWall } from './hlc.js';
+import { DEFAULT_LIMITS, type Limits } from './limits.js';
+import type { JsonValue, OpId, Operation } from './operation.js';
+import { isPeerId } from './peer-id.js';
+import { numberValueSize, stringValueSize } from './value-codec.js';
+import { isSeq } from './version-vector.js';
+
+/** The verdict of {@link validateOperation}. */
+export type ValidationResult =
+  | { readonly ok: true; readonly op: Operation; readonly valueBytes: number }
+  | { readonly ok: false; readonly error: SyncError; readonly opId?: OpId };
+
+/**
+ * Checks that `input` is a well-formed {@link Operation} within `limits`.
+ *
+ * @remarks
+ * Pure and total: the same input and limits give the same verdict on every
+ * peer, and it never throws. On success it returns a normalised copy holding
+ * only the operation's fields (the value is not copied). Error codes:
+ * `E_INVALID_OP` (not an object), `E_INVALID_ORIGIN`, `E_INVALID_SEQ`,
+ * `E_INVALID_HLC` (malformed, or its peer is not the origin), `E_INVALID_KIND`,
+ * `E_INVALID_COLLECTION`, `E_INVALID_KEY`, `E_INVALID_VALUE` (not JSON,
+ * non-finite number, lone surrogate, `__proto__` key, class instance, a value
+ * on a delete) and `E_TOO_LARGE` (a name, a value or its nesting over the limits).
+ *
+ * @param input - anything, typically a decoded operation
+ * @param limits - size limits; every peer of a space must use the same
+ */
+export function validateOperation(input: unknown, limits: Limits = DEFAULT_LIMITS): ValidationResult {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    return fail('E_INVALID_OP', `an operation must be an object, got ${describe(input)}`);
+  }
+  const raw = input as Record<string, unknown>;
+  const origin = raw['origin'];
+  const seq = raw['seq'];
+  if (!isPeerId(origin)) return fail('E_INVALID_ORIGIN', `origin ${describe(origin)} is not a valid peer id`);
+  if (!isSeq(seq)) return fail('E_INVALID_SEQ', `seq ${describe(seq)} of ${origin} must be a positive safe integer`);
+  const opId: OpId = { origin, seq };
+  const hlc = raw['hlc'];
+  if (typeof hlc !== 'object' || hlc === null) return fail('E_INVALID_HLC', `hlc of ${origin}:${seq} is missing`, opId);
+  const wall = (hlc as Record<string, unknown>)['wall'];
+  const counter = (hlc as Record<string, unknown>)['counter'];
+  const peer = (hlc as Record<string, unknown>)['peer'];
+  if (!isHlcWall(wall) || !isHlcCounter(counter)) {
+    return fail('E_INVALID_HLC', `hlc of ${origin}:${seq} is out of range (wall ${describe(wall)}, counter ${describe(counter)})`, opId);
+  }
+  if (peer !== origin) return fail('E_INVALID_HLC', `hlc of ${origin}:${seq} names peer ${describe(peer)}, not its origin`, opId);
+  const kind = raw['kind'];
+  if (kind !== 'put' && kind !== 'del') return fail('E_INVALID_KIND', `kind ${describe(kind)} of ${origin}:${seq} must be "put" or "del"`, opId);
+  const collection = raw['collection'];
+  const key = raw['key'];
+  const collectionError = checkName(collection, 'collection', limits.maxCollectionBytes, 'E_INVALID_COLLECTION');
+  if (collectionError) return fail(collectionError[0], `${collectionError[1]} (op ${origin}:${seq})`, opId);
+  const keyError = checkName(key, 'key', limits.maxKeyBytes, 'E_INVALID_KEY');
+  if (keyError) return fail(keyError[0], `${keyError[1]} (op ${origin}:${seq})`, opId);
+  const hlcCopy = { wall, counter, peer: origin };
+  if (kind === 'del') {
+    if (raw['value'] !== undefined) return fail('E_INVALID_VALUE', `delete ${origin}:${seq} must not carry a value`, opId);
+    return { ok: true, op: { origin, seq, hlc: hlcCopy, collection: collection as string, key: key as string, kind }, valueBytes: 0 };
+  }
+  if (!('value' in raw)) return fail('E_INVALID_VALUE', `put ${origin}:${seq} has no value (use null for an empty one)`, opId);
+  const checked = checkValue(raw['value'], limits);
+  if (!checked.ok) return fail(checked.error.code, `${checked.error.message} (op ${origin}:${seq})`, opId);
+  return {
+    ok: true,
+    op: { origin, seq, hlc: hlcCopy, collection: collection as string, key: key as string, kind, value: raw['value'] as JsonValue },
+    valueBytes: checked.bytes,
+  };
+}
+
+/**
+ * Checks that `value` can be stored: a JSON value with finite numbers, no lone
+ * surrogates, no `__proto__` keys, plain objects only, within the size and
+ * depth limits. Returns its encoded size.
+ *
+ * @param value - anything
+ * @param limits - the size limits
+ */
+export function checkValue(
+  value: unknown,
+  limits: Limits = DEFAULT_LIMITS,
+): { readonly ok: true; readonly bytes: number } | { readonly ok: false; readonly error: SyncError } {
+  try {
+    const bytes = valueSize(value, 0, limits.maxValueDepth, '');
+    if (bytes > limits.maxValueBytes) {
+      return { ok: false, error: new SyncError('E_TOO_LARGE', `value is ${bytes} bytes encoded, over the limit of ${limits.maxValueBytes}`) };
+    }
+    return { ok: true, bytes };
+  } catch (error) {
+    if (error instanceof SyncError) return { ok: false, error };
+    return { ok: false, error: new SyncError('E_INVALID_VALUE', 'value could not be read', { cause: error }) };
+  }
+}
+
+/**
+ * Checks a collection name or key: a non-empty well-formed string within
+ * `maxBytes` UTF-8 bytes, and not `__proto__`.
+ *
+ * @returns `undefined` when valid, else the error code and message
+ */
+export function checkName(
+  name: unknown,
+  what: 'collection' | 'key',
+  maxBytes: number,
+  code: 'E_INVALID_COLLECTION' | 'E_INVALID_KEY',
+): readonly [SyncErrorCode, string] | undefined {
+  if (typeof name !== 'string') return [code, `${what} must be a string, got ${describe(name)}`];
+  if (name.length === 0) return [code, `${what} must not be empty`];
+  if (name === '__proto__') return [code, `${what} "__proto__" is reserved`];
+  const bytes = utf8Length(name);
+  if (bytes < 0) return [code, `${what} holds a lone surrogate (not valid Unicode)`];
+  if (bytes > maxBytes) return ['E_TOO_LARGE', `${what} is ${bytes} UTF-8 bytes, over the limit of ${maxBytes}`];
+  return undefined;
+}
+
+function valueSize(value: unknown, depth: number, maxDepth: number, path: string): number {
+  switch (typeof value) {
+    case 'string': {
+      const size = stringValueSize(value);
+      if (size < 0) throw new SyncError('E_INVALID_VALUE', `string at ${path || 'the top'} holds a lone surrogate (not valid Unicode)`);
+      return size;
+    }
+    case 'number':
+      if (!Number.isFinite(value)) {
+        throw new SyncError('E_INVALID_VALUE', `number at ${path || 'the top'} is ${value}: only finite numbers can be stored`);
+      }
+      return numberValueSize(value);
+    case 'boolean':
+      return 1;
+    case 'object': {
+      if (value === null) return 1;
+      if (depth >= maxDepth) throw new SyncError('E_TOO_LARGE', `value is nested deeper than ${maxDepth} levels at ${path}`);
+      if (Array.isArray(value)) {
+        let size = 1 + varintSize(value.length);
+        for (let i = 0; i < value.length; i++) {
+          size += valueSize((value as unknown[])[i], depth + 1, maxDepth, `${path}[${i}]`);
+        }
+        return size;
+      }
+      const proto = Object.getPrototypeOf(value) as unknown;
+      if (proto !== Object.prototype && proto !== null) {
+        throw new SyncError('E_INVALID_VALUE', `value at ${path || 'the top'} is a class instance; only plain objects and arrays can be stored`);
+      }
+      const keys = Object.keys(value);
+      let size = 1 + varintSize(keys.length);
+      for (const key of keys) {
+        if (key === '__proto__') throw new SyncError('E_INVALID_VALUE', `object at ${path || 'the top'} has a "__proto__" key`);
+        const keyBytes = utf8Length(key);
+        if (keyBytes < 0) throw new SyncError('E_INVALID_VALUE', `object key at ${path || 'the top'} holds a lone surrogate`);
+        size += varintSize(keyBytes) + keyBytes + valueSize((value as Record<string, unknown>)[key], depth + 1, maxDepth, `${path}.${key}`);
+      }
+      return size;
+    }
+    default:
+      throw new SyncError('E_INVALID_VALUE', `value at ${path || 'the top'} is ${describe(value)}: only JSON values can be stored`);
+  }
+}
+
+function fail(code: SyncErrorCode, message: string, opId?: OpId): ValidationResult {
+  const error = new SyncError(code, message);
+  return opId === undefined ? { ok: false, error } : { ok: false, error, opId };
+}
+
+/** A short, safe description of an untrusted value for error messages. */
+function describe(value: unknown): string {
+  if (value === undefined) return 'undefined';
+  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+  if (typeof value === 'number' || typeof value === 'boolean' || value === null) return String(value);
+  if (Array.isArray(value)) return 'an array';
+  return `a value of type ${typeof value}`;
+}
