@@ -62,3 +62,5 @@ export { systemClock, backoffDelay } from './clock.js';
 export type { Clock } from './clock.js';
 export type { Wal, WalCapabilities, WalRecord, WalSnapshot, WalRecovery } from './wal.js';
 export type { Connection, ConnectionCapabilities, ConnectionState, ConnectionCloseInfo, ConnectionEvents } from './connection.js';
+export { createSeededRandom } from './random.js';
+export type { SeededRandom } from './random.js';
