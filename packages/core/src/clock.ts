@@ -45,3 +45,135 @@ export function backoffDelay(attempt: number, random: number, baseMs = 100, maxM
   const ceiling = Math.min(maxMs, baseMs * 2 ** Math.min(attempt, 30));
   return Math.floor(random * ceiling);
 }
+
+/**
+ * A {@link Clock} on virtual time, for tests and simulations: time moves only
+ * when told, timers fire in (time, scheduling) order, and randomness comes
+ * from a seeded generator, so a run replays exactly.
+ */
+export interface ManualClock extends Clock {
+  /** Timers scheduled and not yet fired or cancelled. */
+  pending(): number;
+  /** The time of the next timer, if any. */
+  nextAt(): number | undefined;
+  /**
+   * Fires the next timer (moving time to it) and returns true, or returns
+   * false when none is pending.
+   */
+  runNext(): boolean;
+  /** Fires every timer due within `ms` from now, then sets the time to now + ms. */
+  advance(ms: number): void;
+  /**
+   * Fires timers until none is left.
+   *
+   * @param maxTimers - give up (and throw) after this many, against livelock
+   */
+  runUntilIdle(maxTimers?: number): void;
+}
+
+interface Timer {
+  readonly at: number;
+  readonly order: number;
+  readonly callback: () => void;
+  cancelled: boolean;
+}
+
+/**
+ * Makes a {@link ManualClock}.
+ *
+ * @param options - `start`: the initial time in ms (default 1,700,000,000,000);
+ * `random`: the source of randomness (default a generator seeded with 1)
+ */
+export function createManualClock(options: { readonly start?: number; readonly random?: () => number } = {}): ManualClock {
+  let time = options.start ?? 1_700_000_000_000;
+  let order = 0;
+  let live = 0;
+  const random = options.random ?? seededFallback();
+  // A binary heap ordered by (at, order).
+  const heap: Timer[] = [];
+  const less = (a: Timer, b: Timer): boolean => a.at < b.at || (a.at === b.at && a.order < b.order);
+  const push = (timer: Timer): void => {
+    heap.push(timer);
+    let i = heap.length - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (!less(heap[i]!, heap[parent]!)) break;
+      [heap[i], heap[parent]] = [heap[parent]!, heap[i]!];
+      i = parent;
+    }
+  };
+  const pop = (): Timer | undefined => {
+    const top = heap[0];
+    const last = heap.pop();
+    if (heap.length > 0 && last !== undefined) {
+      heap[0] = last;
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < heap.length && less(heap[l]!, heap[m]!)) m = l;
+        if (r < heap.length && less(heap[r]!, heap[m]!)) m = r;
+        if (m === i) break;
+        [heap[i], heap[m]] = [heap[m]!, heap[i]!];
+        i = m;
+      }
+    }
+    return top;
+  };
+  const peek = (): Timer | undefined => {
+    while (heap.length > 0 && heap[0]!.cancelled) pop();
+    return heap[0];
+  };
+  const clock: ManualClock = {
+    now: () => time,
+    setTimeout(callback, ms) {
+      const timer: Timer = { at: time + Math.max(0, Number.isFinite(ms) ? ms : 0), order: order++, callback, cancelled: false };
+      push(timer);
+      live++;
+      return timer;
+    },
+    clearTimeout(handle) {
+      const timer = handle as Timer | undefined;
+      if (timer !== undefined && timer !== null && typeof timer === 'object' && 'cancelled' in timer && !timer.cancelled) {
+        timer.cancelled = true;
+        live--;
+      }
+    },
+    random,
+    pending: () => live,
+    nextAt: () => peek()?.at,
+    runNext() {
+      const timer = peek();
+      if (timer === undefined) return false;
+      pop();
+      timer.cancelled = true;
+      live--;
+      if (timer.at > time) time = timer.at;
+      timer.callback();
+      return true;
+    },
+    advance(ms) {
+      const until = time + ms;
+      for (let next = peek(); next !== undefined && next.at <= until; next = peek()) clock.runNext();
+      time = until;
+    },
+    runUntilIdle(maxTimers = 1_000_000) {
+      for (let i = 0; i < maxTimers; i++) if (!clock.runNext()) return;
+      throw new Error(`manual clock still busy after ${maxTimers} timers`);
+    },
+  };
+  return clock;
+}
+
+function seededFallback(): () => number {
+  let state = 1;
+  return () => {
+    // mulberry32
+    state = (state + 0x6d2b79f5) | 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

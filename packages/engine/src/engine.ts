@@ -1,0 +1,509 @@
+import {
+  SyncError,
+  VersionVector,
+  assertPeerId,
+  checkName,
+  checkValue,
+  compareHlc,
+  createHlc,
+  generatePeerId,
+  isSyncError,
+  resolveLimits,
+  systemClock,
+  toSyncError,
+  type Clock,
+  type Connection,
+  type Hlc,
+  type HybridClock,
+  type JsonValue,
+  type Limits,
+  type OpId,
+  type Operation,
+  type PeerId,
+  type Wal,
+} from '@softadastra/sync-core';
+import { applyBatch, applyValid, type ApplyReport } from '@softadastra/sync-applier';
+import { planSync, type SyncPlan } from '@softadastra/sync-planner';
+import { computeDigest, type DigestOptions, type StateDigest } from '@softadastra/sync-reconciler';
+import { CommitQueue, type CommitEntry } from './commit-queue.js';
+import { Emitter } from './emitter.js';
+import { equivocationInLog, recover } from './recovery.js';
+import type { Replica } from './replica.js';
+import { Session, type ConnectOptions, type SessionHost } from './session.js';
+import type { Change, SyncEngineEvents, SyncEngineOptions, SyncProgress, SyncSession, SyncStatus, Timing } from './types.js';
+
+const DEFAULT_TIMING: Timing = { resendMs: 3000, gapMs: 5000, maxBackoffMs: 30_000, coveredDelayMs: 50, highWaterBytes: 1024 * 1024 };
+
+type EngineState = 'open' | 'recovering' | 'failed' | 'closing' | 'closed';
+
+/**
+ * A sync engine for one space: a local last-writer-wins store made durable
+ * through a {@link Wal}, synced with other peers over any {@link Connection}.
+ *
+ * @remarks
+ * The engine does no I/O of its own. A write is applied in memory, appended
+ * to the WAL (concurrent writes share one append), and only then resolved and
+ * sent; a received operation is only acknowledged once durable.
+ */
+export interface SyncEngine {
+  /** This peer's id. */
+  readonly peerId: PeerId;
+  /** The space synced. */
+  readonly space: string;
+  /** The aggregate sync status. */
+  readonly status: SyncStatus;
+  /**
+   * Writes a value. Resolves once the write is durable, with its operation.
+   *
+   * @throws SyncError for an invalid collection, key or value, `E_CLOSED` after close
+   */
+  put(collection: string, key: string, value: JsonValue): Promise<Operation>;
+  /** Deletes a key (writes a tombstone). Resolves once durable. */
+  delete(collection: string, key: string): Promise<Operation>;
+  /** The current value of a key, or `undefined` (never written, or deleted). Treat it as read-only. */
+  get(collection: string, key: string): JsonValue | undefined;
+  /** Whether a key currently has a value. */
+  has(collection: string, key: string): boolean;
+  /** The winning operation of a key, tombstones included. */
+  getOperation(collection: string, key: string): Operation | undefined;
+  /** Every `[key, value]` of a collection (deleted keys left out). */
+  entries(collection: string): Array<[string, JsonValue]>;
+  /** The names of the collections holding at least one key. */
+  collections(): string[];
+  /** What this peer holds durably (a copy). */
+  versionVector(): VersionVector;
+  /** A digest of the durable state, to compare with another peer's. */
+  digest(options?: DigestOptions): StateDigest;
+  /** Starts a sync session over a connection. */
+  connect(connection: Connection, options?: ConnectOptions): SyncSession;
+  /** The open sessions. */
+  sessions(): SyncSession[];
+  /** Whether `peer` has acknowledged holding the operation durably. */
+  isAcked(id: OpId, peer: PeerId): boolean;
+  /** Resolves once `peer` (or, without it, any peer) acknowledges the operation. */
+  whenAcked(id: OpId, peer?: PeerId): Promise<void>;
+  /** Local writes that `peer` has not acknowledged yet. */
+  unacked(peer: PeerId): number;
+  /** Waits until every write issued so far is durable. */
+  flush(): Promise<void>;
+  /** Replaces the WAL's records by a snapshot of the durable state. */
+  compact(): Promise<void>;
+  /** Listens to an event; returns a function that removes the listener. */
+  on<E extends keyof SyncEngineEvents>(event: E, listener: SyncEngineEvents[E]): () => void;
+  /** Flushes pending writes, ends every session and closes the WAL. */
+  close(): Promise<void>;
+}
+
+/**
+ * Opens a sync engine: replays the WAL (state, version vector, clock, next
+ * sequence number) and returns once it is ready.
+ *
+ * @param options - see {@link SyncEngineOptions}
+ */
+export async function createSyncEngine(options: SyncEngineOptions): Promise<SyncEngine> {
+  const engine = new Engine(options);
+  await engine.open();
+  return engine;
+}
+
+class Engine implements SyncEngine, SessionHost {
+  readonly space: string;
+  readonly limits: Limits;
+  readonly clock: Clock;
+  readonly timing: Timing;
+  readonly maxBatchOps: number;
+  readonly maxBatchBytes: number;
+  peerId!: PeerId;
+
+  readonly #wal: Wal;
+  readonly #options: SyncEngineOptions;
+  readonly #emitter: Emitter<SyncEngineEvents>;
+  readonly #sessions = new Set<Session>();
+  readonly #acked = new Map<PeerId, VersionVector>();
+  /** The session each received batch came from (not pushed back to it). */
+  readonly #sources = new WeakMap<CommitEntry, Session>();
+  #ackWaiters: Array<{ id: OpId; peer: PeerId | undefined; resolve: () => void; reject: (e: unknown) => void }> = [];
+  #replica!: Replica;
+  #queue!: CommitQueue;
+  #hlc!: HybridClock;
+  #nextSeq = 1;
+  #meta: Record<string, string> = {};
+  #state: EngineState = 'recovering';
+  #ready: Promise<void> = Promise.resolve();
+  #status: SyncStatus = 'offline';
+  #opsSinceSnapshot = 0;
+  #compacting = false;
+
+  constructor(options: SyncEngineOptions) {
+    this.#options = options;
+    this.#wal = options.wal;
+    this.space = options.space ?? 'default';
+    this.limits = resolveLimits(options.limits);
+    this.clock = options.clock ?? systemClock;
+    this.timing = { ...DEFAULT_TIMING, ...options.timing };
+    this.maxBatchOps = Math.min(options.batch?.maxOps ?? 1000, this.limits.maxBatchOps);
+    this.maxBatchBytes = options.batch?.maxBytes ?? 256 * 1024;
+    this.#emitter = new Emitter((error) => this.reportError(toSyncError(error, 'E_INTERNAL', 'an event listener threw')));
+    if (options.peerId !== undefined) assertPeerId(options.peerId);
+    if (typeof this.space !== 'string' || this.space.length === 0) throw new SyncError('E_INVALID_ARGUMENT', 'space must be a non-empty string');
+  }
+
+  async open(): Promise<void> {
+    const recovered = await recover(this.#wal);
+    const stored = recovered.meta;
+    if (stored['space'] !== undefined && stored['space'] !== this.space) {
+      await this.#wal.close();
+      throw new SyncError('E_INVALID_ARGUMENT', `this WAL holds space ${JSON.stringify(stored['space'])}, not ${JSON.stringify(this.space)}: open it with that space or use another storage`);
+    }
+    this.peerId = this.#options.peerId ?? stored['peerId'] ?? generatePeerId();
+    this.#install(recovered);
+    this.#state = 'open';
+    if (stored['peerId'] !== this.peerId || stored['space'] !== this.space) {
+      // Persist who we are before anything is written under this id.
+      await this.#commit({ meta: { peerId: this.peerId, space: this.space } });
+    }
+  }
+
+  #install(recovered: Awaited<ReturnType<typeof recover>>): void {
+    this.#replica = recovered.replica;
+    this.#meta = recovered.meta;
+    this.#opsSinceSnapshot = recovered.opsSinceSnapshot;
+    this.#nextSeq = this.#replica.durableVv.max(this.peerId) + 1;
+    const maxHlc = recovered.maxHlc;
+    this.#hlc = createHlc({
+      peerId: this.peerId,
+      now: () => this.clock.now(),
+      ...(this.#options.maxDriftMs !== undefined ? { maxDriftMs: this.#options.maxDriftMs } : {}),
+      onDrift: (event) =>
+        this.reportError(new SyncError('E_INVALID_HLC', `a remote timestamp from ${event.remote.peer} is ${event.driftMs} ms ahead of this clock (limit ${event.maxDriftMs} ms): its clock or ours is wrong`)),
+    });
+    if (maxHlc !== undefined) this.#hlc.receive(maxHlc);
+    this.#queue = new CommitQueue(this.#wal, (entries) => this.#onCommitted(entries), (error) => this.#onWalFailure(error));
+    if (recovered.equivocations.length > 0) this.reportError(equivocationInLog(recovered.equivocations, this.peerId));
+  }
+
+  // ── writes ────────────────────────────────────────────────────────────────
+
+  async put(collection: string, key: string, value: JsonValue): Promise<Operation> {
+    return this.#write(collection, key, 'put', value);
+  }
+
+  async delete(collection: string, key: string): Promise<Operation> {
+    return this.#write(collection, key, 'del', undefined);
+  }
+
+  async #write(collection: string, key: string, kind: 'put' | 'del', value: JsonValue | undefined): Promise<Operation> {
+    if (this.#state !== 'open') await this.#whenWritable();
+    const collectionError = checkName(collection, 'collection', this.limits.maxCollectionBytes, 'E_INVALID_COLLECTION');
+    if (collectionError) throw new SyncError(collectionError[0], collectionError[1]);
+    const keyError = checkName(key, 'key', this.limits.maxKeyBytes, 'E_INVALID_KEY');
+    if (keyError) throw new SyncError(keyError[0], keyError[1]);
+    if (kind === 'put') {
+      const checked = checkValue(value, this.limits);
+      if (!checked.ok) throw checked.error;
+    }
+    const seq = this.#nextSeq++;
+    const hlc = this.#hlc.now();
+    const op: Operation =
+      kind === 'put'
+        ? { origin: this.peerId, seq, hlc, collection, key, kind, value: copyJson(value as JsonValue) }
+        : { origin: this.peerId, seq, hlc, collection, key, kind };
+    const report: ApplyReport = { applied: [], superseded: [], duplicates: [], rejected: [] };
+    applyValid({ store: this.#replica, seen: this.#replica.seen }, op, report);
+    if (report.applied.length > 0) this.#emitChanges(report.applied, 'local');
+    await this.#commit({ ops: [op] });
+    return op;
+  }
+
+  #commit(entry: Omit<CommitEntry, 'onDurable' | 'onFailed'>, source?: Session): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.commit({ ...entry, onDurable: resolve, onFailed: reject }, source);
+    });
+  }
+
+  async #whenWritable(): Promise<void> {
+    if (this.#state === 'recovering') await this.#ready;
+    if (this.#state === 'open') return;
+    if (this.#state === 'failed') throw new SyncError('E_WAL_FAILED', 'the WAL failed and could not be reopened; see the error event for the cause');
+    throw new SyncError('E_CLOSED', 'the engine is closed');
+  }
+
+  async flush(): Promise<void> {
+    await this.#queue.idle();
+  }
+
+  // ── reads ─────────────────────────────────────────────────────────────────
+
+  get(collection: string, key: string): JsonValue | undefined {
+    const op = this.#replica.get(collection, key);
+    return op?.kind === 'put' ? op.value : undefined;
+  }
+
+  has(collection: string, key: string): boolean {
+    return this.#replica.get(collection, key)?.kind === 'put';
+  }
+
+  getOperation(collection: string, key: string): Operation | undefined {
+    return this.#replica.get(collection, key);
+  }
+
+  entries(collection: string): Array<[string, JsonValue]> {
+    const out: Array<[string, JsonValue]> = [];
+    for (const [key, op] of this.#replica.collectionEntries(collection)) if (op.kind === 'put') out.push([key, op.value]);
+    return out;
+  }
+
+  collections(): string[] {
+    return [...new Set([...this.#replica.durable.collections(), ...this.#replica.overlay.collections()])];
+  }
+
+  versionVector(): VersionVector {
+    return this.#replica.durableVv.clone();
+  }
+
+  digest(options?: DigestOptions): StateDigest {
+    return computeDigest(this.#replica.durable.winners(), options);
+  }
+
+  // ── sessions ──────────────────────────────────────────────────────────────
+
+  connect(connection: Connection, options?: ConnectOptions): SyncSession {
+    if (this.#state === 'closing' || this.#state === 'closed') throw new SyncError('E_CLOSED', 'the engine is closed');
+    const session = new Session(this, connection, options);
+    this.#sessions.add(session);
+    this.sessionChanged(session);
+    return session;
+  }
+
+  sessions(): SyncSession[] {
+    return [...this.#sessions];
+  }
+
+  durableVv(): VersionVector {
+    return this.#replica.durableVv.clone();
+  }
+
+  plan(remote: VersionVector, maxBatchBytes: number): SyncPlan {
+    return planSync({ local: this.#replica.durableVv, remote, winners: this.#replica.durable, maxBatchOps: this.maxBatchOps, maxBatchBytes });
+  }
+
+  applyRemote(ops: readonly Operation[], _session: Session): ApplyReport {
+    const report = applyBatch({ store: this.#replica, seen: this.#replica.seen }, ops, { limits: this.limits });
+    let max: Hlc | undefined;
+    for (const list of [report.applied, report.superseded]) {
+      for (const op of list) if (max === undefined || compareHlc(op.hlc, max) > 0) max = op.hlc;
+    }
+    if (max !== undefined) this.#hlc.receive(max);
+    if (report.applied.length > 0) this.#emitChanges(report.applied, 'remote');
+    return report;
+  }
+
+  commit(entry: CommitEntry, source?: Session): void {
+    if (source !== undefined && entry.ops !== undefined && entry.ops.length > 0) this.#sources.set(entry, source);
+    this.#queue.enqueue(entry);
+  }
+
+  #onCommitted(entries: readonly CommitEntry[]): void {
+    const replica = this.#replica;
+    let committed = 0;
+    for (const entry of entries) {
+      if (entry.ops !== undefined) for (const op of entry.ops) replica.commit(op);
+      if (entry.covered !== undefined) {
+        replica.durableVv.merge(entry.covered);
+        replica.seen.merge(entry.covered);
+      }
+      if (entry.meta !== undefined) Object.assign(this.#meta, entry.meta);
+      committed += entry.ops?.length ?? 0;
+    }
+    this.#opsSinceSnapshot += committed;
+    if (committed > 0 && this.#sessions.size > 0) {
+      // Push the operations that are durable winners now to every session but the one they came from.
+      for (const session of this.#sessions) {
+        const out: Operation[] = [];
+        for (const entry of entries) {
+          if (entry.ops === undefined || this.#sources.get(entry) === session) continue;
+          for (const op of entry.ops) if (replica.durable.getById(op) === op) out.push(op);
+        }
+        if (out.length > 0) session.push(out);
+      }
+    }
+    if (committed > 0) this.#maybeCompact();
+  }
+
+  noteAck(peer: PeerId, vv: VersionVector): void {
+    let acked = this.#acked.get(peer);
+    if (acked === undefined) {
+      acked = new VersionVector();
+      this.#acked.set(peer, acked);
+    }
+    acked.merge(vv);
+    if (this.#ackWaiters.length > 0) {
+      this.#ackWaiters = this.#ackWaiters.filter((waiter) => {
+        if ((waiter.peer === undefined || waiter.peer === peer) && acked.has(waiter.id)) {
+          waiter.resolve();
+          return false;
+        }
+        return true;
+      });
+    }
+    this.#emitter.emit('ack', { peer, vv });
+  }
+
+  isAcked(id: OpId, peer: PeerId): boolean {
+    return this.#acked.get(peer)?.has(id) ?? false;
+  }
+
+  whenAcked(id: OpId, peer?: PeerId): Promise<void> {
+    if (peer !== undefined ? this.isAcked(id, peer) : [...this.#acked.values()].some((vv) => vv.has(id))) return Promise.resolve();
+    if (this.#state === 'closed') return Promise.reject(new SyncError('E_CLOSED', 'the engine is closed'));
+    return new Promise((resolve, reject) => this.#ackWaiters.push({ id: { origin: id.origin, seq: id.seq }, peer, resolve, reject }));
+  }
+
+  unacked(peer: PeerId): number {
+    const written = this.#nextSeq - 1;
+    if (written === 0) return 0;
+    const mine = new VersionVector().addRange(this.peerId, 1, written);
+    const acked = this.#acked.get(peer);
+    if (acked === undefined) return written;
+    let count = 0;
+    for (const range of mine.missingFrom(acked)) count += range.to - range.from + 1;
+    return count;
+  }
+
+  reportError(error: SyncError): void {
+    try {
+      this.#options.onError?.(error);
+    } catch {
+      // A throwing onError must not break the engine.
+    }
+    this.#emitter.emit('error', error);
+  }
+
+  reportProgress(progress: SyncProgress): void {
+    this.#emitter.emit('progress', progress);
+  }
+
+  sessionChanged(_session: Session): void {
+    let status: SyncStatus = 'offline';
+    for (const session of this.#sessions) {
+      const s = session.status;
+      if (s === 'syncing') {
+        status = 'syncing';
+        break;
+      }
+      if (s === 'synced') status = 'synced';
+      else if (s === 'connecting' && status === 'offline') status = 'connecting';
+    }
+    if (status !== this.#status) {
+      this.#status = status;
+      this.#emitter.emit('status', status);
+    }
+  }
+
+  sessionClosed(session: Session): void {
+    this.#sessions.delete(session);
+    this.sessionChanged(session);
+  }
+
+  get status(): SyncStatus {
+    return this.#status;
+  }
+
+  on<E extends keyof SyncEngineEvents>(event: E, listener: SyncEngineEvents[E]): () => void {
+    return this.#emitter.on(event, listener);
+  }
+
+  #emitChanges(ops: readonly Operation[], source: 'local' | 'remote'): void {
+    if (!this.#emitter.has('change')) return;
+    const changes: Change[] = ops.map((op) => ({ collection: op.collection, key: op.key, value: op.kind === 'put' ? op.value : undefined, op, source }));
+    this.#emitter.emit('change', changes);
+  }
+
+  // ── failure, compaction, close ────────────────────────────────────────────
+
+  #onWalFailure(error: unknown): void {
+    const cause = isSyncError(error) ? error : toSyncError(error, 'E_WAL_FAILED', 'the WAL failed');
+    this.reportError(new SyncError('E_WAL_FAILED', `the WAL failed (${cause.message}); reopening it and replaying the log`, { cause: error }));
+    if (this.#state !== 'open') return;
+    this.#state = 'recovering';
+    this.#ready = this.#reopen();
+  }
+
+  async #reopen(): Promise<void> {
+    const before = new Map<string, Operation>();
+    for (const op of this.#replica.durable.winners()) before.set(`${op.collection}\u0000${op.key}`, op);
+    for (const op of this.#replica.overlay.winners()) before.set(`${op.collection}\u0000${op.key}`, op);
+    try {
+      try {
+        await this.#wal.close();
+      } catch {
+        // Closing a failed WAL may fail too; the reopen below is what matters.
+      }
+      const recovered = await recover(this.#wal);
+      this.#install(recovered);
+      this.#state = 'open';
+    } catch (error) {
+      this.#state = 'failed';
+      this.reportError(toSyncError(error, 'E_WAL_FAILED', 'the WAL could not be reopened after a failure; the engine stopped'));
+      return;
+    }
+    // Tell listeners about keys that differ from what they saw, then re-sync every session.
+    const changed: Operation[] = [];
+    for (const op of this.#replica.durable.winners()) {
+      const id = `${op.collection}\u0000${op.key}`;
+      if (before.get(id) !== op) changed.push(op);
+      before.delete(id);
+    }
+    if (changed.length > 0) this.#emitChanges(changed, 'local');
+    if (before.size > 0 && this.#emitter.has('change')) {
+      this.#emitter.emit('change', [...before.values()].map((op) => ({ collection: op.collection, key: op.key, value: undefined, op, source: 'local' as const })));
+    }
+    for (const session of this.#sessions) session.restart();
+  }
+
+  #maybeCompact(): void {
+    const policy = this.#options.compaction;
+    if (policy === false || this.#compacting || !this.#wal.capabilities.compaction) return;
+    const minOps = policy?.minOps ?? 10_000;
+    const ratio = policy?.ratio ?? 2;
+    if (this.#opsSinceSnapshot < Math.max(minOps, ratio * this.#replica.durable.size)) return;
+    this.compact().catch((error: unknown) => this.reportError(toSyncError(error, 'E_WAL_FAILED', 'automatic compaction failed')));
+  }
+
+  async compact(): Promise<void> {
+    if (this.#compacting) return;
+    await this.#whenWritable();
+    this.#compacting = true;
+    try {
+      await this.#queue.exclusive(async () => {
+        const replica = this.#replica;
+        await this.#wal.compact({ ops: [...replica.durable.winners()], vv: replica.durableVv.clone(), meta: { ...this.#meta } });
+        this.#opsSinceSnapshot = 0;
+      });
+    } finally {
+      this.#compacting = false;
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#state === 'closed' || this.#state === 'closing') return;
+    const wasOpen = this.#state === 'open';
+    this.#state = 'closing';
+    if (wasOpen) await this.#queue.idle();
+    for (const session of [...this.#sessions]) session.close();
+    for (const waiter of this.#ackWaiters) waiter.reject(new SyncError('E_CLOSED', 'the engine closed before the acknowledgement arrived'));
+    this.#ackWaiters = [];
+    this.#state = 'closed';
+    await this.#wal.close();
+    this.#emitter.clear();
+  }
+}
+
+/** Deep copy of a validated JSON value, so later changes by the caller cannot reach the state. */
+function copyJson(value: JsonValue): JsonValue {
+  if (typeof value !== 'object' || value === null) return value;
+  if (Array.isArray(value)) return value.map(copyJson);
+  const out: Record<string, JsonValue> = {};
+  for (const key of Object.keys(value)) out[key] = copyJson((value as Record<string, JsonValue>)[key]!);
+  return out;
+}

@@ -1,0 +1,492 @@
+import {
+  PROTOCOL_VERSION,
+  SyncError,
+  backoffDelay,
+  decodeMessage,
+  encodeMessage,
+  isPeerId,
+  isSyncError,
+  type Clock,
+  type Connection,
+  type ConnectionCloseInfo,
+  type Limits,
+  type OpId,
+  type Operation,
+  type PeerId,
+  type SyncErrorCode,
+  type SyncMessage,
+  VersionVector,
+} from '@softadastra/sync-core';
+import type { ApplyReport } from '@softadastra/sync-applier';
+import { toBatches, type SyncPlan } from '@softadastra/sync-planner';
+import type { CommitEntry } from './commit-queue.js';
+import { PendingQueue } from './pending-queue.js';
+import { SeqSet } from './seq-set.js';
+import type { SessionStatus, SyncProgress, Timing } from './types.js';
+
+/** What a session needs from its engine. @internal */
+export interface SessionHost {
+  readonly peerId: PeerId;
+  readonly space: string;
+  readonly limits: Limits;
+  readonly clock: Clock;
+  readonly timing: Timing;
+  readonly maxBatchOps: number;
+  readonly maxBatchBytes: number;
+  durableVv(): VersionVector;
+  plan(remote: VersionVector, maxBatchBytes: number): SyncPlan;
+  applyRemote(ops: readonly Operation[], session: Session): ApplyReport;
+  commit(entry: CommitEntry, source?: Session): void;
+  noteAck(peer: PeerId, vv: VersionVector): void;
+  reportError(error: SyncError): void;
+  reportProgress(progress: SyncProgress): void;
+  sessionChanged(session: Session): void;
+  sessionClosed(session: Session): void;
+}
+
+/** Options of `engine.connect()`. */
+export interface ConnectOptions {
+  /**
+   * Which `covered` claims of the remote to believe. `'all'` for peers you
+   * trust; `'own-origin'` (what a relay uses for clients) only accepts the
+   * remote's claims about its own operations, so a hostile client cannot make
+   * this peer believe it holds operations of others that it never received.
+   * @default 'all'
+   */
+  readonly trustCovered?: 'all' | 'own-origin';
+}
+
+/**
+ * One sync session over one connection: the protocol of docs/protocol.md in
+ * both directions (this peer sends what the remote lacks, and receives what
+ * it lacks).
+ * @internal
+ */
+export class Session {
+  readonly connection: Connection;
+  readonly #host: SessionHost;
+  readonly #trustCovered: 'all' | 'own-origin';
+  readonly #unsubscribe: Array<() => void> = [];
+  #closed = false;
+  #linkUp = false;
+
+  /** The remote's peer id, once its hello arrived. */
+  remotePeer: PeerId | undefined;
+
+  // Receiving side: what we asked for with our hello.
+  #epoch: number;
+  #arrived = new SeqSet();
+  #durable = new SeqSet();
+  #pendingCovered: { n: number; vv: VersionVector } | undefined;
+  #receiveComplete = false;
+  #gapTimer: unknown;
+  #helloAttempt = 0;
+  #receivedOps = 0;
+  #receivedBytes = 0;
+  #ackScheduled = false;
+
+  // Sending side: what the remote asked for with its hello.
+  #remoteEpoch: number | undefined;
+  #nextN = 0;
+  #remoteKnown = new VersionVector();
+  readonly #pending = new PendingQueue();
+  #outbox: SyncMessage[] = [];
+  #resendTimer: unknown;
+  #coveredTimer: unknown;
+  #plannedOps = 0;
+  #sentOps = 0;
+  #sentBytes = 0;
+
+  constructor(host: SessionHost, connection: Connection, options: ConnectOptions = {}) {
+    this.#host = host;
+    this.connection = connection;
+    this.#trustCovered = options.trustCovered ?? 'all';
+    this.#epoch = Math.floor(host.clock.random() * 2 ** 31);
+    this.#unsubscribe.push(
+      connection.on('open', () => this.#onOpen()),
+      connection.on('message', (bytes) => this.#onMessage(bytes)),
+      connection.on('close', (info) => this.#onClose(info)),
+      connection.on('drain', () => this.#flush()),
+      connection.on('error', (error) => host.reportError(error)),
+    );
+    if (connection.state === 'open') this.#onOpen();
+  }
+
+  /** Where this session stands. */
+  get status(): SessionStatus {
+    if (this.#closed) return 'closed';
+    if (!this.#linkUp) return 'connecting';
+    return this.#receiveComplete && this.#pending.isEmpty && this.#remoteEpoch !== undefined ? 'synced' : 'syncing';
+  }
+
+  /** Operations sent to the remote and not yet acknowledged. */
+  get pendingOps(): number {
+    return this.#pending.size;
+  }
+
+  /** Closes the session and its connection. */
+  close(): void {
+    if (this.#closed) return;
+    this.#stop();
+    this.#closed = true;
+    for (const off of this.#unsubscribe) off();
+    this.#unsubscribe.length = 0;
+    if (this.connection.state !== 'closed') this.connection.close(1000, 'session closed');
+    this.#host.sessionClosed(this);
+  }
+
+  /** Starts over as if the link had just come up (after the engine recovered its WAL). */
+  restart(): void {
+    if (this.#linkUp && !this.#closed) this.#onOpen();
+  }
+
+  /**
+   * Pushes operations that just became durable (local or from a third peer)
+   * to the remote, when it has asked for them and does not hold them.
+   */
+  push(ops: readonly Operation[]): void {
+    if (!this.#linkUp || this.#remoteEpoch === undefined || ops.length === 0) return;
+    const fresh = ops.filter((op) => !this.#remoteKnown.has(op));
+    if (fresh.length === 0) return;
+    for (const batch of toBatches(fresh, this.#host.maxBatchOps, this.#maxBatchBytes())) this.#sendOps(batch);
+    this.#plannedOps += fresh.length;
+    // When pushes go quiet, a fresh covered accounts for superseded operations.
+    this.#host.clock.clearTimeout(this.#coveredTimer);
+    this.#coveredTimer = this.#host.clock.setTimeout(() => {
+      this.#coveredTimer = undefined;
+      if (this.#linkUp && this.#remoteEpoch !== undefined) this.#sendCovered(this.#host.durableVv());
+    }, this.#host.timing.coveredDelayMs);
+    this.#flush();
+  }
+
+  // ── link events ──────────────────────────────────────────────────────────
+
+  #onOpen(): void {
+    if (this.#closed) return;
+    this.#stop();
+    this.#linkUp = true;
+    // Receiving side: a new hello with a new epoch.
+    this.#epoch = (this.#epoch + 1) % 2 ** 31;
+    this.#arrived = new SeqSet();
+    this.#durable = new SeqSet();
+    this.#pendingCovered = undefined;
+    this.#receiveComplete = false;
+    this.#receivedOps = 0;
+    this.#receivedBytes = 0;
+    // Sending side: wait for the remote's hello.
+    this.#remoteEpoch = undefined;
+    this.#outbox = [];
+    this.#pending.clear();
+    this.#send({ type: 'hello', protocol: PROTOCOL_VERSION, epoch: this.#epoch, peer: this.#host.peerId, space: this.#host.space, vv: this.#host.durableVv() });
+    this.#armGapTimer();
+    this.#host.sessionChanged(this);
+  }
+
+  #onClose(info: ConnectionCloseInfo): void {
+    this.#stop();
+    this.#linkUp = false;
+    this.#outbox = [];
+    if (info.final) this.close();
+    else this.#host.sessionChanged(this);
+  }
+
+  #stop(): void {
+    const clock = this.#host.clock;
+    clock.clearTimeout(this.#gapTimer);
+    clock.clearTimeout(this.#resendTimer);
+    clock.clearTimeout(this.#coveredTimer);
+    this.#gapTimer = this.#resendTimer = this.#coveredTimer = undefined;
+  }
+
+  #onMessage(bytes: Uint8Array): void {
+    if (this.#closed || !this.#linkUp) return;
+    let message: SyncMessage;
+    try {
+      message = decodeMessage(bytes, { limits: this.#host.limits });
+    } catch (error) {
+      const syncError = isSyncError(error) ? error : new SyncError('E_DECODE', 'undecodable message', { cause: error });
+      this.#host.reportError(new SyncError(syncError.code, `from ${this.remotePeer ?? 'a peer'}: ${syncError.message}`, { cause: error }));
+      this.#sendError(syncError.code, syncError.message);
+      return;
+    }
+    switch (message.type) {
+      case 'hello':
+        this.#onHello(message.protocol, message.epoch, message.peer, message.space, message.vv);
+        return;
+      case 'ops':
+        this.#onOps(message.epoch, message.n, message.ops, bytes.length);
+        return;
+      case 'covered':
+        this.#onCovered(message.epoch, message.n, message.vv);
+        return;
+      case 'ack':
+        this.#onAck(message.vv);
+        return;
+      case 'error':
+        this.#onRemoteError(message.code, message.message, message.opIds ?? []);
+        return;
+    }
+  }
+
+  // ── sending side ─────────────────────────────────────────────────────────
+
+  #onHello(protocol: number, epoch: number, peer: string, space: string, vv: VersionVector): void {
+    if (protocol !== PROTOCOL_VERSION) {
+      this.#sendError('E_VERSION', `protocol ${protocol} is not supported; this peer speaks ${PROTOCOL_VERSION}`);
+      this.#host.reportError(new SyncError('E_VERSION', `peer ${peer} speaks protocol ${protocol}, this peer ${PROTOCOL_VERSION}: upgrade the older one`));
+      return;
+    }
+    if (space !== this.#host.space) {
+      this.#sendError('E_PROTOCOL', `this peer serves space ${JSON.stringify(this.#host.space)}, not ${JSON.stringify(space)}`);
+      return;
+    }
+    if (!isPeerId(peer) || peer === this.#host.peerId) {
+      this.#sendError('E_PROTOCOL', peer === this.#host.peerId ? 'a peer cannot sync with itself (same peer id)' : 'invalid peer id in hello');
+      return;
+    }
+    this.remotePeer = peer;
+    this.#remoteEpoch = epoch;
+    this.#nextN = 0;
+    this.#remoteKnown = vv.clone();
+    this.#outbox = this.#outbox.filter((m) => m.type !== 'ops' && m.type !== 'covered');
+    this.#pending.clear();
+    this.#host.clock.clearTimeout(this.#coveredTimer);
+    this.#coveredTimer = undefined;
+    const plan = this.#host.plan(vv, this.#maxBatchBytes());
+    this.#plannedOps = plan.opCount;
+    this.#sentOps = 0;
+    this.#sentBytes = 0;
+    for (const batch of plan.batches) this.#sendOps(batch);
+    this.#sendCovered(plan.covered);
+    this.#flush();
+    this.#host.sessionChanged(this);
+  }
+
+  #sendOps(ops: readonly Operation[]): void {
+    const n = ++this.#nextN;
+    this.#outbox.push({ type: 'ops', epoch: this.#remoteEpoch!, n, ops });
+    this.#pending.addMessage(n, ops);
+    this.#armResendTimer();
+  }
+
+  #sendCovered(vv: VersionVector): void {
+    const covered = vv.clone();
+    this.#outbox.push({ type: 'covered', epoch: this.#remoteEpoch!, n: this.#nextN, vv: covered });
+    this.#pending.setCovered(this.#nextN, covered);
+    this.#armResendTimer();
+    this.#flush();
+  }
+
+  #onAck(vv: VersionVector): void {
+    if (this.remotePeer === undefined) return;
+    this.#remoteKnown.merge(vv);
+    const progress = this.#pending.ack(vv);
+    this.#host.noteAck(this.remotePeer, vv);
+    if (progress) {
+      this.#host.clock.clearTimeout(this.#resendTimer);
+      this.#resendTimer = undefined;
+      this.#armResendTimer();
+      this.#host.sessionChanged(this);
+    }
+  }
+
+  #onRemoteError(code: string, message: string, opIds: readonly OpId[]): void {
+    this.#pending.reject(opIds);
+    const known = KNOWN_CODES.has(code) ? (code as SyncErrorCode) : 'E_PROTOCOL';
+    const about = opIds.length > 0 ? ` (${opIds.length} operation${opIds.length > 1 ? 's' : ''}, first ${opIds[0]!.origin}:${opIds[0]!.seq})` : '';
+    this.#host.reportError(new SyncError(known, `peer ${this.remotePeer ?? '?'} reported ${code}: ${message}${about}`));
+    this.#host.sessionChanged(this);
+  }
+
+  #armResendTimer(): void {
+    if (this.#resendTimer !== undefined || this.#pending.isEmpty) return;
+    const { resendMs, maxBackoffMs } = this.#host.timing;
+    const delay = resendMs + backoffDelay(this.#pending.attempt, this.#host.clock.random(), resendMs, maxBackoffMs);
+    this.#resendTimer = this.#host.clock.setTimeout(() => {
+      this.#resendTimer = undefined;
+      if (!this.#linkUp || this.#remoteEpoch === undefined || this.#pending.isEmpty) return;
+      this.#pending.attempt++;
+      // Resend each unacknowledged message under its own number, then the covered.
+      for (const { n, ops } of this.#pending.unacked()) this.#outbox.push({ type: 'ops', epoch: this.#remoteEpoch, n, ops });
+      const covered = this.#pending.covered;
+      if (covered !== undefined) this.#outbox.push({ type: 'covered', epoch: this.#remoteEpoch, n: covered.n, vv: covered.vv });
+      this.#flush();
+      this.#armResendTimer();
+    }, delay);
+  }
+
+  // ── receiving side ───────────────────────────────────────────────────────
+
+  #onOps(epoch: number, n: number, ops: readonly Operation[], bytes: number): void {
+    if (epoch !== this.#epoch) return; // a reply to an older hello
+    if (this.#arrived.has(n)) {
+      // A duplicated or resent message already processed: only the ack may be missing.
+      if (this.#durable.has(n)) this.#scheduleAck();
+      return;
+    }
+    this.#arrived.add(n);
+    this.#receivedOps += ops.length;
+    this.#receivedBytes += bytes;
+    const report = this.#host.applyRemote(ops, this);
+    for (const op of report.applied) this.#remoteKnown.add(op);
+    for (const op of report.superseded) this.#remoteKnown.add(op);
+    for (const id of report.duplicates) this.#remoteKnown.add(id);
+    if (report.rejected.length > 0) this.#rejectBack(report);
+    const accepted = report.superseded.length === 0 ? report.applied : [...report.applied, ...report.superseded];
+    this.#host.commit(
+      {
+        ops: accepted,
+        onDurable: () => {
+          this.#durable.add(n);
+          this.#tryCovered();
+          this.#scheduleAck();
+        },
+      },
+      this,
+    );
+    this.#host.reportProgress({ peer: this.remotePeer, direction: 'receive', ops: this.#receivedOps, bytes: this.#receivedBytes });
+    this.#progressed();
+  }
+
+  #rejectBack(report: ApplyReport): void {
+    // One error message per code, listing the refused operations.
+    const byCode = new Map<string, { message: string; ids: OpId[] }>();
+    for (const { opId, error } of report.rejected) {
+      let group = byCode.get(error.code);
+      if (group === undefined) {
+        group = { message: error.message, ids: [] };
+        byCode.set(error.code, group);
+      }
+      if (opId !== undefined) group.ids.push(opId);
+      if (error.code === 'E_EQUIVOCATION') this.#host.reportError(error);
+    }
+    for (const [code, group] of byCode) this.#sendError(code, group.message, group.ids);
+  }
+
+  #onCovered(epoch: number, n: number, vv: VersionVector): void {
+    if (epoch !== this.#epoch) return;
+    if (this.#pendingCovered === undefined || n >= this.#pendingCovered.n) this.#pendingCovered = { n, vv };
+    this.#progressed();
+    this.#tryCovered();
+  }
+
+  #tryCovered(): void {
+    const covered = this.#pendingCovered;
+    if (covered === undefined || !this.#durable.hasAllUpTo(covered.n)) return;
+    this.#pendingCovered = undefined;
+    const epoch = this.#epoch;
+    const vv = this.#trustCovered === 'all' ? covered.vv : ownOrigin(covered.vv, this.remotePeer);
+    this.#host.commit({
+      covered: vv,
+      onDurable: () => {
+        if (epoch !== this.#epoch) return;
+        this.#scheduleAck();
+        if (!this.#arrived.hasGap() && this.#pendingCovered === undefined) {
+          this.#receiveComplete = true;
+          this.#helloAttempt = 0;
+          this.#host.clock.clearTimeout(this.#gapTimer);
+          this.#gapTimer = undefined;
+          this.#host.sessionChanged(this);
+        }
+      },
+    });
+  }
+
+  #progressed(): void {
+    // Any message of the current epoch resets the gap timer; incomplete sessions re-arm it.
+    const wasComplete = this.#receiveComplete;
+    if (this.#arrived.hasGap() || this.#pendingCovered !== undefined) this.#receiveComplete = false;
+    this.#host.clock.clearTimeout(this.#gapTimer);
+    this.#gapTimer = undefined;
+    if (!this.#receiveComplete) this.#armGapTimer();
+    if (wasComplete !== this.#receiveComplete) this.#host.sessionChanged(this);
+  }
+
+  #armGapTimer(): void {
+    if (this.#gapTimer !== undefined || !this.#linkUp) return;
+    const { gapMs, maxBackoffMs } = this.#host.timing;
+    const delay = gapMs + backoffDelay(this.#helloAttempt, this.#host.clock.random(), gapMs, maxBackoffMs);
+    this.#gapTimer = this.#host.clock.setTimeout(() => {
+      this.#gapTimer = undefined;
+      if (!this.#linkUp || this.#receiveComplete) return;
+      // No progress for too long while incomplete: ask again from our current vector.
+      this.#helloAttempt++;
+      this.#epoch = (this.#epoch + 1) % 2 ** 31;
+      this.#arrived = new SeqSet();
+      this.#durable = new SeqSet();
+      this.#pendingCovered = undefined;
+      this.#send({ type: 'hello', protocol: PROTOCOL_VERSION, epoch: this.#epoch, peer: this.#host.peerId, space: this.#host.space, vv: this.#host.durableVv() });
+      this.#armGapTimer();
+    }, delay);
+  }
+
+  #scheduleAck(): void {
+    if (this.#ackScheduled) return;
+    this.#ackScheduled = true;
+    queueMicrotask(() => {
+      this.#ackScheduled = false;
+      if (this.#linkUp && !this.#closed) this.#send({ type: 'ack', vv: this.#host.durableVv() });
+    });
+  }
+
+  // ── output ───────────────────────────────────────────────────────────────
+
+  #maxBatchBytes(): number {
+    const transportLimit = Math.min(this.connection.capabilities.maxMessageBytes, this.#host.limits.maxMessageBytes);
+    return Math.max(1024, Math.min(this.#host.maxBatchBytes, Math.floor(transportLimit / 2)));
+  }
+
+  #sendError(code: string, message: string, opIds?: readonly OpId[]): void {
+    this.#send(opIds !== undefined && opIds.length > 0 ? { type: 'error', code, message: message.slice(0, 1000), opIds } : { type: 'error', code, message: message.slice(0, 1000) });
+  }
+
+  #send(message: SyncMessage): void {
+    this.#outbox.push(message);
+    this.#flush();
+  }
+
+  #flush(): void {
+    const highWater = this.#host.timing.highWaterBytes;
+    while (this.#outbox.length > 0 && this.#linkUp && this.connection.bufferedAmount < highWater) {
+      const message = this.#outbox.shift()!;
+      let bytes: Uint8Array;
+      try {
+        bytes = encodeMessage(message);
+      } catch (error) {
+        this.#host.reportError(isSyncError(error) ? error : new SyncError('E_INTERNAL', 'cannot encode a message', { cause: error }));
+        continue;
+      }
+      try {
+        this.connection.send(bytes);
+      } catch (error) {
+        if (isSyncError(error) && error.code === 'E_TOO_LARGE' && message.type === 'ops') {
+          // Cannot ever go through this transport: report it and stop retrying it.
+          this.#pending.reject(message.ops);
+          this.#host.reportError(new SyncError('E_TOO_LARGE', `a message of ${bytes.length} bytes exceeds what the transport to ${this.remotePeer ?? 'the remote'} accepts`, { cause: error }));
+          continue;
+        }
+        // The link is going down; the protocol recovers on the next open.
+        this.#outbox = [];
+        return;
+      }
+      if (message.type === 'ops') {
+        this.#sentOps += message.ops.length;
+        this.#sentBytes += bytes.length;
+        this.#host.reportProgress({ peer: this.remotePeer, direction: 'send', ops: this.#sentOps, bytes: this.#sentBytes, totalOps: this.#plannedOps });
+      }
+    }
+  }
+}
+
+const KNOWN_CODES = new Set<string>([
+  'E_INVALID_OP', 'E_INVALID_ORIGIN', 'E_INVALID_SEQ', 'E_INVALID_HLC', 'E_INVALID_COLLECTION', 'E_INVALID_KEY',
+  'E_INVALID_KIND', 'E_INVALID_VALUE', 'E_TOO_LARGE', 'E_DECODE', 'E_EQUIVOCATION', 'E_PROTOCOL', 'E_VERSION',
+  'E_TIMEOUT', 'E_RATE_LIMIT', 'E_UNAUTHORIZED', 'E_FORBIDDEN', 'E_QUOTA',
+]);
+
+function ownOrigin(vv: VersionVector, origin: PeerId | undefined): VersionVector {
+  const out = new VersionVector();
+  if (origin === undefined) return out;
+  for (const [from, to] of vv.ranges(origin)) out.addRange(origin, from, to);
+  return out;
+}

@@ -1,0 +1,138 @@
+import type { Clock, JsonValue, Limits, Operation, PeerId, SyncError, VersionVector, Wal } from '@softadastra/sync-core';
+
+/** Where one session stands. */
+export type SessionStatus = 'connecting' | 'syncing' | 'synced' | 'closed';
+
+/**
+ * Where the engine stands, over all its sessions: `offline` (no session),
+ * `connecting` (no link up), `syncing` (something is being exchanged or
+ * awaits an acknowledgement), `synced` (every open session has nothing
+ * outstanding either way).
+ */
+export type SyncStatus = 'offline' | 'connecting' | 'syncing' | 'synced';
+
+/** Progress of a sync with one peer, for progress bars. */
+export interface SyncProgress {
+  /** The remote peer, once known. */
+  readonly peer: PeerId | undefined;
+  /** `send`: operations this peer sent; `receive`: operations it received. */
+  readonly direction: 'send' | 'receive';
+  /** Operations so far in this session round. */
+  readonly ops: number;
+  /** Encoded bytes so far. */
+  readonly bytes: number;
+  /** For `send`: how many operations this round plans in all. */
+  readonly totalOps?: number;
+}
+
+/** A key whose visible value changed. */
+export interface Change {
+  readonly collection: string;
+  readonly key: string;
+  /** The new value; `undefined` when the key was deleted. */
+  readonly value: JsonValue | undefined;
+  /** The operation that now wins the key. */
+  readonly op: Operation;
+  /** Whether this peer wrote it, or it came from another peer. */
+  readonly source: 'local' | 'remote';
+}
+
+/** The events of a {@link SyncEngine}. */
+export interface SyncEngineEvents {
+  /** Keys changed (one event per local write, or per batch applied from a peer). */
+  change: (changes: readonly Change[]) => void;
+  /** The aggregate status changed. */
+  status: (status: SyncStatus) => void;
+  /** A sync moved forward. */
+  progress: (progress: SyncProgress) => void;
+  /** Something went wrong in background work (never thrown, never lost). */
+  error: (error: SyncError) => void;
+  /** A peer acknowledged holding `vv` durably. */
+  ack: (event: { readonly peer: PeerId; readonly vv: VersionVector }) => void;
+}
+
+/** Protocol timers, in milliseconds (see docs/protocol.md). */
+export interface Timing {
+  /**
+   * Minimum wait for an acknowledgement before resending; then backoff with full jitter.
+   * @default 3000
+   */
+  readonly resendMs: number;
+  /**
+   * Minimum wait without progress, while a reply is incomplete, before a new hello.
+   * @default 5000
+   */
+  readonly gapMs: number;
+  /**
+   * Cap of the exponential backoff part.
+   * @default 30000
+   */
+  readonly maxBackoffMs: number;
+  /**
+   * Quiet time after live pushes before sending a fresh `covered`.
+   * @default 50
+   */
+  readonly coveredDelayMs: number;
+  /**
+   * Send no more while the connection buffers this many bytes; resume on `drain`.
+   * @default 1048576
+   */
+  readonly highWaterBytes: number;
+}
+
+/** Options of {@link createSyncEngine}. */
+export interface SyncEngineOptions {
+  /** Where operations are made durable. */
+  readonly wal: Wal;
+  /**
+   * This peer's id. Never reuse an id whose storage was lost.
+   * @default the id stored in the WAL, else a new random one (then stored)
+   */
+  readonly peerId?: PeerId;
+  /**
+   * The space this engine syncs; peers of other spaces are refused.
+   * @default 'default'
+   */
+  readonly space?: string;
+  /**
+   * Time, timers and randomness.
+   * @default systemClock of core
+   */
+  readonly clock?: Clock;
+  /** Size limits; all peers of a space must use the same. */
+  readonly limits?: Partial<Limits>;
+  /** Told about every background error (also emitted as `error`). */
+  readonly onError?: (error: SyncError) => void;
+  /**
+   * How far ahead of the local clock a remote timestamp may pull the HLC.
+   * @default 60000
+   */
+  readonly maxDriftMs?: number;
+  /** Batch bounds for what this peer sends. */
+  readonly batch?: {
+    /** @default 1000 */
+    readonly maxOps?: number;
+    /** @default 262144 */
+    readonly maxBytes?: number;
+  };
+  /** Protocol timers. */
+  readonly timing?: Partial<Timing>;
+  /**
+   * Automatic compaction: once the WAL holds more than `max(minOps, ratio × keys)`
+   * operations since the last snapshot, it is compacted. `false` to disable.
+   * @default { minOps: 10000, ratio: 2 }
+   */
+  readonly compaction?: false | { readonly minOps?: number; readonly ratio?: number };
+}
+
+/** A session over one connection, as returned by `engine.connect()`. */
+export interface SyncSession {
+  /** The remote peer's id, once its hello arrived. */
+  readonly remotePeer: PeerId | undefined;
+  /** Where the session stands. */
+  readonly status: SessionStatus;
+  /** Operations sent and not yet acknowledged by the remote. */
+  readonly pendingOps: number;
+  /** Ends the session and closes its connection. */
+  close(): void;
+}
