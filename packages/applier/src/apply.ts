@@ -7,7 +7,7 @@ import {
   type Operation,
   type VersionVector,
 } from '@softadastra/sync-core';
-import { mergeInto, type LwwStore } from '@softadastra/sync-reconciler';
+import { compareOperations, mergeInto, type LwwStore, type OperationOrder } from '@softadastra/sync-reconciler';
 
 /** The state {@link applyBatch} applies to. */
 export interface ApplyTarget {
@@ -24,6 +24,11 @@ export interface ApplyOptions {
    * @default DEFAULT_LIMITS of core
    */
   readonly limits?: Limits;
+  /**
+   * The last-writer-wins order; must be the same on every peer.
+   * @default compareOperations of the reconciler
+   */
+  readonly order?: OperationOrder;
 }
 
 /** One operation refused, and why. */
@@ -70,7 +75,7 @@ export function applyBatch(target: ApplyTarget, ops: readonly unknown[], options
       report.rejected.push(verdict.opId === undefined ? { error: verdict.error } : { opId: verdict.opId, error: verdict.error });
       continue;
     }
-    applyValid(target, verdict.op, report);
+    applyValid(target, verdict.op, report, options.order);
   }
   return report;
 }
@@ -81,20 +86,21 @@ export function applyBatch(target: ApplyTarget, ops: readonly unknown[], options
  * rules as {@link applyBatch}.
  *
  * @param report - the report to add the outcome to
+ * @param order - the LWW order @default compareOperations
  */
-export function applyValid(target: ApplyTarget, op: Operation, report: ApplyReport): void {
+export function applyValid(target: ApplyTarget, op: Operation, report: ApplyReport, order: OperationOrder = compareOperations): void {
   const id: OpId = { origin: op.origin, seq: op.seq };
   if (target.seen.has(id)) {
     // Held already; if we still hold its content, make sure it is the same.
     const held = target.store.getById(id);
-    if (held !== undefined && mergeInto(target.store, op) === 'equivocation') {
+    if (held !== undefined && mergeInto(target.store, op, order) === 'equivocation') {
       report.rejected.push({ opId: id, error: equivocation(op) });
     } else {
       report.duplicates.push(id);
     }
     return;
   }
-  switch (mergeInto(target.store, op)) {
+  switch (mergeInto(target.store, op, order)) {
     case 'won':
       target.seen.add(id);
       report.applied.push(op);

@@ -24,13 +24,13 @@ import {
 } from '@softadastra/sync-core';
 import { applyBatch, applyValid, type ApplyReport } from '@softadastra/sync-applier';
 import { planSync, type SyncPlan } from '@softadastra/sync-planner';
-import { computeDigest, type DigestOptions, type StateDigest } from '@softadastra/sync-reconciler';
+import { compareOperations, computeDigest, type DigestOptions, type OperationOrder, type StateDigest } from '@softadastra/sync-reconciler';
 import { CommitQueue, type CommitEntry } from './commit-queue.js';
 import { Emitter } from './emitter.js';
 import { equivocationInLog, recover } from './recovery.js';
 import type { Replica } from './replica.js';
 import { Session, type ConnectOptions, type SessionHost } from './session.js';
-import type { Change, SyncEngineEvents, SyncEngineOptions, SyncProgress, SyncSession, SyncStatus, Timing } from './types.js';
+import type { Change, PlantedBug, SyncEngineEvents, SyncEngineOptions, SyncProgress, SyncSession, SyncStatus, Timing } from './types.js';
 
 const DEFAULT_TIMING: Timing = { resendMs: 3000, gapMs: 5000, maxBackoffMs: 30_000, coveredDelayMs: 50, highWaterBytes: 1024 * 1024 };
 
@@ -113,7 +113,9 @@ class Engine implements SyncEngine, SessionHost {
   readonly timing: Timing;
   readonly maxBatchOps: number;
   readonly maxBatchBytes: number;
+  readonly plant: PlantedBug | undefined;
   peerId!: PeerId;
+  #order: OperationOrder = compareOperations;
 
   readonly #wal: Wal;
   readonly #options: SyncEngineOptions;
@@ -143,13 +145,16 @@ class Engine implements SyncEngine, SessionHost {
     this.timing = { ...DEFAULT_TIMING, ...options.timing };
     this.maxBatchOps = Math.min(options.batch?.maxOps ?? 1000, this.limits.maxBatchOps);
     this.maxBatchBytes = options.batch?.maxBytes ?? 256 * 1024;
+    this.plant = options.plant;
     this.#emitter = new Emitter((error) => this.reportError(toSyncError(error, 'E_INTERNAL', 'an event listener threw')));
     if (options.peerId !== undefined) assertPeerId(options.peerId);
     if (typeof this.space !== 'string' || this.space.length === 0) throw new SyncError('E_INVALID_ARGUMENT', 'space must be a non-empty string');
   }
 
   async open(): Promise<void> {
-    const recovered = await recover(this.#wal);
+    // The id decides the order only under the planted tie-break defect; it is known after replay otherwise.
+    if (this.plant === 'receiver-tiebreak') this.#order = tiebreakOnReceiver(() => this.peerId);
+    const recovered = await recover(this.#wal, this.#order);
     const stored = recovered.meta;
     if (stored['space'] !== undefined && stored['space'] !== this.space) {
       await this.#wal.close();
@@ -209,8 +214,9 @@ class Engine implements SyncEngine, SessionHost {
         ? { origin: this.peerId, seq, hlc, collection, key, kind, value: copyJson(value as JsonValue) }
         : { origin: this.peerId, seq, hlc, collection, key, kind };
     const report: ApplyReport = { applied: [], superseded: [], duplicates: [], rejected: [] };
-    applyValid({ store: this.#replica, seen: this.#replica.seen }, op, report);
+    applyValid({ store: this.#replica, seen: this.#replica.seen }, op, report, this.#order);
     if (report.applied.length > 0) this.#emitChanges(report.applied, 'local');
+    if (this.plant === 'send-before-durable') for (const session of this.#sessions) session.push([op]);
     await this.#commit({ ops: [op] });
     return op;
   }
@@ -283,12 +289,18 @@ class Engine implements SyncEngine, SessionHost {
     return this.#replica.durableVv.clone();
   }
 
+  remoteLacks(known: VersionVector): boolean {
+    return !known.dominates(this.#replica.durableVv);
+  }
+
   plan(remote: VersionVector, maxBatchBytes: number): SyncPlan {
     return planSync({ local: this.#replica.durableVv, remote, winners: this.#replica.durable, maxBatchOps: this.maxBatchOps, maxBatchBytes });
   }
 
-  applyRemote(ops: readonly Operation[], _session: Session): ApplyReport {
-    const report = applyBatch({ store: this.#replica, seen: this.#replica.seen }, ops, { limits: this.limits });
+  applyRemote(ops: readonly Operation[], session: Session): ApplyReport {
+    const seen = this.plant === 'skip-dedupe' ? new VersionVector() : this.#replica.seen;
+    const report = applyBatch({ store: this.#replica, seen }, ops, { limits: this.limits, order: this.#order });
+    if (this.plant === 'send-before-durable') for (const other of this.#sessions) if (other !== session) other.push(report.applied);
     let max: Hlc | undefined;
     for (const list of [report.applied, report.superseded]) {
       for (const op of list) if (max === undefined || compareHlc(op.hlc, max) > 0) max = op.hlc;
@@ -306,25 +318,28 @@ class Engine implements SyncEngine, SessionHost {
   #onCommitted(entries: readonly CommitEntry[]): void {
     const replica = this.#replica;
     let committed = 0;
+    let coveredGrew = false;
     for (const entry of entries) {
       if (entry.ops !== undefined) for (const op of entry.ops) replica.commit(op);
       if (entry.covered !== undefined) {
         replica.durableVv.merge(entry.covered);
         replica.seen.merge(entry.covered);
+        coveredGrew = true;
       }
       if (entry.meta !== undefined) Object.assign(this.#meta, entry.meta);
       committed += entry.ops?.length ?? 0;
     }
     this.#opsSinceSnapshot += committed;
-    if (committed > 0 && this.#sessions.size > 0) {
-      // Push the operations that are durable winners now to every session but the one they came from.
+    if ((committed > 0 || coveredGrew) && this.#sessions.size > 0) {
+      // Push the operations that are durable winners now to every session but the one they came
+      // from; every session also learns that the durable vector grew (superseded ops, covered).
       for (const session of this.#sessions) {
         const out: Operation[] = [];
         for (const entry of entries) {
           if (entry.ops === undefined || this.#sources.get(entry) === session) continue;
           for (const op of entry.ops) if (replica.durable.getById(op) === op) out.push(op);
         }
-        if (out.length > 0) session.push(out);
+        session.push(out);
       }
     }
     if (committed > 0) this.#maybeCompact();
@@ -439,7 +454,7 @@ class Engine implements SyncEngine, SessionHost {
       } catch {
         // Closing a failed WAL may fail too; the reopen below is what matters.
       }
-      const recovered = await recover(this.#wal);
+      const recovered = await recover(this.#wal, this.#order);
       this.#install(recovered);
       this.#state = 'open';
     } catch (error) {
@@ -506,4 +521,20 @@ function copyJson(value: JsonValue): JsonValue {
   const out: Record<string, JsonValue> = {};
   for (const key of Object.keys(value)) out[key] = copyJson((value as Record<string, JsonValue>)[key]!);
   return out;
+}
+
+/**
+ * The planted defect `receiver-tiebreak`: equal clocks are decided in favour
+ * of the receiving peer's own writes, so peers disagree on the winner.
+ */
+function tiebreakOnReceiver(receiver: () => PeerId): OperationOrder {
+  return (a, b) => {
+    if (a.hlc.wall !== b.hlc.wall) return a.hlc.wall < b.hlc.wall ? -1 : 1;
+    if (a.hlc.counter !== b.hlc.counter) return a.hlc.counter < b.hlc.counter ? -1 : 1;
+    if (a.origin === b.origin) return a.seq === b.seq ? 0 : a.seq < b.seq ? -1 : 1;
+    const me = receiver();
+    if (a.origin === me) return 1;
+    if (b.origin === me) return -1;
+    return compareOperations(a, b);
+  };
 }

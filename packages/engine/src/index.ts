@@ -17,6 +17,7 @@ export type { SyncEngine } from './engine.js';
 export type { ConnectOptions } from './session.js';
 export type {
   Change,
+  PlantedBug,
   SessionStatus,
   SyncEngineEvents,
   SyncEngineOptions,

@@ -1,4 +1,5 @@
 import { SyncError, compareHlc, type Hlc, type Operation, type PeerId, type Wal } from '@softadastra/sync-core';
+import type { OperationOrder } from '@softadastra/sync-reconciler';
 import { Replica } from './replica.js';
 
 /** What replaying a WAL gives back. @internal */
@@ -20,9 +21,9 @@ export interface Recovered {
  * caller from {@link Recovered}.
  * @internal
  */
-export async function recover(wal: Wal): Promise<Recovered> {
+export async function recover(wal: Wal, order?: OperationOrder): Promise<Recovered> {
   const recovery = await wal.open();
-  const replica = new Replica();
+  const replica = new Replica(order);
   const meta: Record<string, string> = {};
   const equivocations: Operation[] = [];
   let maxHlc: Hlc | undefined;

@@ -1,5 +1,5 @@
 import { VersionVector, type OpId, type Operation } from '@softadastra/sync-core';
-import { ReplicaState, compareOperations, type LwwStore } from '@softadastra/sync-reconciler';
+import { ReplicaState, compareOperations, type LwwStore, type OperationOrder } from '@softadastra/sync-reconciler';
 
 /**
  * The engine's state in two layers: the durable winners, and an overlay of
@@ -13,21 +13,29 @@ import { ReplicaState, compareOperations, type LwwStore } from '@softadastra/syn
  * @internal
  */
 export class Replica implements LwwStore {
+  /** The LWW order (the same on every peer). */
+  readonly order: OperationOrder;
   /** Winners that are durable. */
-  readonly durable = new ReplicaState();
+  readonly durable: ReplicaState;
   /** Winners applied in memory, on their way to the WAL. */
-  readonly overlay = new ReplicaState();
+  readonly overlay: ReplicaState;
   /** Every operation held durably (superseded ones and `covered` ones included). */
   readonly durableVv = new VersionVector();
   /** Every operation held, durable or on its way: what dedupe checks. */
   readonly seen = new VersionVector();
+
+  constructor(order: OperationOrder = compareOperations) {
+    this.order = order;
+    this.durable = new ReplicaState(order);
+    this.overlay = new ReplicaState(order);
+  }
 
   get(collection: string, key: string): Operation | undefined {
     const pending = this.overlay.size === 0 ? undefined : this.overlay.get(collection, key);
     const durable = this.durable.get(collection, key);
     if (pending === undefined) return durable;
     if (durable === undefined) return pending;
-    return compareOperations(pending, durable) > 0 ? pending : durable;
+    return this.order(pending, durable) > 0 ? pending : durable;
   }
 
   getById(id: OpId): Operation | undefined {
@@ -52,7 +60,7 @@ export class Replica implements LwwStore {
     if (durable !== undefined) {
       for (const [key, op] of durable) {
         const over = pending?.get(key);
-        yield [key, over !== undefined && compareOperations(over, op) > 0 ? over : op];
+        yield [key, over !== undefined && this.order(over, op) > 0 ? over : op];
       }
     }
     if (pending !== undefined) {

@@ -22,7 +22,7 @@ import { toBatches, type SyncPlan } from '@softadastra/sync-planner';
 import type { CommitEntry } from './commit-queue.js';
 import { PendingQueue } from './pending-queue.js';
 import { SeqSet } from './seq-set.js';
-import type { SessionStatus, SyncProgress, Timing } from './types.js';
+import type { PlantedBug, SessionStatus, SyncProgress, Timing } from './types.js';
 
 /** What a session needs from its engine. @internal */
 export interface SessionHost {
@@ -33,7 +33,10 @@ export interface SessionHost {
   readonly timing: Timing;
   readonly maxBatchOps: number;
   readonly maxBatchBytes: number;
+  readonly plant: PlantedBug | undefined;
   durableVv(): VersionVector;
+  /** Whether the durable vector holds operations that `known` lacks. */
+  remoteLacks(known: VersionVector): boolean;
   plan(remote: VersionVector, maxBatchBytes: number): SyncPlan;
   applyRemote(ops: readonly Operation[], session: Session): ApplyReport;
   commit(entry: CommitEntry, source?: Session): void;
@@ -101,7 +104,7 @@ export class Session {
     this.#host = host;
     this.connection = connection;
     this.#trustCovered = options.trustCovered ?? 'all';
-    this.#epoch = Math.floor(host.clock.random() * 2 ** 31);
+    this.#epoch = Math.floor(host.clock.random() * EPOCH_SPACE);
     this.#unsubscribe.push(
       connection.on('open', () => this.#onOpen()),
       connection.on('message', (bytes) => this.#onMessage(bytes)),
@@ -135,21 +138,32 @@ export class Session {
     this.#host.sessionClosed(this);
   }
 
-  /** Starts over as if the link had just come up (after the engine recovered its WAL). */
+  /**
+   * Asks the remote again for everything this peer lacks (after the engine
+   * reopened its WAL, whose state may differ from what the last hello said).
+   * The sending side carries on: the remote's own request still stands.
+   */
   restart(): void {
-    if (this.#linkUp && !this.#closed) this.#onOpen();
+    if (!this.#linkUp || this.#closed) return;
+    this.#rehello();
+    this.#host.sessionChanged(this);
   }
 
   /**
-   * Pushes operations that just became durable (local or from a third peer)
-   * to the remote, when it has asked for them and does not hold them.
+   * Pushes operations that just became durable winners (local or from a third
+   * peer) to the remote, when it has asked for them and does not hold them;
+   * and, whenever the durable vector holds something the remote is not known
+   * to hold (superseded operations too), schedules a fresh `covered`.
    */
   push(ops: readonly Operation[]): void {
-    if (!this.#linkUp || this.#remoteEpoch === undefined || ops.length === 0) return;
+    if (!this.#linkUp || this.#remoteEpoch === undefined) return;
     const fresh = ops.filter((op) => !this.#remoteKnown.has(op));
-    if (fresh.length === 0) return;
-    for (const batch of toBatches(fresh, this.#host.maxBatchOps, this.#maxBatchBytes())) this.#sendOps(batch);
-    this.#plannedOps += fresh.length;
+    if (fresh.length > 0) {
+      for (const batch of toBatches(fresh, this.#host.maxBatchOps, this.#maxBatchBytes())) this.#sendOps(batch);
+      this.#plannedOps += fresh.length;
+    } else if (!this.#host.remoteLacks(this.#remoteKnown)) {
+      return;
+    }
     // When pushes go quiet, a fresh covered accounts for superseded operations.
     this.#host.clock.clearTimeout(this.#coveredTimer);
     this.#coveredTimer = this.#host.clock.setTimeout(() => {
@@ -165,20 +179,13 @@ export class Session {
     if (this.#closed) return;
     this.#stop();
     this.#linkUp = true;
-    // Receiving side: a new hello with a new epoch.
-    this.#epoch = (this.#epoch + 1) % 2 ** 31;
-    this.#arrived = new SeqSet();
-    this.#durable = new SeqSet();
-    this.#pendingCovered = undefined;
-    this.#receiveComplete = false;
-    this.#receivedOps = 0;
-    this.#receivedBytes = 0;
     // Sending side: wait for the remote's hello.
     this.#remoteEpoch = undefined;
     this.#outbox = [];
     this.#pending.clear();
-    this.#send({ type: 'hello', protocol: PROTOCOL_VERSION, epoch: this.#epoch, peer: this.#host.peerId, space: this.#host.space, vv: this.#host.durableVv() });
-    this.#armGapTimer();
+    // Receiving side: a new hello with a new epoch.
+    this.#helloAttempt = 0;
+    this.#rehello();
     this.#host.sessionChanged(this);
   }
 
@@ -242,6 +249,10 @@ export class Session {
     }
     if (!isPeerId(peer) || peer === this.#host.peerId) {
       this.#sendError('E_PROTOCOL', peer === this.#host.peerId ? 'a peer cannot sync with itself (same peer id)' : 'invalid peer id in hello');
+      return;
+    }
+    if (this.remotePeer === peer && this.#remoteEpoch !== undefined && !isNewerEpoch(epoch, this.#remoteEpoch)) {
+      // A duplicated or replayed hello: answering it would restart numbering under an epoch the remote has left.
       return;
     }
     this.remotePeer = peer;
@@ -372,7 +383,8 @@ export class Session {
 
   #tryCovered(): void {
     const covered = this.#pendingCovered;
-    if (covered === undefined || !this.#durable.hasAllUpTo(covered.n)) return;
+    if (covered === undefined) return;
+    if (!this.#durable.hasAllUpTo(covered.n) && this.#host.plant !== 'early-covered') return;
     this.#pendingCovered = undefined;
     const epoch = this.#epoch;
     const vv = this.#trustCovered === 'all' ? covered.vv : ownOrigin(covered.vv, this.remotePeer);
@@ -411,13 +423,23 @@ export class Session {
       if (!this.#linkUp || this.#receiveComplete) return;
       // No progress for too long while incomplete: ask again from our current vector.
       this.#helloAttempt++;
-      this.#epoch = (this.#epoch + 1) % 2 ** 31;
-      this.#arrived = new SeqSet();
-      this.#durable = new SeqSet();
-      this.#pendingCovered = undefined;
-      this.#send({ type: 'hello', protocol: PROTOCOL_VERSION, epoch: this.#epoch, peer: this.#host.peerId, space: this.#host.space, vv: this.#host.durableVv() });
-      this.#armGapTimer();
+      this.#rehello();
     }, delay);
+  }
+
+  /** Starts the receiving side over: a hello with a new epoch and the current durable vector. */
+  #rehello(): void {
+    this.#host.clock.clearTimeout(this.#gapTimer);
+    this.#gapTimer = undefined;
+    this.#epoch = (this.#epoch + 1) % EPOCH_SPACE;
+    this.#arrived = new SeqSet();
+    this.#durable = new SeqSet();
+    this.#pendingCovered = undefined;
+    this.#receiveComplete = false;
+    this.#receivedOps = 0;
+    this.#receivedBytes = 0;
+    this.#send({ type: 'hello', protocol: PROTOCOL_VERSION, epoch: this.#epoch, peer: this.#host.peerId, space: this.#host.space, vv: this.#host.durableVv() });
+    this.#armGapTimer();
   }
 
   #scheduleAck(): void {
@@ -489,4 +511,12 @@ function ownOrigin(vv: VersionVector, origin: PeerId | undefined): VersionVector
   if (origin === undefined) return out;
   for (const [from, to] of vv.ranges(origin)) out.addRange(origin, from, to);
   return out;
+}
+
+const EPOCH_SPACE = 2 ** 31;
+
+/** Serial-number comparison (RFC 1982) of epochs, which count up modulo 2^31. */
+function isNewerEpoch(epoch: number, than: number): boolean {
+  const distance = (epoch - than + EPOCH_SPACE) % EPOCH_SPACE;
+  return distance > 0 && distance < EPOCH_SPACE / 2;
 }

@@ -80,6 +80,14 @@ export interface Timing {
   readonly highWaterBytes: number;
 }
 
+/**
+ * Known defects that the simulator of `@softadastra/sync-testing` switches on
+ * to prove it catches them: skip dedupe; send before durable; apply `covered`
+ * before messages 1..n arrived; break HLC ties on the receiver's id.
+ * @internal
+ */
+export type PlantedBug = 'skip-dedupe' | 'send-before-durable' | 'early-covered' | 'receiver-tiebreak';
+
 /** Options of {@link createSyncEngine}. */
 export interface SyncEngineOptions {
   /** Where operations are made durable. */
@@ -123,6 +131,12 @@ export interface SyncEngineOptions {
    * @default { minOps: 10000, ratio: 2 }
    */
   readonly compaction?: false | { readonly minOps?: number; readonly ratio?: number };
+  /**
+   * Switches on a known defect, for the simulator's self-test only: it proves
+   * the simulator fails when the engine is wrong. Never set it in production.
+   * @internal
+   */
+  readonly plant?: PlantedBug;
 }
 
 /** A session over one connection, as returned by `engine.connect()`. */

@@ -9,7 +9,7 @@
  * @packageDocumentation
  */
 export { compareOperations, resolveWinner } from './lww.js';
-export type { MergeOutcome } from './lww.js';
+export type { MergeOutcome, OperationOrder } from './lww.js';
 export { ReplicaState, mergeInto } from './replica-state.js';
 export type { LwwStore } from './replica-state.js';
 export { computeDigest, diffDigests, DIGEST_BUCKETS } from './digest.js';

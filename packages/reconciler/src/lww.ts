@@ -20,6 +20,14 @@ export function compareOperations(a: Operation, b: Operation): number {
 }
 
 /**
+ * An order on operations for last-writer-wins: negative when `a` loses to
+ * `b`. It must be total and the same on every peer; {@link compareOperations}
+ * is the one every peer uses (a different one exists only to prove that the
+ * simulator catches a broken tie-break).
+ */
+export type OperationOrder = (a: Operation, b: Operation) => number;
+
+/**
  * What merging an operation into a key's current winner does.
  *
  * - `won`: the incoming operation is the new winner.
@@ -36,11 +44,12 @@ export type MergeOutcome = 'won' | 'superseded' | 'duplicate' | 'equivocation';
  *
  * @param current - the key's winner, if any
  * @param incoming - the operation arriving
+ * @param order - the LWW order @default compareOperations
  */
-export function resolveWinner(current: Operation | undefined, incoming: Operation): MergeOutcome {
+export function resolveWinner(current: Operation | undefined, incoming: Operation, order: OperationOrder = compareOperations): MergeOutcome {
   if (current === undefined) return 'won';
   if (current.origin === incoming.origin && current.seq === incoming.seq) {
     return sameOperation(current, incoming) ? 'duplicate' : 'equivocation';
   }
-  return compareOperations(incoming, current) > 0 ? 'won' : 'superseded';
+  return order(incoming, current) > 0 ? 'won' : 'superseded';
 }

@@ -1,5 +1,5 @@
 import { sameOperation, type OpId, type Operation, type PeerId } from '@softadastra/sync-core';
-import { resolveWinner, type MergeOutcome } from './lww.js';
+import { compareOperations, resolveWinner, type MergeOutcome, type OperationOrder } from './lww.js';
 
 /**
  * The minimal read/write view of a last-writer-wins state that merging needs.
@@ -21,12 +21,13 @@ export interface LwwStore {
  * Merges `op` into `store` by last-writer-wins, detecting duplicates and
  * equivocation (same id, other content) when the store still holds the op.
  *
+ * @param order - the LWW order @default compareOperations
  * @returns what happened; the store changes only for `won`
  */
-export function mergeInto(store: LwwStore, op: Operation): MergeOutcome {
+export function mergeInto(store: LwwStore, op: Operation, order: OperationOrder = compareOperations): MergeOutcome {
   const held = store.getById(op);
   if (held !== undefined) return sameOperation(held, op) ? 'duplicate' : 'equivocation';
-  const outcome = resolveWinner(store.get(op.collection, op.key), op);
+  const outcome = resolveWinner(store.get(op.collection, op.key), op, order);
   if (outcome === 'won') store.set(op);
   return outcome;
 }
@@ -40,6 +41,12 @@ export class ReplicaState implements LwwStore {
   readonly #collections = new Map<string, Map<string, Operation>>();
   readonly #byOrigin = new Map<PeerId, Map<number, Operation>>();
   #size = 0;
+  readonly #order: OperationOrder;
+
+  /** @param order - the LWW order used by {@link ReplicaState.merge} @default compareOperations */
+  constructor(order: OperationOrder = compareOperations) {
+    this.#order = order;
+  }
 
   /** Number of keys held (tombstones included). */
   get size(): number {
@@ -78,7 +85,7 @@ export class ReplicaState implements LwwStore {
    * @returns what happened; see {@link MergeOutcome}
    */
   merge(op: Operation): MergeOutcome {
-    return mergeInto(this, op);
+    return mergeInto(this, op, this.#order);
   }
 
   /**

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { VersionVector, WalError, createManualClock } from '@softadastra/sync-core';
+import { VersionVector, WalError, createManualClock, type Operation } from '@softadastra/sync-core';
 import { flushMicrotasks, hasSettled, put, record, recordsOf, seqsOf } from '../test/helpers.js';
 import { createMemoryWal, createMemoryWalStorage, type MemoryWalStorage } from './index.js';
 
@@ -218,4 +218,40 @@ describe('createMemoryWalStorage', () => {
     expect(filledStorage.records).toBe(3);
     expect(filledStorage.bytes()).toBeGreaterThan(3 * 8);
   });
+});
+
+describe('crash with a write in flight', () => {
+  const op = (seq: number): Operation => ({ origin: 'a', seq, hlc: { wall: seq, counter: 0, peer: 'a' }, collection: 'c', key: `k${seq}`, kind: 'del' });
+
+  for (const [mode, expected] of [
+    ['lose', [1]],
+    ['keep', [1, 2]],
+    ['tear', [1]],
+  ] as const) {
+    it(`${mode}s the unacknowledged append, and recovers cleanly`, async () => {
+      const clock = createManualClock({ start: 0 });
+      const storage = createMemoryWalStorage();
+      const wal = createMemoryWal({ storage, clock, latencyMs: 10 });
+      await wal.open();
+      const first = wal.append({ ops: [op(1)] });
+      clock.advance(10);
+      await first;
+      void wal.append({ ops: [op(2)] });
+      clock.advance(5); // in flight
+      storage.crash({ inFlight: mode });
+      if (mode === 'tear') expect(storage.records).toBe(2);
+      const reopened = createMemoryWal({ storage });
+      const recovery = await reopened.open();
+      const seqs: number[] = [];
+      for await (const record of recovery.records) for (const o of record.ops) seqs.push(o.seq);
+      expect(seqs).toEqual(expected);
+      // The torn tail was truncated: appends work and are recovered after it.
+      await reopened.append({ ops: [op(3)] });
+      await reopened.close();
+      const again = await createMemoryWal({ storage }).open();
+      const after: number[] = [];
+      for await (const record of again.records) for (const o of record.ops) after.push(o.seq);
+      expect(after).toEqual([...expected, 3]);
+    });
+  }
 });

@@ -23,8 +23,13 @@ export interface MemoryWalStorage {
    * call on those handles returns a promise that never settles either.
    * Durable records stay. A new {@link createMemoryWal} on this storage works
    * normally.
+   *
+   * @param options - `inFlight`: what happens to the append being written at
+   * the moment of the crash (not yet acknowledged): `'lose'` it (the default),
+   * `'keep'` it whole (it reached the disk, the acknowledgement did not), or
+   * `'tear'` it (half of its first record reached the disk: a torn tail)
    */
-  crash(): void;
+  crash(options?: { readonly inFlight?: 'lose' | 'keep' | 'tear' }): void;
   /**
    * Flips one byte in the middle of stored record `index` (0-based, after the
    * snapshot), for corruption tests.
@@ -64,6 +69,8 @@ export interface StorageState {
   frames: Uint8Array[];
   /** Bumped by every crash; a handle from an older generation is dead. */
   generation: number;
+  /** The frames of the append being written now, if any (what a crash may keep or tear). */
+  writing: Uint8Array[] | undefined;
   /** The handle holding the storage open, if any (the lock). */
   holder: object | undefined;
   /** Failures requested through `failNext`, still to inject. */
@@ -77,12 +84,18 @@ const states = new WeakMap<MemoryWalStorage, StorageState>();
  * {@link createMemoryWal} handles across simulated crashes.
  */
 export function createMemoryWalStorage(): MemoryWalStorage {
-  const state: StorageState = { snapshot: undefined, frames: [], generation: 0, holder: undefined, failures: { append: 0, compact: 0 } };
+  const state: StorageState = { snapshot: undefined, frames: [], generation: 0, writing: undefined, holder: undefined, failures: { append: 0, compact: 0 } };
   const storage: MemoryWalStorage = {
     get records() {
       return state.frames.length;
     },
-    crash() {
+    crash(options) {
+      const writing = state.writing;
+      if (writing !== undefined && writing.length > 0) {
+        if (options?.inFlight === 'keep') state.frames.push(...writing);
+        else if (options?.inFlight === 'tear') state.frames.push(writing[0]!.slice(0, Math.max(1, writing[0]!.length >> 1)));
+      }
+      state.writing = undefined;
       state.generation += 1;
       state.holder = undefined;
     },

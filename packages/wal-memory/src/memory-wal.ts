@@ -222,6 +222,7 @@ class MemoryWalHandle implements MemoryWal {
     }
     const batch = this.#pending.splice(0, count);
     this.#inFlight = true;
+    if (batch[0]!.kind === 'append' && !batch.some((write) => write.fail)) this.#disk.writing = batch.map((write) => write.frame);
     const done = (): void => this.#completeWrite(batch);
     if (this.#clock === undefined) queueMicrotask(done);
     else this.#clock.setTimeout(done, this.#latencyMs);
@@ -230,6 +231,7 @@ class MemoryWalHandle implements MemoryWal {
   #completeWrite(batch: PendingWrite[]): void {
     if (this.#dead) return;
     this.#inFlight = false;
+    this.#disk.writing = undefined;
     if (batch.some((write) => write.fail)) {
       // A failed sync leaves the storage in an unknown state: nothing of this batch is written,
       // and every call fails until the handle is closed and opened again (never retry an fsync).

@@ -1,0 +1,19 @@
+/**
+ * Proof tools for Softadastra Sync: conformance suites that every WAL and
+ * transport adapter runs, and a deterministic simulator that runs the real
+ * engine under every fault, on virtual time, replayable from a seed.
+ *
+ * @packageDocumentation
+ */
+export { runWalConformance } from './conformance/wal-conformance.js';
+export type { WalConformanceSetup, WalHarness, WalCrashOptions, WalInFlight } from './conformance/wal-harness.js';
+export { runTransportConformance } from './conformance/transport-conformance.js';
+export type { TransportConformanceSetup, TransportPair } from './conformance/transport-harness.js';
+export { runSimulation, runScenario, failed, HEAL_BUDGET_MS } from './sim/run.js';
+export type { SimulationResult } from './sim/run.js';
+export { drawScenario, edgesOf } from './sim/scenario.js';
+export type { Scenario, ScenarioOptions, SimAction, SimFaults, Topology } from './sim/scenario.js';
+export { shrinkScenario } from './sim/shrink.js';
+export type { Violation } from './sim/history.js';
+export { REGRESSION_SEEDS } from './sim/regressions.js';
+

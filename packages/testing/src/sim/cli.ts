@@ -1,0 +1,216 @@
+/**
+ * The simulator's command line:
+ *
+ *   pnpm sim --seeds N [--peers P] [--from F] [--seed S] [--plant BUG] [--workers W] [--verbose] [--no-shrink]
+ *
+ * Ends with exactly one summary line:
+ *   sim: seeds=N peers=P steps=S ops=O divergent=D lost=L violations=V
+ * and exits 0 only when D, L and V are all 0 — or, with --plant, only when the
+ * planted bug was caught.
+ */
+import { fork } from 'node:child_process';
+import { availableParallelism } from 'node:os';
+import { createInterface } from 'node:readline';
+import type { PlantedBug } from '@softadastra/sync-engine';
+import { failed, runSimulation, type SimulationResult } from './run.js';
+import { drawScenario } from './scenario.js';
+import { shrinkScenario } from './shrink.js';
+import { describeAction } from './scenario.js';
+
+const PLANTS: readonly PlantedBug[] = ['skip-dedupe', 'send-before-durable', 'early-covered', 'receiver-tiebreak'];
+
+interface Args {
+  seeds: number;
+  from: number;
+  seed: number | undefined;
+  peers: number | undefined;
+  plant: PlantedBug | undefined;
+  workers: number;
+  verbose: boolean;
+  shrink: boolean;
+  worker: number[] | undefined;
+}
+
+interface SeedSummary {
+  readonly seed: number;
+  readonly steps: number;
+  readonly ops: number;
+  readonly divergent: number;
+  readonly lost: number;
+  readonly violations: number;
+}
+
+function parseArgs(argv: readonly string[]): Args {
+  const args: Args = { seeds: 100, from: 1, seed: undefined, peers: undefined, plant: undefined, workers: 0, verbose: false, shrink: true, worker: undefined };
+  const number = (name: string, value: string | undefined, min: number): number => {
+    const n = Number(value);
+    if (!Number.isSafeInteger(n) || n < min) usage(`${name} needs an integer >= ${min}, got ${String(value)}`);
+    return n;
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i]!;
+    const value = argv[i + 1];
+    switch (flag) {
+      case '--':
+        break;
+      case '--seeds':
+        args.seeds = number(flag, value, 1);
+        i++;
+        break;
+      case '--from':
+        args.from = number(flag, value, 0);
+        i++;
+        break;
+      case '--seed':
+        args.seed = number(flag, value, 0);
+        i++;
+        break;
+      case '--peers':
+        args.peers = number(flag, value, 2);
+        i++;
+        break;
+      case '--workers':
+        args.workers = number(flag, value, 1);
+        i++;
+        break;
+      case '--plant':
+        if (!PLANTS.includes(value as PlantedBug)) usage(`--plant takes one of ${PLANTS.join(', ')}`);
+        args.plant = value as PlantedBug;
+        i++;
+        break;
+      case '--verbose':
+        args.verbose = true;
+        break;
+      case '--no-shrink':
+        args.shrink = false;
+        break;
+      case '--worker':
+        args.worker = (value ?? '').split(',').filter(Boolean).map(Number);
+        i++;
+        break;
+      default:
+        usage(`unknown argument ${flag}`);
+    }
+  }
+  return args;
+}
+
+function usage(problem: string): never {
+  console.error(`sim: ${problem}\nusage: pnpm sim --seeds N [--peers P] [--from F] [--seed S] [--plant ${PLANTS.join('|')}] [--workers W] [--verbose] [--no-shrink]`);
+  process.exit(2);
+}
+
+function summarize(result: SimulationResult): SeedSummary {
+  return { seed: result.seed, steps: result.steps, ops: result.ops, divergent: result.divergent, lost: result.lost, violations: result.violations.length };
+}
+
+function replayCommand(seed: number, args: Args): string {
+  return `pnpm sim --seed ${seed}${args.peers !== undefined ? ` --peers ${args.peers}` : ''}${args.plant ? ` --plant ${args.plant}` : ''}`;
+}
+
+/** Prints what went wrong in a failing seed, how to replay it, and a shrunk trace. */
+async function report(seed: number, args: Args): Promise<void> {
+  const options = { ...(args.peers !== undefined ? { peers: args.peers } : {}), ...(args.plant ? { plant: args.plant } : {}) };
+  const result = await runSimulation(seed, options);
+  const { scenario } = result;
+  console.log(`\nFAIL seed=${seed} peers=${scenario.peers} topology=${scenario.topology}: divergent=${result.divergent} lost=${result.lost} violations=${result.violations.length}`);
+  for (const violation of result.violations.slice(0, 10)) console.log(`  ${violation.kind}: ${violation.message}`);
+  console.log(`  replay: ${replayCommand(seed, args)}`);
+  if (args.verbose) {
+    console.log('  full trace:');
+    for (const line of result.trace) console.log(`    ${line}`);
+  }
+  if (!args.shrink) return;
+  const shrunk = await shrinkScenario(drawScenario(seed, options));
+  console.log(`  shrunk trace (${shrunk.scenario.actions.length} of ${scenario.actions.length} scheduled events still fail, ${shrunk.runs} replays):`);
+  for (const action of shrunk.scenario.actions) console.log(`    +${String(action.at).padStart(6)}ms ${describeAction(action)}`);
+  const tail = shrunk.result.trace.filter((line) => /LOST|converge|heal/.test(line));
+  for (const line of tail) console.log(`    ${line}`);
+}
+
+async function runWorker(seeds: readonly number[], args: Args): Promise<void> {
+  const options = { ...(args.peers !== undefined ? { peers: args.peers } : {}), ...(args.plant ? { plant: args.plant } : {}) };
+  for (const seed of seeds) {
+    const result = await runSimulation(seed, options);
+    process.stdout.write(`${JSON.stringify(summarize(result))}\n`);
+  }
+}
+
+/** Runs seeds in worker processes; calls `onResult` as each finishes; resolves when all are done or `stop()` returned true. */
+async function runParallel(seeds: readonly number[], args: Args, onResult: (summary: SeedSummary) => boolean): Promise<void> {
+  const workers = Math.max(1, Math.min(args.workers || Math.min(2, availableParallelism()), seeds.length));
+  const children = Array.from({ length: workers }, (_, w) => seeds.filter((_, i) => i % workers === w));
+  let stopped = false;
+  await Promise.all(
+    children.map(
+      (list) =>
+        new Promise<void>((resolve, reject) => {
+          const forwarded = process.argv.slice(2).filter((_, i, all) => !['--workers', '--seeds', '--from'].includes(all[i - 1] ?? '') && !['--workers', '--seeds', '--from'].includes(all[i] ?? ''));
+          const child = fork(process.argv[1]!, [...forwarded, '--worker', list.join(',')], { execArgv: process.execArgv, stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
+          const lines = createInterface({ input: child.stdout! });
+          lines.on('line', (line) => {
+            if (stopped || !line.startsWith('{')) return;
+            if (onResult(JSON.parse(line) as SeedSummary)) {
+              stopped = true;
+              for (const c of active) c.kill();
+            }
+          });
+          active.push(child);
+          child.on('exit', (code, signal) => {
+            if (code === 0 || stopped || signal === 'SIGTERM') resolve();
+            else reject(new Error(`simulator worker exited with ${code ?? signal}`));
+          });
+        }),
+    ),
+  );
+}
+const active: Array<{ kill(): boolean }> = [];
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  if (args.worker !== undefined) {
+    await runWorker(args.worker, args);
+    return;
+  }
+  const seeds = args.seed !== undefined ? [args.seed] : Array.from({ length: args.seeds }, (_, i) => args.from + i);
+  const totals = { seeds: 0, steps: 0, ops: 0, divergent: 0, lost: 0, violations: 0 };
+  const failing: number[] = [];
+  const started = Date.now();
+  const onResult = (summary: SeedSummary): boolean => {
+    totals.seeds++;
+    totals.steps += summary.steps;
+    totals.ops += summary.ops;
+    totals.divergent += summary.divergent;
+    totals.lost += summary.lost;
+    totals.violations += summary.violations;
+    const bad = summary.divergent > 0 || summary.lost > 0 || summary.violations > 0;
+    if (bad) failing.push(summary.seed);
+    if (args.verbose || bad) console.log(`seed ${summary.seed}: steps=${summary.steps} ops=${summary.ops} divergent=${summary.divergent} lost=${summary.lost} violations=${summary.violations}`);
+    // With a planted bug, the first failing seed is the catch.
+    return args.plant !== undefined && bad;
+  };
+  if (seeds.length === 1) {
+    const options = { ...(args.peers !== undefined ? { peers: args.peers } : {}), ...(args.plant ? { plant: args.plant } : {}) };
+    const result = await runSimulation(seeds[0]!, options);
+    onResult(summarize(result));
+    if (args.verbose && !failed(result)) for (const line of result.trace) console.log(`  ${line}`);
+  } else {
+    await runParallel(seeds, args, onResult);
+  }
+  failing.sort((a, b) => a - b);
+  const reported = args.plant ? failing.slice(0, 1) : failing.slice(0, 3);
+  for (const seed of reported) await report(seed, args);
+  const seconds = ((Date.now() - started) / 1000).toFixed(1);
+  let ok: boolean;
+  if (args.plant !== undefined) {
+    ok = failing.length > 0;
+    console.log(ok ? `\nplanted bug ${args.plant} caught at seed ${failing[0]!} (${totals.seeds} seeds run, ${seconds} s)` : `\nplanted bug ${args.plant} NOT caught in ${totals.seeds} seeds (${seconds} s): the simulator is blind to it`);
+  } else {
+    ok = failing.length === 0;
+    console.log(`\n${totals.seeds} seeds in ${seconds} s${failing.length ? `; failing seeds: ${failing.join(', ')}` : ''}`);
+  }
+  console.log(`sim: seeds=${totals.seeds} peers=${args.peers ?? '2-7'} steps=${totals.steps} ops=${totals.ops} divergent=${totals.divergent} lost=${totals.lost} violations=${totals.violations}`);
+  process.exitCode = ok ? 0 : 1;
+}
+
+await main();

@@ -1,0 +1,33 @@
+import type { Operation, Wal, WalRecord, WalRecovery, WalSnapshot } from '@softadastra/sync-core';
+import type { History } from './history.js';
+
+/**
+ * A WAL wrapper that tells the history which operations became durable where:
+ * on each resolved append, and on each replay (a crash may have kept an
+ * append that was never acknowledged).
+ * @internal
+ */
+export function observeWal(inner: Wal, storage: string, history: History): Wal {
+  return {
+    capabilities: inner.capabilities,
+    async open(): Promise<WalRecovery> {
+      const recovery = await inner.open();
+      const records: WalRecord[] = [];
+      for await (const record of recovery.records) records.push(record);
+      const replayed = (op: Operation): void => history.durableAt(storage, op, true);
+      if (recovery.snapshot !== undefined) for (const op of recovery.snapshot.ops) replayed(op);
+      for (const record of records) for (const op of record.ops) replayed(op);
+      return { snapshot: recovery.snapshot, records };
+    },
+    async append(record: WalRecord): Promise<void> {
+      await inner.append(record);
+      for (const op of record.ops) history.durableAt(storage, op, false);
+    },
+    compact(snapshot: WalSnapshot): Promise<void> {
+      return inner.compact(snapshot);
+    },
+    close(): Promise<void> {
+      return inner.close();
+    },
+  };
+}

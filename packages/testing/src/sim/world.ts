@@ -1,0 +1,332 @@
+import { setImmediate as nextMacrotask } from 'node:timers/promises';
+import {
+  createManualClock,
+  createSeededRandom,
+  isSyncError,
+  type Clock,
+  type Connection,
+  type ManualClock,
+  type SeededRandom,
+} from '@softadastra/sync-core';
+import { createSyncEngine, type SyncEngine, type Timing } from '@softadastra/sync-engine';
+import { createMemoryNetwork, type MemoryNetwork } from '@softadastra/transport-memory';
+import { createMemoryWal, createMemoryWalStorage, type MemoryWalStorage } from '@softadastra/wal-memory';
+import { History } from './history.js';
+import { replayingConnection } from './replaying-connection.js';
+import { describeAction, edgesOf, type Scenario, type SimAction } from './scenario.js';
+import { observeWal } from './sim-wal.js';
+
+/** Protocol timers of simulated peers: short, so that a run covers many rounds. */
+export const SIM_TIMING: Partial<Timing> = { resendMs: 150, gapMs: 250, maxBackoffMs: 2_000, coveredDelayMs: 20 };
+
+/** A peer's view of the world clock: skewed, and dead once its process crashed. */
+interface PeerClock extends Clock {
+  readonly dead: boolean;
+  skewMs: number;
+  kill(): void;
+}
+
+function peerClock(world: ManualClock, skewMs: number): PeerClock {
+  let dead = false;
+  const clock: PeerClock = {
+    get dead() {
+      return dead;
+    },
+    skewMs,
+    kill: () => {
+      dead = true;
+    },
+    now: () => Math.max(0, world.now() + clock.skewMs),
+    setTimeout: (callback, ms) =>
+      world.setTimeout(() => {
+        if (!dead) callback();
+      }, ms),
+    clearTimeout: (handle) => world.clearTimeout(handle),
+    random: () => world.random(),
+  };
+  return clock;
+}
+
+interface SimPeer {
+  readonly index: number;
+  readonly id: string;
+  readonly storage: MemoryWalStorage;
+  clock: PeerClock;
+  engine: SyncEngine | undefined;
+  state: 'starting' | 'up' | 'down';
+  generation: number;
+}
+
+/**
+ * The simulated world of one run: peers with their storage, a seeded network
+ * on virtual time, and the history of what happened.
+ * @internal
+ */
+export class SimWorld {
+  readonly clock: ManualClock;
+  readonly network: MemoryNetwork;
+  readonly history = new History();
+  readonly trace: string[] = [];
+  readonly peers: SimPeer[];
+  readonly start: number;
+  steps = 0;
+  readonly #scenario: Scenario;
+  readonly #edges: Array<readonly [number, number]>;
+  readonly #links = new Map<string, readonly [Connection, Connection]>();
+  readonly #replayRandom: SeededRandom;
+  #replayRate: number;
+  #healing = false;
+  #finished = false;
+
+  constructor(scenario: Scenario) {
+    this.#scenario = scenario;
+    const random = createSeededRandom(scenario.seed).fork('world');
+    this.clock = createManualClock({ random: () => random.next() });
+    this.start = this.clock.now();
+    const { replay, ...faults } = scenario.faults;
+    this.network = createMemoryNetwork({ seed: scenario.seed, clock: this.clock, ...faults });
+    this.#replayRate = replay;
+    this.#replayRandom = createSeededRandom(scenario.seed).fork('replay');
+    this.#edges = edgesOf(scenario.topology, scenario.peers);
+    this.peers = Array.from({ length: scenario.peers }, (_, index) => ({
+      index,
+      id: `p${index}`,
+      storage: createMemoryWalStorage(),
+      clock: peerClock(this.clock, scenario.skews[index] ?? 0),
+      engine: undefined,
+      state: 'down' as const,
+      generation: 0,
+    }));
+  }
+
+  log(message: string): void {
+    if (this.trace.length >= 20_000) return;
+    this.trace.push(`+${String(this.clock.now() - this.start).padStart(6)}ms ${message}`);
+  }
+
+  /** Starts every peer and waits until all are up. */
+  async boot(): Promise<void> {
+    for (const peer of this.peers) this.#launch(peer);
+    while (this.peers.some((peer) => peer.state !== 'up')) await this.#step();
+  }
+
+  /** Runs timers and microtasks until virtual time `at` (relative to the start). */
+  async runUntil(at: number): Promise<void> {
+    const until = this.start + at;
+    for (;;) {
+      await nextMacrotask();
+      const next = this.clock.nextAt();
+      if (next === undefined || next > until) break;
+      this.clock.runNext();
+      this.steps++;
+    }
+    if (this.clock.now() < until) this.clock.advance(until - this.clock.now());
+    await nextMacrotask();
+  }
+
+  async #step(): Promise<void> {
+    await nextMacrotask();
+    if (this.clock.runNext()) this.steps++;
+  }
+
+  execute(action: SimAction): void {
+    const peerOf = (i: number): SimPeer => this.peers[i]!;
+    this.log(describeAction(action));
+    switch (action.kind) {
+      case 'write':
+        this.#write(peerOf(action.peer), action.collection, action.key, action.del ? undefined : action.value);
+        return;
+      case 'burst':
+        for (const index of action.peers) this.#write(peerOf(index), action.collection, action.key, action.value * 100 + index);
+        return;
+      case 'crash': {
+        const peer = peerOf(action.peer);
+        if (peer.state === 'down') return;
+        this.crash(peer, action.inFlight);
+        this.clock.setTimeout(() => this.#restart(peer), action.restartAfter);
+        return;
+      }
+      case 'cut':
+        this.network.cut(peerOf(action.a).id, peerOf(action.b).id);
+        return;
+      case 'heal':
+        this.network.heal(peerOf(action.a).id, peerOf(action.b).id);
+        return;
+      case 'partition':
+        this.network.partition(action.groups.map((group) => group.map((i) => peerOf(i).id)));
+        return;
+      case 'heal-all':
+        this.network.healAll();
+        return;
+      case 'block':
+        this.network.block(peerOf(action.from).id, peerOf(action.to).id);
+        return;
+      case 'clock-jump':
+        peerOf(action.peer).clock.skewMs += action.deltaMs;
+        return;
+      case 'wal-failure':
+        peerOf(action.peer).storage.failNext('append');
+        return;
+    }
+  }
+
+  #write(peer: SimPeer, collection: string, key: string, value: number | undefined): void {
+    const engine = peer.engine;
+    if (peer.state !== 'up' || engine === undefined) return;
+    this.history.writesIssued++;
+    const write = value === undefined ? engine.delete(collection, key) : engine.put(collection, key, value);
+    write.then(
+      (op) => this.history.acked.push(op),
+      (error: unknown) => {
+        // A failed WAL write fails the write, honestly; anything else is a bug.
+        if (!(isSyncError(error) && (error.code === 'E_WAL_FAILED' || error.code === 'E_CLOSED'))) {
+          this.history.violate('engine-error', `${peer.id}: a write failed unexpectedly: ${String(error)}`);
+        }
+      },
+    );
+  }
+
+  /** Kills a peer's process: its timers stop, its links drop, its storage keeps what was durable. */
+  crash(peer: SimPeer, inFlight: 'lose' | 'keep' | 'tear'): void {
+    peer.clock.kill();
+    peer.storage.crash({ inFlight });
+    peer.engine = undefined;
+    peer.state = 'down';
+    peer.generation++;
+    for (const [key, [a, b]] of this.#links) {
+      const [x, y] = key.split('-').map(Number);
+      if (x === peer.index || y === peer.index) {
+        (x === peer.index ? a : b).close(1006, 'process crashed');
+        this.#links.delete(key);
+      }
+    }
+  }
+
+  #restart(peer: SimPeer): void {
+    if (peer.state !== 'down' || this.#finished) return;
+    peer.clock = peerClock(this.clock, peer.clock.skewMs);
+    this.log(`p${peer.index} restarts from its WAL`);
+    this.#launch(peer);
+  }
+
+  #launch(peer: SimPeer): void {
+    peer.state = 'starting';
+    const generation = ++peer.generation;
+    const clock = peer.clock;
+    const wal = observeWal(createMemoryWal({ storage: peer.storage, clock, latencyMs: this.#scenario.walLatencyMs }), peer.id, this.history);
+    createSyncEngine({
+      wal,
+      peerId: peer.id,
+      clock,
+      timing: SIM_TIMING,
+      compaction: { minOps: 40, ratio: 2 },
+      ...(this.#scenario.plant !== undefined ? { plant: this.#scenario.plant } : {}),
+      onError: (error) => {
+        if (clock.dead) return;
+        this.log(`${peer.id} reports ${error.code}: ${error.message.slice(0, 160)}`);
+        if (error.code === 'E_EQUIVOCATION' || error.code === 'E_INTERNAL') this.history.violate('engine-error', `${peer.id}: ${error.code}: ${error.message}`);
+      },
+    }).then(
+      (engine) => {
+        if (peer.generation !== generation || clock.dead) return;
+        peer.engine = engine;
+        peer.state = 'up';
+        this.sample(peer);
+        for (const [a, b] of this.#edges) if (a === peer.index || b === peer.index) this.#connect(a, b);
+      },
+      (error: unknown) => {
+        if (peer.generation !== generation || clock.dead) return;
+        this.history.violate('engine-error', `${peer.id} could not start: ${String(error)}`);
+        peer.state = 'down';
+      },
+    );
+  }
+
+  #connect(a: number, b: number): void {
+    const key = `${a}-${b}`;
+    const peerA = this.peers[a]!;
+    const peerB = this.peers[b]!;
+    if (this.#links.has(key) || peerA.state !== 'up' || peerB.state !== 'up') return;
+    const [toB, toA] = this.network.connect(peerA.id, peerB.id);
+    this.#links.set(key, [toB, toA]);
+    const wrap = (connection: Connection): Connection =>
+      this.#healing ? connection : replayingConnection(connection, this.#replayRate, this.clock, this.#replayRandom);
+    peerA.engine!.connect(wrap(toB));
+    peerB.engine!.connect(wrap(toA));
+  }
+
+  /** Records every live peer's durable vector (it must never go back) and checks queue bounds. */
+  sample(only?: SimPeer): void {
+    for (const peer of only ? [only] : this.peers) {
+      const engine = peer.engine;
+      if (peer.state !== 'up' || engine === undefined) continue;
+      this.history.vector(peer.id, engine.versionVector());
+      const bound = this.history.writesIssued + 16;
+      for (const session of engine.sessions()) {
+        if (session.pendingOps > bound) this.history.violate('unbounded-queue', `${peer.id} holds ${session.pendingOps} unacknowledged ops, more than were ever written (${bound})`);
+      }
+    }
+  }
+
+  /** Ends the fault phase: network healed and reliable, crashed peers restarted. */
+  heal(): void {
+    this.#healing = true;
+    this.#replayRate = 0;
+    this.network.healAll();
+    this.network.setFaults({});
+    this.log('heal: faults off, network healed, crashed peers restart');
+    for (const peer of this.peers) if (peer.state === 'down') this.#restart(peer);
+  }
+
+  /** Whether every peer is up with the same state and vector, and nothing is outstanding. */
+  converged(): boolean {
+    const engines = this.peers.map((peer) => peer.engine);
+    if (this.peers.some((peer) => peer.state !== 'up')) return false;
+    const first = engines[0]!;
+    const vv = first.versionVector();
+    const root = first.digest().root;
+    for (const engine of engines) {
+      if (engine === undefined || engine.status !== 'synced') return false;
+      if (engine.sessions().some((session) => session.pendingOps > 0)) return false;
+      if (!engine.versionVector().equals(vv) || engine.digest().root !== root) return false;
+    }
+    return true;
+  }
+
+  /** Runs the world until `promise` settles, and returns its outcome. */
+  async during<T>(promise: Promise<T>, maxSteps = 100_000): Promise<T> {
+    let settled = false;
+    const watched = promise.finally(() => {
+      settled = true;
+    });
+    for (let i = 0; i < maxSteps && !settled; i++) await this.#step();
+    return watched;
+  }
+
+  /**
+   * Closes every engine and replays each storage into a fresh engine: the
+   * replay must give the same state and vector (the log is replayable).
+   */
+  async checkReplay(): Promise<void> {
+    this.#finished = true;
+    for (const peer of this.peers) {
+      const engine = peer.engine;
+      if (engine === undefined) continue;
+      const root = engine.digest().root;
+      const vv = engine.versionVector();
+      await this.during(engine.close());
+      peer.engine = undefined;
+      peer.state = 'down';
+      const replayed = await this.during(createSyncEngine({ wal: createMemoryWal({ storage: peer.storage }), peerId: peer.id, clock: this.clock, compaction: false }));
+      if (replayed.digest().root !== root || !replayed.versionVector().equals(vv)) {
+        this.history.violate('wrong-winner', `${peer.id}: replaying its WAL does not give back the state it had (digest ${replayed.digest().root} vs ${root})`);
+      }
+      await this.during(replayed.close());
+    }
+  }
+
+  /** The live engines. */
+  engines(): SyncEngine[] {
+    return this.peers.flatMap((peer) => (peer.engine ? [peer.engine] : []));
+  }
+}
