@@ -230,10 +230,14 @@ export class ByteReader {
   readonly end: number;
   #view: DataView | undefined;
 
-  constructor(buf: Uint8Array, start = 0, end = buf.length) {
+  readonly #what: string;
+
+  /** @param what - what is being decoded, for error messages */
+  constructor(buf: Uint8Array, start = 0, end = buf.length, what = 'message') {
     this.buf = buf;
     this.pos = start;
     this.end = end;
+    this.#what = what;
   }
 
   get remaining(): number {
@@ -241,7 +245,7 @@ export class ByteReader {
   }
 
   fail(what: string): never {
-    throw new SyncError('E_DECODE', `cannot decode message: ${what} at byte ${this.pos}`);
+    throw new SyncError('E_DECODE', `cannot decode ${this.#what}: ${what} at byte ${this.pos}`);
   }
 
   u8(): number {
@@ -334,7 +338,7 @@ export class ByteReader {
       this.pos = end;
       return s;
     } catch (error) {
-      throw new SyncError('E_DECODE', `cannot decode message: invalid UTF-8 at byte ${start}`, { cause: error });
+      throw new SyncError('E_DECODE', `cannot decode ${this.#what}: invalid UTF-8 at byte ${start}`, { cause: error });
     }
   }
 }

@@ -247,7 +247,8 @@ function approximateValueSize(value: unknown): number {
   }
 }
 
-function writeOperations(w: ByteWriter, ops: readonly Operation[]): void {
+/** @internal */
+export function writeOperations(w: ByteWriter, ops: readonly Operation[]): void {
   const origins = new Map<string, number>();
   const collections = new Map<string, number>();
   for (let i = 0; i < ops.length; i++) {
@@ -283,7 +284,8 @@ function writeOperations(w: ByteWriter, ops: readonly Operation[]): void {
   }
 }
 
-function readOperations(r: ByteReader, limits: Limits): Operation[] {
+/** @internal */
+export function readOperations(r: ByteReader, limits: Limits): Operation[] {
   const originCount = r.count(2);
   const origins: string[] = new Array<string>(originCount);
   for (let i = 0; i < originCount; i++) origins[i] = r.string();
@@ -321,7 +323,8 @@ function readOperations(r: ByteReader, limits: Limits): Operation[] {
   return ops;
 }
 
-function writeVersionVector(w: ByteWriter, vv: VersionVector): void {
+/** @internal */
+export function writeVersionVector(w: ByteWriter, vv: VersionVector): void {
   const entries = [...vv.entries()];
   w.varint(entries.length);
   for (const [origin, list] of entries) {
@@ -336,7 +339,8 @@ function writeVersionVector(w: ByteWriter, vv: VersionVector): void {
   }
 }
 
-function readVersionVector(r: ByteReader): VersionVector {
+/** @internal */
+export function readVersionVector(r: ByteReader): VersionVector {
   const vv = new VersionVector();
   const count = r.count(3);
   const seen = new Set<string>();

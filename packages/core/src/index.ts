@@ -64,3 +64,4 @@ export type { Wal, WalCapabilities, WalRecord, WalSnapshot, WalRecovery } from '
 export type { Connection, ConnectionCapabilities, ConnectionState, ConnectionCloseInfo, ConnectionEvents } from './connection.js';
 export { createSeededRandom } from './random.js';
 export type { SeededRandom } from './random.js';
+export { encodeWalRecord, decodeWalRecord, encodeWalSnapshot, decodeWalSnapshot, WAL_FORMAT_VERSION } from './wal-codec.js';

@@ -57,6 +57,27 @@ export interface ConnectOptions {
    * @default 'all'
    */
   readonly trustCovered?: 'all' | 'own-origin';
+  /**
+   * Whether the remote may write. A read-only remote's operations are all
+   * refused with `E_FORBIDDEN` (listed in the error, so it stops resending them).
+   * @default true
+   */
+  readonly acceptWrites?: boolean;
+  /**
+   * Whose operations the remote may send: `'any'`, or only `'own'` (its own
+   * origin — what a relay enforces on clients, so nobody writes under another
+   * peer's id). Others are refused with `E_FORBIDDEN`.
+   * @default 'any'
+   */
+  readonly acceptOrigins?: 'any' | 'own';
+  /** The peer id the remote must announce in its hello (e.g. its token's subject); another is refused with `E_FORBIDDEN`. */
+  readonly expectPeer?: PeerId;
+  /**
+   * Asked before a batch of `ops` from the remote is applied; returning an
+   * error refuses the whole message (e.g. `E_RATE_LIMIT`, `E_QUOTA`) without
+   * listing its operations, so the remote keeps them and resends them later.
+   */
+  readonly admit?: (ops: readonly Operation[]) => SyncError | undefined;
 }
 
 /**
@@ -69,6 +90,7 @@ export class Session {
   readonly connection: Connection;
   readonly #host: SessionHost;
   readonly #trustCovered: 'all' | 'own-origin';
+  readonly #policy: ConnectOptions;
   readonly #unsubscribe: Array<() => void> = [];
   #closed = false;
   #linkUp = false;
@@ -81,6 +103,8 @@ export class Session {
   #arrived = new SeqSet();
   #durable = new SeqSet();
   #pendingCovered: { n: number; vv: VersionVector } | undefined;
+  /** Operations of this epoch that were refused: a `covered` must not make them count as held. */
+  #refused = new VersionVector();
   #receiveComplete = false;
   #gapTimer: unknown;
   #helloAttempt = 0;
@@ -104,6 +128,7 @@ export class Session {
     this.#host = host;
     this.connection = connection;
     this.#trustCovered = options.trustCovered ?? 'all';
+    this.#policy = options;
     this.#epoch = Math.floor(host.clock.random() * EPOCH_SPACE);
     this.#unsubscribe.push(
       connection.on('open', () => this.#onOpen()),
@@ -251,6 +276,10 @@ export class Session {
       this.#sendError('E_PROTOCOL', peer === this.#host.peerId ? 'a peer cannot sync with itself (same peer id)' : 'invalid peer id in hello');
       return;
     }
+    if (this.#policy.expectPeer !== undefined && peer !== this.#policy.expectPeer) {
+      this.#sendError('E_FORBIDDEN', `this connection is for peer ${this.#policy.expectPeer}, not ${peer}: use the peer id your token was issued for`);
+      return;
+    }
     if (this.remotePeer === peer && this.#remoteEpoch !== undefined && !isNewerEpoch(epoch, this.#remoteEpoch)) {
       // A duplicated or replayed hello: answering it would restart numbering under an epoch the remote has left.
       return;
@@ -335,10 +364,40 @@ export class Session {
       if (this.#durable.has(n)) this.#scheduleAck();
       return;
     }
+    if (this.remotePeer === undefined && (this.#policy.acceptOrigins === 'own' || this.#policy.expectPeer !== undefined)) {
+      // Whose operations these are cannot be checked before the remote's hello (lost, or not yet
+      // processed): treat the message as lost; it is resent, or our gap timer asks again.
+      return;
+    }
+    const refusal = this.#policy.admit?.(ops);
+    if (refusal !== undefined) {
+      // Not marked as arrived: the remote resends it later, as for a lost message.
+      this.#sendError(refusal.code, refusal.message);
+      this.#progressed();
+      return;
+    }
     this.#arrived.add(n);
     this.#receivedOps += ops.length;
     this.#receivedBytes += bytes;
-    const report = this.#host.applyRemote(ops, this);
+    const forbidden: ApplyReport['rejected'] = [];
+    let allowed: readonly Operation[] = ops;
+    if (this.#policy.acceptWrites === false || this.#policy.acceptOrigins === 'own') {
+      const kept: Operation[] = [];
+      allowed = kept;
+      for (const op of ops) {
+        const reason =
+          this.#policy.acceptWrites === false
+            ? 'this connection is read-only: its token does not grant writes'
+            : op.origin !== this.remotePeer
+              ? `peer ${this.remotePeer ?? '?'} may only send its own operations, not ${op.origin}'s`
+              : undefined;
+        if (reason === undefined) kept.push(op);
+        else forbidden.push({ opId: { origin: op.origin, seq: op.seq }, error: new SyncError('E_FORBIDDEN', reason) });
+      }
+    }
+    const applied = this.#host.applyRemote(allowed, this);
+    const report = forbidden.length === 0 ? applied : { ...applied, rejected: [...forbidden, ...applied.rejected] };
+    for (const { opId } of report.rejected) if (opId !== undefined) this.#refused.add(opId);
     for (const op of report.applied) this.#remoteKnown.add(op);
     for (const op of report.superseded) this.#remoteKnown.add(op);
     for (const id of report.duplicates) this.#remoteKnown.add(id);
@@ -387,7 +446,9 @@ export class Session {
     if (!this.#durable.hasAllUpTo(covered.n) && this.#host.plant !== 'early-covered') return;
     this.#pendingCovered = undefined;
     const epoch = this.#epoch;
-    const vv = this.#trustCovered === 'all' ? covered.vv : ownOrigin(covered.vv, this.remotePeer);
+    const trusted = this.#trustCovered === 'all' ? covered.vv : ownOrigin(covered.vv, this.remotePeer);
+    // Never let `covered` claim operations this peer refused: they would count as held, and be lost.
+    const vv = this.#refused.isEmpty() ? trusted : without(trusted, this.#refused);
     this.#host.commit({
       covered: vv,
       onDurable: () => {
@@ -435,6 +496,7 @@ export class Session {
     this.#arrived = new SeqSet();
     this.#durable = new SeqSet();
     this.#pendingCovered = undefined;
+    this.#refused = new VersionVector();
     this.#receiveComplete = false;
     this.#receivedOps = 0;
     this.#receivedBytes = 0;
@@ -519,4 +581,11 @@ const EPOCH_SPACE = 2 ** 31;
 function isNewerEpoch(epoch: number, than: number): boolean {
   const distance = (epoch - than + EPOCH_SPACE) % EPOCH_SPACE;
   return distance > 0 && distance < EPOCH_SPACE / 2;
+}
+
+/** The operations of `vv` that are not in `minus`. */
+function without(vv: VersionVector, minus: VersionVector): VersionVector {
+  const out = new VersionVector();
+  for (const range of vv.missingFrom(minus)) out.addRange(range.origin, range.from, range.to);
+  return out;
 }

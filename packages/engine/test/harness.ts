@@ -12,7 +12,7 @@ import {
 import { createMemoryNetwork, type MemoryNetwork, type NetworkFaults } from '@softadastra/transport-memory';
 import { createMemoryWal, createMemoryWalStorage, type MemoryWalStorage } from '@softadastra/wal-memory';
 import { expect } from 'vitest';
-import { createSyncEngine, type SyncEngine, type SyncEngineOptions, type Timing } from '../src/index.js';
+import { createSyncEngine, type ConnectOptions, type SyncEngine, type SyncEngineOptions, type Timing } from '../src/index.js';
 
 /** A peer of a test world: its engine, its disk, and a clock that dies with it. */
 export interface TestPeer {
@@ -156,10 +156,10 @@ export class RawPeer {
   readonly messages: SyncMessage[] = [];
   readonly undecodable: Uint8Array[] = [];
 
-  constructor(world: World, name: string, target: string) {
+  constructor(world: World, name: string, target: string, options?: ConnectOptions) {
     const [mine, theirs] = world.network.connect(name, target);
     this.connection = mine;
-    world.engine(target).connect(theirs);
+    world.engine(target).connect(theirs, options);
     mine.on('message', (bytes) => {
       try {
         this.messages.push(decodeMessage(bytes));

@@ -16,4 +16,6 @@ export type { Scenario, ScenarioOptions, SimAction, SimFaults, Topology } from '
 export { shrinkScenario } from './sim/shrink.js';
 export type { Violation } from './sim/history.js';
 export { REGRESSION_SEEDS } from './sim/regressions.js';
-
+export type { SimStorage } from './sim/sim-disk.js';
+export { runKillTest, runKillChild } from './kill/index.js';
+export type { KillTestOptions, KillTestReport, KillChildOptions, KillAck, KillChildState } from './kill/index.js';

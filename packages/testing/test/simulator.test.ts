@@ -13,6 +13,13 @@ describe('deterministic simulator', () => {
     expect(first.ops).toBeGreaterThan(10);
   });
 
+  it('runs the file WAL on a simulated disk as well as the memory WAL', async () => {
+    const result = await runSimulation(77, { storage: 'file' });
+    expect(result.scenario.storage).toBe('file');
+    expect(result.trace[0]).toContain('file WAL');
+    expect(result.violations).toEqual([]);
+  });
+
   it('draws different worlds from different seeds', () => {
     const a = drawScenario(1);
     const b = drawScenario(2);
@@ -21,9 +28,9 @@ describe('deterministic simulator', () => {
     expect(drawScenario(1, { peers: 5 }).peers).toBe(5);
   });
 
-  for (const seed of REGRESSION_SEEDS) {
-    it(`keeps regression seed ${seed} clean`, async () => {
-      const result = await runSimulation(seed);
+  for (const { seed, storage } of REGRESSION_SEEDS) {
+    it(`keeps regression seed ${seed} (${storage} storage) clean`, async () => {
+      const result = await runSimulation(seed, { storage });
       expect({ divergent: result.divergent, lost: result.lost, violations: result.violations }).toEqual({ divergent: 0, lost: 0, violations: [] });
       expect(result.convergedAfterMs).toBeDefined();
     });

@@ -73,7 +73,7 @@ describe('record format', () => {
     const flipped = frame.slice();
     flipped[frame.length - 1] = flipped[frame.length - 1]! ^ 1;
     expect(decodeError(() => decodeRecordFrame(flipped))).toMatch(/checksum mismatch/);
-    expect(decodeError(() => decodeSnapshotFrame(frame))).toMatch(/expected a snapshot, found a record/);
+    expect(decodeError(() => decodeSnapshotFrame(frame))).toMatch(/expected a WAL snapshot, found kind 1/);
   });
 
   it('keeps a "__proto__" metadata key as a plain key', () => {

@@ -1,7 +1,7 @@
 /**
  * The simulator's command line:
  *
- *   pnpm sim --seeds N [--peers P] [--from F] [--seed S] [--plant BUG] [--workers W] [--verbose] [--no-shrink]
+ *   pnpm sim --seeds N [--peers P] [--from F] [--seed S] [--plant BUG] [--storage memory|file] [--workers W] [--verbose] [--no-shrink]
  *
  * Ends with exactly one summary line:
  *   sim: seeds=N peers=P steps=S ops=O divergent=D lost=L violations=V
@@ -13,7 +13,8 @@ import { availableParallelism } from 'node:os';
 import { createInterface } from 'node:readline';
 import type { PlantedBug } from '@softadastra/sync-engine';
 import { failed, runSimulation, type SimulationResult } from './run.js';
-import { drawScenario } from './scenario.js';
+import { drawScenario, type ScenarioOptions } from './scenario.js';
+import type { SimStorage } from './sim-disk.js';
 import { shrinkScenario } from './shrink.js';
 import { describeAction } from './scenario.js';
 
@@ -25,6 +26,7 @@ interface Args {
   seed: number | undefined;
   peers: number | undefined;
   plant: PlantedBug | undefined;
+  storage: SimStorage | undefined;
   workers: number;
   verbose: boolean;
   shrink: boolean;
@@ -41,7 +43,7 @@ interface SeedSummary {
 }
 
 function parseArgs(argv: readonly string[]): Args {
-  const args: Args = { seeds: 100, from: 1, seed: undefined, peers: undefined, plant: undefined, workers: 0, verbose: false, shrink: true, worker: undefined };
+  const args: Args = { seeds: 100, from: 1, seed: undefined, peers: undefined, plant: undefined, storage: undefined, workers: 0, verbose: false, shrink: true, worker: undefined };
   const number = (name: string, value: string | undefined, min: number): number => {
     const n = Number(value);
     if (!Number.isSafeInteger(n) || n < min) usage(`${name} needs an integer >= ${min}, got ${String(value)}`);
@@ -78,6 +80,11 @@ function parseArgs(argv: readonly string[]): Args {
         args.plant = value as PlantedBug;
         i++;
         break;
+      case '--storage':
+        if (value !== 'memory' && value !== 'file') usage('--storage takes memory or file');
+        args.storage = value;
+        i++;
+        break;
       case '--verbose':
         args.verbose = true;
         break;
@@ -96,8 +103,16 @@ function parseArgs(argv: readonly string[]): Args {
 }
 
 function usage(problem: string): never {
-  console.error(`sim: ${problem}\nusage: pnpm sim --seeds N [--peers P] [--from F] [--seed S] [--plant ${PLANTS.join('|')}] [--workers W] [--verbose] [--no-shrink]`);
+  console.error(`sim: ${problem}\nusage: pnpm sim --seeds N [--peers P] [--from F] [--seed S] [--plant ${PLANTS.join('|')}] [--storage memory|file] [--workers W] [--verbose] [--no-shrink]`);
   process.exit(2);
+}
+
+function scenarioOptions(args: Args): ScenarioOptions {
+  return {
+    ...(args.peers !== undefined ? { peers: args.peers } : {}),
+    ...(args.plant ? { plant: args.plant } : {}),
+    ...(args.storage ? { storage: args.storage } : {}),
+  };
 }
 
 function summarize(result: SimulationResult): SeedSummary {
@@ -105,12 +120,12 @@ function summarize(result: SimulationResult): SeedSummary {
 }
 
 function replayCommand(seed: number, args: Args): string {
-  return `pnpm sim --seed ${seed}${args.peers !== undefined ? ` --peers ${args.peers}` : ''}${args.plant ? ` --plant ${args.plant}` : ''}`;
+  return `pnpm sim --seed ${seed}${args.peers !== undefined ? ` --peers ${args.peers}` : ''}${args.plant ? ` --plant ${args.plant}` : ''}${args.storage ? ` --storage ${args.storage}` : ''}`;
 }
 
 /** Prints what went wrong in a failing seed, how to replay it, and a shrunk trace. */
 async function report(seed: number, args: Args): Promise<void> {
-  const options = { ...(args.peers !== undefined ? { peers: args.peers } : {}), ...(args.plant ? { plant: args.plant } : {}) };
+  const options = scenarioOptions(args);
   const result = await runSimulation(seed, options);
   const { scenario } = result;
   console.log(`\nFAIL seed=${seed} peers=${scenario.peers} topology=${scenario.topology}: divergent=${result.divergent} lost=${result.lost} violations=${result.violations.length}`);
@@ -129,7 +144,7 @@ async function report(seed: number, args: Args): Promise<void> {
 }
 
 async function runWorker(seeds: readonly number[], args: Args): Promise<void> {
-  const options = { ...(args.peers !== undefined ? { peers: args.peers } : {}), ...(args.plant ? { plant: args.plant } : {}) };
+  const options = scenarioOptions(args);
   for (const seed of seeds) {
     const result = await runSimulation(seed, options);
     process.stdout.write(`${JSON.stringify(summarize(result))}\n`);
@@ -190,7 +205,7 @@ async function main(): Promise<void> {
     return args.plant !== undefined && bad;
   };
   if (seeds.length === 1) {
-    const options = { ...(args.peers !== undefined ? { peers: args.peers } : {}), ...(args.plant ? { plant: args.plant } : {}) };
+    const options = scenarioOptions(args);
     const result = await runSimulation(seeds[0]!, options);
     onResult(summarize(result));
     if (args.verbose && !failed(result)) for (const line of result.trace) console.log(`  ${line}`);

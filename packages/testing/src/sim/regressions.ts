@@ -1,6 +1,9 @@
+import type { SimStorage } from './sim-disk.js';
+
 /**
- * Seeds that failed during development, each for a defect since fixed. They
- * run on every commit (test/simulator.test.ts) so the defects stay fixed.
+ * Seeds that failed during development, each for a defect since fixed, with
+ * the storage they failed on. They run on every commit
+ * (test/simulator.test.ts) so the defects stay fixed.
  *
  * - 1: after a WAL failure the engine restarted its sessions' sending side,
  *   which then waited for a hello the remote had no reason to send (liveness).
@@ -8,6 +11,11 @@
  *   `covered`, so the remote's version vector stayed short of it (divergence).
  * - 20: a replayed old hello made the sender restart its numbering under an
  *   epoch the receiver had left (liveness).
- * - the others failed in the same runs, from the same three defects.
+ * - the other memory seeds failed in the same runs, from the same three defects.
+ * - 8190 (file): a failed directory fsync left a new segment's entry unsynced;
+ *   the reopened file WAL appended to it and a crash lost acknowledged records.
  */
-export const REGRESSION_SEEDS: readonly number[] = [1, 2, 4, 6, 9, 10, 11, 15, 20, 21, 24, 27, 34, 37, 40, 41, 43, 45, 47, 49, 50, 59, 65, 88];
+export const REGRESSION_SEEDS: ReadonlyArray<{ readonly seed: number; readonly storage: SimStorage }> = [
+  ...[1, 2, 4, 6, 9, 10, 11, 15, 20, 21, 24, 27, 34, 37, 40, 41, 43, 45, 47, 49, 50, 59, 65, 88].map((seed) => ({ seed, storage: 'memory' as const })),
+  { seed: 8190, storage: 'file' },
+];

@@ -1,5 +1,6 @@
 import { createSeededRandom } from '@softadastra/sync-core';
 import type { PlantedBug } from '@softadastra/sync-engine';
+import type { SimStorage } from './sim-disk.js';
 
 /** How the peers of a simulation are linked. */
 export type Topology = 'mesh' | 'star' | 'chain' | 'ring';
@@ -43,6 +44,8 @@ export interface Scenario {
   /** The fault phase, in time order. */
   readonly actions: readonly SimAction[];
   readonly plant: PlantedBug | undefined;
+  /** The peers' storage: the in-memory WAL, or the file WAL on a simulated file system. */
+  readonly storage: SimStorage;
 }
 
 /** Options of {@link drawScenario}. */
@@ -51,6 +54,8 @@ export interface ScenarioOptions {
   readonly peers?: number;
   /** A known defect to switch on in every engine. */
   readonly plant?: PlantedBug;
+  /** The peers' storage; drawn when omitted (the file WAL in about 4 seeds of 10). */
+  readonly storage?: SimStorage;
 }
 
 const COLLECTIONS = ['todos', 'notes'];
@@ -155,7 +160,9 @@ export function drawScenario(seed: number, options: ScenarioOptions = {}): Scena
     for (let i = rng.int(1, 3); i > 0; i--) actions.push({ at: time(), kind: 'wal-failure', peer: rng.int(0, peers - 1) });
   }
   actions.sort((x, y) => x.at - y.at);
-  return { seed, peers, topology, faults, walLatencyMs, skews, faultPhaseMs, actions, plant: options.plant };
+  // Drawn from its own stream, so that adding it did not change the worlds of older seeds.
+  const storage = options.storage ?? (createSeededRandom(seed).fork('storage').chance(0.4) ? 'file' : 'memory');
+  return { seed, peers, topology, faults, walLatencyMs, skews, faultPhaseMs, actions, plant: options.plant, storage };
 }
 
 /** The links of a topology, as pairs of peer indexes. */

@@ -10,10 +10,10 @@ import {
 } from '@softadastra/sync-core';
 import { createSyncEngine, type SyncEngine, type Timing } from '@softadastra/sync-engine';
 import { createMemoryNetwork, type MemoryNetwork } from '@softadastra/transport-memory';
-import { createMemoryWal, createMemoryWalStorage, type MemoryWalStorage } from '@softadastra/wal-memory';
 import { History } from './history.js';
 import { replayingConnection } from './replaying-connection.js';
 import { describeAction, edgesOf, type Scenario, type SimAction } from './scenario.js';
+import { fileDisk, memoryDisk, type SimDisk } from './sim-disk.js';
 import { observeWal } from './sim-wal.js';
 
 /** Protocol timers of simulated peers: short, so that a run covers many rounds. */
@@ -50,7 +50,7 @@ function peerClock(world: ManualClock, skewMs: number): PeerClock {
 interface SimPeer {
   readonly index: number;
   readonly id: string;
-  readonly storage: MemoryWalStorage;
+  readonly disk: SimDisk;
   clock: PeerClock;
   engine: SyncEngine | undefined;
   state: 'starting' | 'up' | 'down';
@@ -91,7 +91,7 @@ export class SimWorld {
     this.peers = Array.from({ length: scenario.peers }, (_, index) => ({
       index,
       id: `p${index}`,
-      storage: createMemoryWalStorage(),
+      disk: scenario.storage === 'file' ? fileDisk() : memoryDisk(),
       clock: peerClock(this.clock, scenario.skews[index] ?? 0),
       engine: undefined,
       state: 'down' as const,
@@ -165,7 +165,7 @@ export class SimWorld {
         peerOf(action.peer).clock.skewMs += action.deltaMs;
         return;
       case 'wal-failure':
-        peerOf(action.peer).storage.failNext('append');
+        peerOf(action.peer).disk.failNextWrite();
         return;
     }
   }
@@ -189,7 +189,7 @@ export class SimWorld {
   /** Kills a peer's process: its timers stop, its links drop, its storage keeps what was durable. */
   crash(peer: SimPeer, inFlight: 'lose' | 'keep' | 'tear'): void {
     peer.clock.kill();
-    peer.storage.crash({ inFlight });
+    peer.disk.crash(inFlight);
     peer.engine = undefined;
     peer.state = 'down';
     peer.generation++;
@@ -213,7 +213,7 @@ export class SimWorld {
     peer.state = 'starting';
     const generation = ++peer.generation;
     const clock = peer.clock;
-    const wal = observeWal(createMemoryWal({ storage: peer.storage, clock, latencyMs: this.#scenario.walLatencyMs }), peer.id, this.history);
+    const wal = observeWal(peer.disk.wal(clock, this.#scenario.walLatencyMs), peer.id, this.history);
     createSyncEngine({
       wal,
       peerId: peer.id,
@@ -236,8 +236,14 @@ export class SimWorld {
       },
       (error: unknown) => {
         if (peer.generation !== generation || clock.dead) return;
-        this.history.violate('engine-error', `${peer.id} could not start: ${String(error)}`);
         peer.state = 'down';
+        if (isSyncError(error) && error.code === 'E_WAL_FAILED') {
+          // The disk failed while the WAL was recovered: a supervisor starts the process again.
+          this.log(`${peer.id} could not start (${error.message.slice(0, 120)}); restarting`);
+          this.clock.setTimeout(() => this.#restart(peer), 100);
+          return;
+        }
+        this.history.violate('engine-error', `${peer.id} could not start: ${String(error)}`);
       },
     );
   }
@@ -274,6 +280,7 @@ export class SimWorld {
     this.#replayRate = 0;
     this.network.healAll();
     this.network.setFaults({});
+    for (const peer of this.peers) peer.disk.cancelFailure();
     this.log('heal: faults off, network healed, crashed peers restart');
     for (const peer of this.peers) if (peer.state === 'down') this.#restart(peer);
   }
@@ -317,7 +324,7 @@ export class SimWorld {
       await this.during(engine.close());
       peer.engine = undefined;
       peer.state = 'down';
-      const replayed = await this.during(createSyncEngine({ wal: createMemoryWal({ storage: peer.storage }), peerId: peer.id, clock: this.clock, compaction: false }));
+      const replayed = await this.during(createSyncEngine({ wal: peer.disk.replay(), peerId: peer.id, clock: this.clock, compaction: false }));
       if (replayed.digest().root !== root || !replayed.versionVector().equals(vv)) {
         this.history.violate('wrong-winner', `${peer.id}: replaying its WAL does not give back the state it had (digest ${replayed.digest().root} vs ${root})`);
       }

@@ -1,0 +1,6 @@
+// The child of test/kill.integration.test.ts: writes through the engine into a file WAL in the
+// directory given as first argument until it is SIGKILLed.
+import { runKillChild } from '@softadastra/sync-testing/kill';
+import { createFileWal } from '../src/index.js';
+
+await runKillChild((dir) => createFileWal({ dir }));
