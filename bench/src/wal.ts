@@ -1,11 +1,11 @@
 /**
  * WAL storage benchmark: durable appends per second for 1, 16 and 256
  * concurrent writers, bytes on disk per op, replay speed on open, and
- * compaction time — for @softadastra/wal-sqlite and, as the baseline, raw
+ * compaction time — for @softadastra/wal-file, @softadastra/wal-sqlite and, as the baseline, raw
  * better-sqlite3 with one INSERT per op (WAL mode, synchronous=FULL, batched
  * in transactions). Prints a markdown table, one column per subject.
  *
- * Run: `pnpm --filter @softadastra/bench wal-sqlite`
+ * Run: `pnpm --filter @softadastra/bench wal`
  * (BENCH_OPS scales the replay set, default 1,000,000; BENCH_MS the time per
  * append measurement, default 2000).
  *
@@ -17,6 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { VersionVector, type JsonValue, type Operation, type Wal } from '@softadastra/sync-core';
+import { createFileWal } from '@softadastra/wal-file';
 import { createSqliteWal } from '@softadastra/wal-sqlite';
 
 const REPLAY_OPS = Number(process.env['BENCH_OPS'] ?? 1_000_000);
@@ -140,7 +141,11 @@ const rawSqlite: BenchSubject = {
   },
 };
 
-const SUBJECTS: readonly BenchSubject[] = [walSubject('@softadastra/wal-sqlite', (dir) => createSqliteWal({ path: join(dir, 'space.db') })), rawSqlite];
+const SUBJECTS: readonly BenchSubject[] = [
+  walSubject('@softadastra/wal-file', (dir) => createFileWal({ dir })),
+  walSubject('@softadastra/wal-sqlite', (dir) => createSqliteWal({ path: join(dir, 'space.db') })),
+  rawSqlite,
+];
 
 function makeOp(i: number): Operation {
   const origin = 'bench';
