@@ -172,3 +172,14 @@ describe('JSON codec', () => {
     expect(() => decodeMessageJson('{not json')).toThrow(expect.objectContaining({ code: 'E_DECODE' }) as Error);
   });
 });
+
+describe('encodeOpsMessage', () => {
+  it('gives the same bytes as encodeMessage for an ops message', async () => {
+    const { encodeOpsMessage } = await import('./index.js');
+    fc.assert(
+      fc.property(fc.array(operationArb, { maxLength: 5 }), fc.nat(), fc.nat(), (ops, epoch, n) => {
+        expect(encodeOpsMessage(epoch, n, encodeOperations(ops))).toEqual(encodeMessage({ type: 'ops', epoch, n, ops }));
+      }),
+    );
+  });
+});

@@ -18,7 +18,8 @@ export const MESSAGE_MAGIC = 0xa7;
 /** Version of the binary message format (second byte of every message). */
 export const CODEC_VERSION = 1;
 
-const TYPE_CODES = { hello: 1, ops: 2, covered: 3, ack: 4, error: 5 } as const;
+const TYPE_CODES = { hello: 1, ops: 2, covered: 3, ack: 4, error: 5, 'digest-request': 6, digest: 7 } as const;
+const HASH = /^[0-9a-f]{16}$/;
 const FLAG_DELETE = 0x01;
 // The seq is below the previous seq of the same origin in the batch (delta stored as a magnitude).
 const FLAG_SEQ_DOWN = 0x02;
@@ -85,6 +86,28 @@ export function encodeMessage(message: SyncMessage): Uint8Array {
         for (const id of ids) {
           w.string(id.origin);
           w.varint(id.seq);
+        }
+        break;
+      }
+      case 'digest-request':
+        w.varint(message.id);
+        w.u8(message.leaves ? 1 : 0);
+        break;
+      case 'digest': {
+        w.varint(message.id);
+        writeHash(w, message.root);
+        w.varint(message.count);
+        w.varint(message.buckets.length);
+        for (const bucket of message.buckets) writeHash(w, bucket);
+        const leaves = message.leaves;
+        w.u8(leaves === undefined ? 0 : 1);
+        if (leaves !== undefined) {
+          w.varint(leaves.length);
+          for (const leaf of leaves) {
+            w.string(leaf.collection);
+            w.string(leaf.key);
+            w.string(leaf.winner);
+          }
         }
         break;
       }
@@ -160,11 +183,59 @@ export function decodeMessage(bytes: Uint8Array, options: DecodeOptions = {}): S
       message = count > 0 ? { type: 'error', code, message: text, opIds } : { type: 'error', code, message: text };
       break;
     }
+    case TYPE_CODES['digest-request']: {
+      const id = r.varint();
+      const flags = r.u8();
+      if (flags > 1) r.fail('unknown digest request flags');
+      message = { type: 'digest-request', id, leaves: flags === 1 };
+      break;
+    }
+    case TYPE_CODES.digest: {
+      const id = r.varint();
+      const root = readHash(r);
+      const count = r.varint();
+      const bucketCount = r.count(8);
+      const buckets: string[] = [];
+      for (let i = 0; i < bucketCount; i++) buckets.push(readHash(r));
+      const hasLeaves = r.u8();
+      if (hasLeaves > 1) r.fail('unknown digest flags');
+      if (hasLeaves === 0) message = { type: 'digest', id, root, count, buckets };
+      else {
+        const leafCount = r.count(3);
+        const leaves: Array<{ collection: string; key: string; winner: string }> = [];
+        for (let i = 0; i < leafCount; i++) leaves.push({ collection: r.string(), key: r.string(), winner: r.string() });
+        message = { type: 'digest', id, root, count, buckets, leaves };
+      }
+      break;
+    }
     default:
       throw new SyncError('E_DECODE', `cannot decode message: unknown message type ${String(type)}`);
   }
   if (r.remaining !== 0) r.fail(`${r.remaining} unexpected trailing bytes`);
   return message;
+}
+
+/**
+ * Encodes an `ops` message around a batch already encoded with
+ * {@link encodeOperations} — so that one batch sent to many peers is encoded
+ * once (only the header and the checksum differ).
+ */
+export function encodeOpsMessage(epoch: number, n: number, batch: Uint8Array): Uint8Array {
+  const w = shared;
+  w.pos = 0;
+  try {
+    w.u8(MESSAGE_MAGIC);
+    w.u8(CODEC_VERSION);
+    w.u8(TYPE_CODES.ops);
+    w.varint(epoch);
+    w.varint(n);
+    w.bytes(batch);
+    w.u32le(crc32(w.buf, 0, w.pos));
+    return take(w);
+  } catch (error) {
+    w.pos = 0;
+    throw error;
+  }
 }
 
 /**
@@ -364,4 +435,16 @@ export function readVersionVector(r: ByteReader): VersionVector {
     if (ranges === 0) r.fail(`version vector origin ${origin} has no ranges`);
   }
   return vv;
+}
+
+/** A 64-bit hash given as 16 hex digits, as 8 bytes. */
+function writeHash(w: ByteWriter, hex: string): void {
+  if (!HASH.test(hex)) throw new SyncError('E_INVALID_ARGUMENT', `a digest hash must be 16 lower-case hex digits, got ${JSON.stringify(hex.slice(0, 20))}`);
+  for (let i = 0; i < 16; i += 2) w.u8(Number.parseInt(hex.slice(i, i + 2), 16));
+}
+
+function readHash(r: ByteReader): string {
+  let out = '';
+  for (let i = 0; i < 8; i++) out += r.u8().toString(16).padStart(2, '0');
+  return out;
 }

@@ -32,14 +32,25 @@ export { VersionVector, mergeVersionVectors, isSeq } from './version-vector.js';
 export type { SeqRange, VersionVectorJson } from './version-vector.js';
 export { DEFAULT_LIMITS, resolveLimits } from './limits.js';
 export type { Limits } from './limits.js';
-export { validateOperation, checkValue, checkName } from './validation.js';
+export { validateOperation, checkValue, copyValue, checkName } from './validation.js';
 export type { ValidationResult } from './validation.js';
 export { PROTOCOL_VERSION } from './messages.js';
-export type { SyncMessage, SyncMessageType, HelloMessage, OpsMessage, CoveredMessage, AckMessage, ErrorMessage } from './messages.js';
+export type {
+  SyncMessage,
+  SyncMessageType,
+  HelloMessage,
+  OpsMessage,
+  CoveredMessage,
+  AckMessage,
+  ErrorMessage,
+  DigestRequestMessage,
+  DigestMessage,
+} from './messages.js';
 export {
   encodeMessage,
   decodeMessage,
   encodeOperations,
+  encodeOpsMessage,
   decodeOperations,
   encodeVersionVector,
   decodeVersionVector,
@@ -65,3 +76,5 @@ export type { Connection, ConnectionCapabilities, ConnectionState, ConnectionClo
 export { createSeededRandom } from './random.js';
 export type { SeededRandom } from './random.js';
 export { encodeWalRecord, decodeWalRecord, encodeWalSnapshot, decodeWalSnapshot, WAL_FORMAT_VERSION } from './wal-codec.js';
+export { EventListeners, rethrowLater } from './event-listeners.js';
+export type { EventMap } from './event-listeners.js';

@@ -29,7 +29,16 @@ export type SyncMessageJson =
   | { readonly type: 'ops'; readonly epoch: number; readonly n: number; readonly ops: readonly OperationJson[] }
   | { readonly type: 'covered'; readonly epoch: number; readonly n: number; readonly vv: VersionVectorJson }
   | { readonly type: 'ack'; readonly vv: VersionVectorJson }
-  | { readonly type: 'error'; readonly code: string; readonly message: string; readonly opIds?: readonly OpId[] };
+  | { readonly type: 'error'; readonly code: string; readonly message: string; readonly opIds?: readonly OpId[] }
+  | { readonly type: 'digest-request'; readonly id: number; readonly leaves: boolean }
+  | {
+      readonly type: 'digest';
+      readonly id: number;
+      readonly root: string;
+      readonly count: number;
+      readonly buckets: readonly string[];
+      readonly leaves?: ReadonlyArray<{ readonly collection: string; readonly key: string; readonly winner: string }>;
+    };
 
 /** The JSON form of an operation. */
 export function operationToJson(op: Operation): OperationJson {
@@ -74,6 +83,8 @@ export function messageToJson(message: SyncMessage): SyncMessageJson {
     case 'ack':
       return { type: 'ack', vv: message.vv.toJSON() };
     case 'error':
+    case 'digest-request':
+    case 'digest':
       return message;
   }
 }
@@ -118,6 +129,23 @@ export function messageFromJson(json: unknown, options: { readonly limits?: Limi
         return { origin: field(idObject, 'origin', 'string'), seq: field(idObject, 'seq', 'number') };
       });
       return { type, code, message, opIds };
+    }
+    case 'digest-request':
+      return { type, id: field(o, 'id', 'number'), leaves: o['leaves'] === true };
+    case 'digest': {
+      const buckets = o['buckets'];
+      if (!Array.isArray(buckets) || !buckets.every((b) => typeof b === 'string')) throw new SyncError('E_DECODE', 'cannot decode JSON message: buckets must be strings');
+      const base = { type, id: field(o, 'id', 'number'), root: field(o, 'root', 'string'), count: field(o, 'count', 'number'), buckets: buckets };
+      const leaves = o['leaves'];
+      if (leaves === undefined) return base;
+      if (!Array.isArray(leaves)) throw new SyncError('E_DECODE', 'cannot decode JSON message: leaves must be an array');
+      return {
+        ...base,
+        leaves: leaves.map((leaf) => {
+          const l = asObject(leaf, 'digest leaf');
+          return { collection: field(l, 'collection', 'string'), key: field(l, 'key', 'string'), winner: field(l, 'winner', 'string') };
+        }),
+      };
     }
     default:
       throw new SyncError('E_DECODE', `cannot decode JSON message: unknown type ${JSON.stringify(type)}`);

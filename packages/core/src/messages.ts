@@ -65,8 +65,31 @@ export interface ErrorMessage {
   readonly opIds?: readonly OpId[];
 }
 
+/** Asks the remote for the digest of its durable state (to find where two peers differ). */
+export interface DigestRequestMessage {
+  readonly type: 'digest-request';
+  /** Echoed in the answer. */
+  readonly id: number;
+  /** Ask for every key and its winner, not only the hashes. */
+  readonly leaves: boolean;
+}
+
+/** The digest of the sender's durable state (see `computeDigest` of the reconciler). */
+export interface DigestMessage {
+  readonly type: 'digest';
+  /** The id of the request answered. */
+  readonly id: number;
+  /** 16 hex digits. */
+  readonly root: string;
+  readonly count: number;
+  /** 256 hashes of 16 hex digits. */
+  readonly buckets: readonly string[];
+  /** Every key with its winner's op id `origin:seq`, when asked for. */
+  readonly leaves?: ReadonlyArray<{ readonly collection: string; readonly key: string; readonly winner: string }>;
+}
+
 /** Every message of the sync protocol. */
-export type SyncMessage = HelloMessage | OpsMessage | CoveredMessage | AckMessage | ErrorMessage;
+export type SyncMessage = HelloMessage | OpsMessage | CoveredMessage | AckMessage | ErrorMessage | DigestRequestMessage | DigestMessage;
 
 /** The `type` of a {@link SyncMessage}. */
 export type SyncMessageType = SyncMessage['type'];

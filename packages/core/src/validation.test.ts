@@ -109,3 +109,20 @@ describe('validateOperation', () => {
     expect(() => resolveLimits({ maxKeyBytes: 0 })).toThrow(expect.objectContaining({ code: 'E_INVALID_ARGUMENT' }) as Error);
   });
 });
+
+describe('copyValue', () => {
+  it('returns a deep copy with the size validation counts, and refuses what validation refuses', async () => {
+    const { copyValue, checkValue } = await import('./index.js');
+    const original = { a: [1, { b: 'x' }], c: null };
+    const result = copyValue(original);
+    expect(result.ok).toBe(true);
+    if (result.ok) {
+      expect(result.value).toEqual(original);
+      expect(result.value).not.toBe(original);
+      expect((result.value as { a: unknown[] }).a[1]).not.toBe(original.a[1]);
+      const checked = checkValue(original);
+      expect(checked.ok && checked.bytes).toBe(result.bytes);
+    }
+    expect(copyValue({ x: Number.NaN }).ok).toBe(false);
+  });
+});

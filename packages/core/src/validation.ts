@@ -115,46 +115,95 @@ export function checkName(
   return undefined;
 }
 
+/** Encoded size of a value, counted by {@link walk}. */
+let walked = 0;
+
 function valueSize(value: unknown, depth: number, maxDepth: number, path: string): number {
+  walked = 0;
+  walk(value, depth, maxDepth, path, false);
+  return walked;
+}
+
+/**
+ * Checks a value, adds its encoded size to `walked`, and returns it — or,
+ * with `copy`, a deep copy of it (one walk for both).
+ */
+function walk(value: unknown, depth: number, maxDepth: number, path: string, copy: boolean): unknown {
   switch (typeof value) {
     case 'string': {
       const size = stringValueSize(value);
       if (size < 0) throw new SyncError('E_INVALID_VALUE', `string at ${path || 'the top'} holds a lone surrogate (not valid Unicode)`);
-      return size;
+      walked += size;
+      return value;
     }
     case 'number':
       if (!Number.isFinite(value)) {
         throw new SyncError('E_INVALID_VALUE', `number at ${path || 'the top'} is ${value}: only finite numbers can be stored`);
       }
-      return numberValueSize(value);
+      walked += numberValueSize(value);
+      return value;
     case 'boolean':
-      return 1;
+      walked += 1;
+      return value;
     case 'object': {
-      if (value === null) return 1;
+      if (value === null) {
+        walked += 1;
+        return value;
+      }
       if (depth >= maxDepth) throw new SyncError('E_TOO_LARGE', `value is nested deeper than ${maxDepth} levels at ${path}`);
       if (Array.isArray(value)) {
-        let size = 1 + varintSize(value.length);
+        walked += 1 + varintSize(value.length);
+        const out: unknown[] | undefined = copy ? new Array<unknown>(value.length) : undefined;
         for (let i = 0; i < value.length; i++) {
-          size += valueSize((value as unknown[])[i], depth + 1, maxDepth, `${path}[${i}]`);
+          const item = walk((value as unknown[])[i], depth + 1, maxDepth, path === '' ? `[${i}]` : `${path}[${i}]`, copy);
+          if (out !== undefined) out[i] = item;
         }
-        return size;
+        return out ?? value;
       }
       const proto = Object.getPrototypeOf(value) as unknown;
       if (proto !== Object.prototype && proto !== null) {
         throw new SyncError('E_INVALID_VALUE', `value at ${path || 'the top'} is a class instance; only plain objects and arrays can be stored`);
       }
       const keys = Object.keys(value);
-      let size = 1 + varintSize(keys.length);
+      walked += 1 + varintSize(keys.length);
+      const out: Record<string, unknown> | undefined = copy ? {} : undefined;
       for (const key of keys) {
         if (key === '__proto__') throw new SyncError('E_INVALID_VALUE', `object at ${path || 'the top'} has a "__proto__" key`);
         const keyBytes = utf8Length(key);
         if (keyBytes < 0) throw new SyncError('E_INVALID_VALUE', `object key at ${path || 'the top'} holds a lone surrogate`);
-        size += varintSize(keyBytes) + keyBytes + valueSize((value as Record<string, unknown>)[key], depth + 1, maxDepth, `${path}.${key}`);
+        walked += varintSize(keyBytes) + keyBytes;
+        const item = walk((value as Record<string, unknown>)[key], depth + 1, maxDepth, `${path}.${key}`, copy);
+        if (out !== undefined) out[key] = item;
       }
-      return size;
+      return out ?? value;
     }
     default:
       throw new SyncError('E_INVALID_VALUE', `value at ${path || 'the top'} is ${describe(value)}: only JSON values can be stored`);
+  }
+}
+
+/**
+ * Checks that `value` can be stored (as {@link checkValue}) and returns a deep
+ * copy of it, so that later changes by the caller cannot reach the stored one.
+ * One walk does both.
+ *
+ * @param value - anything
+ * @param limits - the size limits
+ */
+export function copyValue(
+  value: unknown,
+  limits: Limits = DEFAULT_LIMITS,
+): { readonly ok: true; readonly value: JsonValue; readonly bytes: number } | { readonly ok: false; readonly error: SyncError } {
+  try {
+    walked = 0;
+    const copy = walk(value, 0, limits.maxValueDepth, '', true) as JsonValue;
+    if (walked > limits.maxValueBytes) {
+      return { ok: false, error: new SyncError('E_TOO_LARGE', `value is ${walked} bytes encoded, over the limit of ${limits.maxValueBytes}`) };
+    }
+    return { ok: true, value: copy, bytes: walked };
+  } catch (error) {
+    if (error instanceof SyncError) return { ok: false, error };
+    return { ok: false, error: new SyncError('E_INVALID_VALUE', 'value could not be read', { cause: error }) };
   }
 }
 

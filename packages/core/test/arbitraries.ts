@@ -76,6 +76,18 @@ export const messageArb: fc.Arbitrary<SyncMessage> = fc.oneof(
   fc.record({ type: fc.constant('ops' as const), epoch: epochArb, n: epochArb, ops: fc.array(operationArb, { maxLength: 8 }) }),
   fc.record({ type: fc.constant('covered' as const), epoch: epochArb, n: epochArb, vv: versionVectorArb }),
   fc.record({ type: fc.constant('ack' as const), vv: versionVectorArb }),
+  fc.record({ type: fc.constant('digest-request' as const), id: epochArb, leaves: fc.boolean() }),
+  fc.record(
+    {
+      type: fc.constant('digest' as const),
+      id: epochArb,
+      root: fc.stringMatching(/^[0-9a-f]{16}$/),
+      count: fc.nat(),
+      buckets: fc.array(fc.stringMatching(/^[0-9a-f]{16}$/), { maxLength: 4 }),
+      leaves: fc.array(fc.record({ collection: fc.string({ maxLength: 8 }), key: fc.string({ maxLength: 8 }), winner: fc.string({ maxLength: 12 }) }), { maxLength: 3 }),
+    },
+    { requiredKeys: ['type', 'id', 'root', 'count', 'buckets'] },
+  ),
   fc.record(
     { type: fc.constant('error' as const), code: fc.string({ maxLength: 20 }), message: fc.string({ maxLength: 100 }), opIds: fc.array(opIdArb, { minLength: 1, maxLength: 4 }) },
     { requiredKeys: ['type', 'code', 'message'] },

@@ -9,6 +9,12 @@ export interface CommitEntry {
   readonly ops?: readonly Operation[];
   readonly covered?: VersionVector;
   readonly meta?: Readonly<Record<string, string>>;
+  /**
+   * Called when the entry is taken for an append, just before its `ops` are
+   * read: an entry that keeps growing (the engine's batch of local writes)
+   * must stop growing there.
+   */
+  readonly seal?: () => void;
   /** Work that needs the WAL to itself (compaction): runs alone, in queue order. */
   readonly run?: () => Promise<void>;
   /** Called in order, once the entry is durable. */
@@ -104,6 +110,7 @@ export class CommitQueue {
       let cut = this.#queue.findIndex((entry) => entry.run !== undefined);
       if (cut < 0) cut = this.#queue.length;
       const entries = this.#queue.splice(0, cut);
+      for (const entry of entries) entry.seal?.();
       const record = merge(entries);
       try {
         if (record !== undefined) await this.#wal.append(record);

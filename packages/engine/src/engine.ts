@@ -1,14 +1,16 @@
 import {
+  EventListeners,
   SyncError,
   VersionVector,
   assertPeerId,
   checkName,
-  checkValue,
+  copyValue,
   compareHlc,
   createHlc,
   generatePeerId,
   isSyncError,
   resolveLimits,
+  rethrowLater,
   systemClock,
   toSyncError,
   type Clock,
@@ -22,17 +24,22 @@ import {
   type PeerId,
   type Wal,
 } from '@softadastra/sync-core';
-import { applyBatch, applyValid, type ApplyReport } from '@softadastra/sync-applier';
+import { applyBatch, type ApplyReport } from '@softadastra/sync-applier';
 import { planSync, type SyncPlan } from '@softadastra/sync-planner';
-import { compareOperations, computeDigest, type DigestOptions, type OperationOrder, type StateDigest } from '@softadastra/sync-reconciler';
+import { compareOperations, computeDigest, mergeInto, type DigestOptions, type OperationOrder, type StateDigest } from '@softadastra/sync-reconciler';
 import { CommitQueue, type CommitEntry } from './commit-queue.js';
-import { Emitter } from './emitter.js';
 import { equivocationInLog, recover } from './recovery.js';
 import type { Replica } from './replica.js';
 import { Session, type ConnectOptions, type SessionHost } from './session.js';
 import type { Change, PlantedBug, SyncEngineEvents, SyncEngineOptions, SyncProgress, SyncSession, SyncStatus, Timing } from './types.js';
 
-const DEFAULT_TIMING: Timing = { resendMs: 3000, gapMs: 5000, maxBackoffMs: 30_000, coveredDelayMs: 50, highWaterBytes: 1024 * 1024 };
+/** Local writes that share one commit entry. */
+interface LocalBatch {
+  readonly ops: Operation[];
+  readonly waiters: Array<{ readonly op: Operation; readonly resolve: (op: Operation) => void; readonly reject: (error: unknown) => void }>;
+}
+
+const DEFAULT_TIMING: Timing = { resendMs: 3000, gapMs: 5000, maxBackoffMs: 30_000, coveredDelayMs: 50, highWaterBytes: 1024 * 1024, maxQueuedOps: 20_000 };
 
 type EngineState = 'open' | 'recovering' | 'failed' | 'closing' | 'closed';
 
@@ -119,7 +126,7 @@ class Engine implements SyncEngine, SessionHost {
 
   readonly #wal: Wal;
   readonly #options: SyncEngineOptions;
-  readonly #emitter: Emitter<SyncEngineEvents>;
+  readonly #emitter: EventListeners<SyncEngineEvents>;
   readonly #sessions = new Set<Session>();
   readonly #acked = new Map<PeerId, VersionVector>();
   /** The session each received batch came from (not pushed back to it). */
@@ -135,6 +142,8 @@ class Engine implements SyncEngine, SessionHost {
   #status: SyncStatus = 'offline';
   #opsSinceSnapshot = 0;
   #compacting = false;
+  /** Local writes waiting for the next WAL append (see #queueLocal). */
+  #localBatch: LocalBatch | undefined;
 
   constructor(options: SyncEngineOptions) {
     this.#options = options;
@@ -146,7 +155,11 @@ class Engine implements SyncEngine, SessionHost {
     this.maxBatchOps = Math.min(options.batch?.maxOps ?? 1000, this.limits.maxBatchOps);
     this.maxBatchBytes = options.batch?.maxBytes ?? 256 * 1024;
     this.plant = options.plant;
-    this.#emitter = new Emitter((error) => this.reportError(toSyncError(error, 'E_INTERNAL', 'an event listener threw')));
+    this.#emitter = new EventListeners<SyncEngineEvents>(['change', 'status', 'progress', 'error', 'ack'], (error, event) => {
+      // A throwing error listener must not loop back into the error event.
+      if (event === 'error') rethrowLater(error);
+      else this.reportError(toSyncError(error, 'E_INTERNAL', `a ${String(event)} listener threw`));
+    });
     if (options.peerId !== undefined) assertPeerId(options.peerId);
     if (typeof this.space !== 'string' || this.space.length === 0) throw new SyncError('E_INVALID_ARGUMENT', 'space must be a non-empty string');
   }
@@ -184,6 +197,7 @@ class Engine implements SyncEngine, SessionHost {
     });
     if (maxHlc !== undefined) this.#hlc.receive(maxHlc);
     this.#queue = new CommitQueue(this.#wal, (entries) => this.#onCommitted(entries), (error) => this.#onWalFailure(error));
+    this.#localBatch = undefined;
     if (recovered.equivocations.length > 0) this.reportError(equivocationInLog(recovered.equivocations, this.peerId));
   }
 
@@ -197,28 +211,59 @@ class Engine implements SyncEngine, SessionHost {
     return this.#write(collection, key, 'del', undefined);
   }
 
-  async #write(collection: string, key: string, kind: 'put' | 'del', value: JsonValue | undefined): Promise<Operation> {
-    if (this.#state !== 'open') await this.#whenWritable();
+  #write(collection: string, key: string, kind: 'put' | 'del', value: JsonValue | undefined): Promise<Operation> {
+    if (this.#state !== 'open') return this.#whenWritable().then(() => this.#write(collection, key, kind, value));
     const collectionError = checkName(collection, 'collection', this.limits.maxCollectionBytes, 'E_INVALID_COLLECTION');
-    if (collectionError) throw new SyncError(collectionError[0], collectionError[1]);
+    if (collectionError) return Promise.reject(new SyncError(collectionError[0], collectionError[1]));
     const keyError = checkName(key, 'key', this.limits.maxKeyBytes, 'E_INVALID_KEY');
-    if (keyError) throw new SyncError(keyError[0], keyError[1]);
+    if (keyError) return Promise.reject(new SyncError(keyError[0], keyError[1]));
+    let stored: JsonValue | undefined;
     if (kind === 'put') {
-      const checked = checkValue(value, this.limits);
-      if (!checked.ok) throw checked.error;
+      // Checked and copied in one walk: later changes by the caller cannot reach the stored value.
+      const checked = copyValue(value, this.limits);
+      if (!checked.ok) return Promise.reject(checked.error);
+      stored = checked.value;
     }
     const seq = this.#nextSeq++;
     const hlc = this.#hlc.now();
     const op: Operation =
       kind === 'put'
-        ? { origin: this.peerId, seq, hlc, collection, key, kind, value: copyJson(value as JsonValue) }
+        ? { origin: this.peerId, seq, hlc, collection, key, kind, value: stored as JsonValue }
         : { origin: this.peerId, seq, hlc, collection, key, kind };
-    const report: ApplyReport = { applied: [], superseded: [], duplicates: [], rejected: [] };
-    applyValid({ store: this.#replica, seen: this.#replica.seen }, op, report, this.#order);
-    if (report.applied.length > 0) this.#emitChanges(report.applied, 'local');
+    // A new id: it cannot be a duplicate; it wins unless a remote write is stamped in the future.
+    this.#replica.seen.add(op);
+    if (mergeInto(this.#replica, op, this.#order) === 'won') this.#emitChanges([op], 'local');
     if (this.plant === 'send-before-durable') for (const session of this.#sessions) session.push([op]);
-    await this.#commit({ ops: [op] });
-    return op;
+    return new Promise((resolve, reject) => this.#queueLocal(op, resolve, reject));
+  }
+
+  /**
+   * Adds a local write to the batch of local writes waiting for the WAL: one
+   * queue entry (and one record) for every write issued before the next
+   * append starts, however many there are.
+   */
+  #queueLocal(op: Operation, resolve: (op: Operation) => void, reject: (error: unknown) => void): void {
+    let batch = this.#localBatch;
+    if (batch === undefined) {
+      const created: LocalBatch = { ops: [], waiters: [] };
+      batch = created;
+      this.#localBatch = created;
+      this.commit({
+        ops: created.ops,
+        seal: () => {
+          if (this.#localBatch === created) this.#localBatch = undefined;
+        },
+        onDurable: () => {
+          for (const waiter of created.waiters) waiter.resolve(waiter.op);
+        },
+        onFailed: (error) => {
+          if (this.#localBatch === created) this.#localBatch = undefined;
+          for (const waiter of created.waiters) waiter.reject(error);
+        },
+      });
+    }
+    batch.ops.push(op);
+    batch.waiters.push({ op, resolve, reject });
   }
 
   #commit(entry: Omit<CommitEntry, 'onDurable' | 'onFailed'>, source?: Session): Promise<void> {
@@ -429,7 +474,7 @@ class Engine implements SyncEngine, SessionHost {
   }
 
   #emitChanges(ops: readonly Operation[], source: 'local' | 'remote'): void {
-    if (!this.#emitter.has('change')) return;
+    if (this.#emitter.count('change') === 0) return;
     const changes: Change[] = ops.map((op) => ({ collection: op.collection, key: op.key, value: op.kind === 'put' ? op.value : undefined, op, source }));
     this.#emitter.emit('change', changes);
   }
@@ -470,7 +515,7 @@ class Engine implements SyncEngine, SessionHost {
       before.delete(id);
     }
     if (changed.length > 0) this.#emitChanges(changed, 'local');
-    if (before.size > 0 && this.#emitter.has('change')) {
+    if (before.size > 0 && this.#emitter.count('change') > 0) {
       this.#emitter.emit('change', [...before.values()].map((op) => ({ collection: op.collection, key: op.key, value: undefined, op, source: 'local' as const })));
     }
     for (const session of this.#sessions) session.restart();
@@ -512,15 +557,6 @@ class Engine implements SyncEngine, SessionHost {
     await this.#wal.close();
     this.#emitter.clear();
   }
-}
-
-/** Deep copy of a validated JSON value, so later changes by the caller cannot reach the state. */
-function copyJson(value: JsonValue): JsonValue {
-  if (typeof value !== 'object' || value === null) return value;
-  if (Array.isArray(value)) return value.map(copyJson);
-  const out: Record<string, JsonValue> = {};
-  for (const key of Object.keys(value)) out[key] = copyJson((value as Record<string, JsonValue>)[key]!);
-  return out;
 }
 
 /**

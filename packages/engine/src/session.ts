@@ -4,6 +4,8 @@ import {
   backoffDelay,
   decodeMessage,
   encodeMessage,
+  encodeOperations,
+  encodeOpsMessage,
   isPeerId,
   isSyncError,
   type Clock,
@@ -19,6 +21,7 @@ import {
 } from '@softadastra/sync-core';
 import type { ApplyReport } from '@softadastra/sync-applier';
 import { toBatches, type SyncPlan } from '@softadastra/sync-planner';
+import type { StateDigest } from '@softadastra/sync-reconciler';
 import type { CommitEntry } from './commit-queue.js';
 import { PendingQueue } from './pending-queue.js';
 import { SeqSet } from './seq-set.js';
@@ -39,6 +42,7 @@ export interface SessionHost {
   remoteLacks(known: VersionVector): boolean;
   plan(remote: VersionVector, maxBatchBytes: number): SyncPlan;
   applyRemote(ops: readonly Operation[], session: Session): ApplyReport;
+  digest(options: { leaves: boolean }): StateDigest;
   commit(entry: CommitEntry, source?: Session): void;
   noteAck(peer: PeerId, vv: VersionVector): void;
   reportError(error: SyncError): void;
@@ -117,12 +121,25 @@ export class Session {
   #nextN = 0;
   #remoteKnown = new VersionVector();
   readonly #pending = new PendingQueue();
-  #outbox: SyncMessage[] = [];
+  /**
+   * What waits to be sent. New operations and `covered` get their message
+   * number only when sent, so that dropping what was never sent (see
+   * #catchUp) leaves no gap in the numbers.
+   */
+  #outbox: Outgoing[] = [];
+  /** Operations waiting in the outbox as new `ops`. */
+  #queuedOps = 0;
+  /** Live pushes were dropped because the remote fell behind: re-plan once the outbox drains. */
+  #behind = false;
   #resendTimer: unknown;
   #coveredTimer: unknown;
   #plannedOps = 0;
   #sentOps = 0;
   #sentBytes = 0;
+
+  // Digests asked of the remote.
+  #nextDigestId = 1;
+  readonly #digestRequests = new Map<number, { resolve: (digest: StateDigest) => void; reject: (error: SyncError) => void; timer: unknown }>();
 
   constructor(host: SessionHost, connection: Connection, options: ConnectOptions = {}) {
     this.#host = host;
@@ -152,11 +169,35 @@ export class Session {
     return this.#pending.size;
   }
 
+  /**
+   * Asks the remote for the digest of its durable state, to compare with this
+   * peer's (`diffDigests` of the reconciler).
+   *
+   * @throws SyncError `E_CLOSED` when the link is down, `E_TIMEOUT` without an answer in time
+   */
+  requestDigest(options: { readonly leaves?: boolean; readonly timeoutMs?: number } = {}): Promise<StateDigest> {
+    if (!this.#linkUp || this.#closed) return Promise.reject(new SyncError('E_CLOSED', 'the session is not connected: cannot ask the remote for its digest'));
+    const id = this.#nextDigestId++;
+    return new Promise((resolve, reject) => {
+      const timer = this.#host.clock.setTimeout(() => {
+        this.#digestRequests.delete(id);
+        reject(new SyncError('E_TIMEOUT', `peer ${this.remotePeer ?? '?'} did not send its digest in time`));
+      }, options.timeoutMs ?? 10_000);
+      this.#digestRequests.set(id, { resolve, reject, timer });
+      this.#send({ type: 'digest-request', id, leaves: options.leaves ?? false });
+    });
+  }
+
   /** Closes the session and its connection. */
   close(): void {
     if (this.#closed) return;
     this.#stop();
     this.#closed = true;
+    for (const [id, request] of this.#digestRequests) {
+      this.#host.clock.clearTimeout(request.timer);
+      request.reject(new SyncError('E_CLOSED', 'the session closed before the digest arrived'));
+      this.#digestRequests.delete(id);
+    }
     for (const off of this.#unsubscribe) off();
     this.#unsubscribe.length = 0;
     if (this.connection.state !== 'closed') this.connection.close(1000, 'session closed');
@@ -182,8 +223,14 @@ export class Session {
    */
   push(ops: readonly Operation[]): void {
     if (!this.#linkUp || this.#remoteEpoch === undefined) return;
-    const fresh = ops.filter((op) => !this.#remoteKnown.has(op));
+    if (this.#behind) return; // the re-plan after the backlog drains covers these
+    const known = this.#remoteKnown;
+    const fresh = ops.every((op) => !known.has(op)) ? ops : ops.filter((op) => !known.has(op));
     if (fresh.length > 0) {
+      if (this.#queuedOps + fresh.length > this.#host.timing.maxQueuedOps) {
+        this.#catchUp();
+        return;
+      }
       for (const batch of toBatches(fresh, this.#host.maxBatchOps, this.#maxBatchBytes())) this.#sendOps(batch);
       this.#plannedOps += fresh.length;
     } else if (!this.#host.remoteLacks(this.#remoteKnown)) {
@@ -206,7 +253,7 @@ export class Session {
     this.#linkUp = true;
     // Sending side: wait for the remote's hello.
     this.#remoteEpoch = undefined;
-    this.#outbox = [];
+    this.#clearOutbox();
     this.#pending.clear();
     // Receiving side: a new hello with a new epoch.
     this.#helloAttempt = 0;
@@ -217,7 +264,7 @@ export class Session {
   #onClose(info: ConnectionCloseInfo): void {
     this.#stop();
     this.#linkUp = false;
-    this.#outbox = [];
+    this.#clearOutbox();
     if (info.final) this.close();
     else this.#host.sessionChanged(this);
   }
@@ -257,6 +304,20 @@ export class Session {
       case 'error':
         this.#onRemoteError(message.code, message.message, message.opIds ?? []);
         return;
+      case 'digest-request': {
+        const digest = this.#host.digest({ leaves: message.leaves });
+        this.#send({ type: 'digest', id: message.id, ...digest });
+        return;
+      }
+      case 'digest': {
+        const request = this.#digestRequests.get(message.id);
+        if (request === undefined) return;
+        this.#digestRequests.delete(message.id);
+        this.#host.clock.clearTimeout(request.timer);
+        const { root, count, buckets, leaves } = message;
+        request.resolve(leaves === undefined ? { root, count, buckets } : { root, count, buckets, leaves });
+        return;
+      }
     }
   }
 
@@ -288,7 +349,8 @@ export class Session {
     this.#remoteEpoch = epoch;
     this.#nextN = 0;
     this.#remoteKnown = vv.clone();
-    this.#outbox = this.#outbox.filter((m) => m.type !== 'ops' && m.type !== 'covered');
+    this.#dropNewOps();
+    this.#behind = false;
     this.#pending.clear();
     this.#host.clock.clearTimeout(this.#coveredTimer);
     this.#coveredTimer = undefined;
@@ -303,18 +365,47 @@ export class Session {
   }
 
   #sendOps(ops: readonly Operation[]): void {
-    const n = ++this.#nextN;
-    this.#outbox.push({ type: 'ops', epoch: this.#remoteEpoch!, n, ops });
-    this.#pending.addMessage(n, ops);
-    this.#armResendTimer();
+    this.#outbox.push({ kind: 'ops', ops });
+    this.#queuedOps += ops.length;
   }
 
   #sendCovered(vv: VersionVector): void {
-    const covered = vv.clone();
-    this.#outbox.push({ type: 'covered', epoch: this.#remoteEpoch!, n: this.#nextN, vv: covered });
-    this.#pending.setCovered(this.#nextN, covered);
-    this.#armResendTimer();
+    // While behind, pushes were dropped: a covered now would claim them. The re-plan brings its own.
+    if (this.#behind) return;
+    this.#outbox.push({ kind: 'covered', vv: vv.clone() });
     this.#flush();
+  }
+
+  /**
+   * The remote cannot keep up with live pushes: drop what waits to be sent
+   * (it was never numbered, so no gap appears) and, once the outbox has
+   * drained, send what the remote then lacks in one re-plan — superseded
+   * operations skipped. Memory stays bounded whatever the remote's speed.
+   */
+  #catchUp(): void {
+    this.#dropNewOps();
+    this.#behind = true;
+    this.#flush();
+  }
+
+  #dropNewOps(): void {
+    this.#outbox = this.#outbox.filter((item) => item.kind === 'message');
+    this.#queuedOps = 0;
+  }
+
+  /** After falling behind: send what the remote lacks now, from what it is known to hold. */
+  #replan(): void {
+    this.#behind = false;
+    const plan = this.#host.plan(this.#remoteKnown, this.#maxBatchBytes());
+    this.#plannedOps += plan.opCount;
+    for (const batch of plan.batches) this.#sendOps(batch);
+    this.#outbox.push({ kind: 'covered', vv: plan.covered.clone() });
+  }
+
+  #clearOutbox(): void {
+    this.#outbox = [];
+    this.#queuedOps = 0;
+    this.#behind = false;
   }
 
   #onAck(vv: VersionVector): void {
@@ -340,16 +431,19 @@ export class Session {
 
   #armResendTimer(): void {
     if (this.#resendTimer !== undefined || this.#pending.isEmpty) return;
-    const { resendMs, maxBackoffMs } = this.#host.timing;
-    const delay = resendMs + backoffDelay(this.#pending.attempt, this.#host.clock.random(), resendMs, maxBackoffMs);
+    const { maxBackoffMs } = this.#host.timing;
+    // On a reliable link nothing is lost while it is up (a drop brings a new hello): a resend there
+    // only helps against a remote that is slow to acknowledge, and adds to its load — wait longer.
+    const resendMs = this.connection.capabilities.reliable ? Math.max(10 * this.#host.timing.resendMs, 30_000) : this.#host.timing.resendMs;
+    const delay = resendMs + backoffDelay(this.#pending.attempt, this.#host.clock.random(), resendMs, Math.max(maxBackoffMs, resendMs));
     this.#resendTimer = this.#host.clock.setTimeout(() => {
       this.#resendTimer = undefined;
       if (!this.#linkUp || this.#remoteEpoch === undefined || this.#pending.isEmpty) return;
       this.#pending.attempt++;
       // Resend each unacknowledged message under its own number, then the covered.
-      for (const { n, ops } of this.#pending.unacked()) this.#outbox.push({ type: 'ops', epoch: this.#remoteEpoch, n, ops });
+      for (const { n, ops } of this.#pending.unacked()) this.#outbox.push({ kind: 'message', message: { type: 'ops', epoch: this.#remoteEpoch, n, ops } });
       const covered = this.#pending.covered;
-      if (covered !== undefined) this.#outbox.push({ type: 'covered', epoch: this.#remoteEpoch, n: covered.n, vv: covered.vv });
+      if (covered !== undefined) this.#outbox.push({ kind: 'message', message: { type: 'covered', epoch: this.#remoteEpoch, n: covered.n, vv: covered.vv } });
       this.#flush();
       this.#armResendTimer();
     }, delay);
@@ -525,17 +619,42 @@ export class Session {
   }
 
   #send(message: SyncMessage): void {
-    this.#outbox.push(message);
+    this.#outbox.push({ kind: 'message', message });
     this.#flush();
   }
 
+  /** Numbers what is new, encodes and sends, while the transport's buffer has room. */
   #flush(): void {
     const highWater = this.#host.timing.highWaterBytes;
-    while (this.#outbox.length > 0 && this.#linkUp && this.connection.bufferedAmount < highWater) {
-      const message = this.#outbox.shift()!;
+    while (this.#linkUp && this.connection.bufferedAmount < highWater) {
+      const item = this.#outbox.shift();
+      if (item === undefined) {
+        if (this.#behind && this.#remoteEpoch !== undefined) this.#replan();
+        if (this.#outbox.length === 0) break;
+        continue;
+      }
+      let message: SyncMessage;
+      switch (item.kind) {
+        case 'message':
+          message = item.message;
+          break;
+        case 'ops': {
+          this.#queuedOps -= item.ops.length;
+          const n = ++this.#nextN;
+          message = { type: 'ops', epoch: this.#remoteEpoch!, n, ops: item.ops };
+          this.#pending.addMessage(n, item.ops);
+          this.#armResendTimer();
+          break;
+        }
+        case 'covered':
+          message = { type: 'covered', epoch: this.#remoteEpoch!, n: this.#nextN, vv: item.vv };
+          this.#pending.setCovered(this.#nextN, item.vv);
+          this.#armResendTimer();
+          break;
+      }
       let bytes: Uint8Array;
       try {
-        bytes = encodeMessage(message);
+        bytes = message.type === 'ops' ? encodeOpsMessage(message.epoch, message.n, batchBytes(message.ops)) : encodeMessage(message);
       } catch (error) {
         this.#host.reportError(isSyncError(error) ? error : new SyncError('E_INTERNAL', 'cannot encode a message', { cause: error }));
         continue;
@@ -550,7 +669,7 @@ export class Session {
           continue;
         }
         // The link is going down; the protocol recovers on the next open.
-        this.#outbox = [];
+        this.#clearOutbox();
         return;
       }
       if (message.type === 'ops') {
@@ -560,6 +679,24 @@ export class Session {
       }
     }
   }
+}
+
+/** Something waiting to be sent: a finished message, or new operations / a covered numbered when sent. */
+type Outgoing =
+  | { readonly kind: 'message'; readonly message: SyncMessage }
+  | { readonly kind: 'ops'; readonly ops: readonly Operation[] }
+  | { readonly kind: 'covered'; readonly vv: VersionVector };
+
+/** Encoded batches, shared by every session a batch is pushed to (the relay's fan-out). */
+const batches = new WeakMap<readonly Operation[], Uint8Array>();
+
+function batchBytes(ops: readonly Operation[]): Uint8Array {
+  let bytes = batches.get(ops);
+  if (bytes === undefined) {
+    bytes = encodeOperations(ops);
+    batches.set(ops, bytes);
+  }
+  return bytes;
 }
 
 const KNOWN_CODES = new Set<string>([

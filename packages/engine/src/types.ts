@@ -1,4 +1,5 @@
 import type { Clock, JsonValue, Limits, Operation, PeerId, SyncError, VersionVector, Wal } from '@softadastra/sync-core';
+import type { StateDigest } from '@softadastra/sync-reconciler';
 
 /** Where one session stands. */
 export type SessionStatus = 'connecting' | 'syncing' | 'synced' | 'closed';
@@ -78,6 +79,14 @@ export interface Timing {
    * @default 1048576
    */
   readonly highWaterBytes: number;
+  /**
+   * Most operations waiting to be sent to one peer. A peer further behind gets
+   * no more live pushes: once it has taken what was sent, it gets one re-plan
+   * of what it then lacks (superseded operations skipped), so memory stays
+   * bounded whatever its speed.
+   * @default 20000
+   */
+  readonly maxQueuedOps: number;
 }
 
 /**
@@ -147,6 +156,11 @@ export interface SyncSession {
   readonly status: SessionStatus;
   /** Operations sent and not yet acknowledged by the remote. */
   readonly pendingOps: number;
+  /**
+   * Asks the remote for the digest of its durable state (with every key and
+   * winner when `leaves`), to compare with `diffDigests` of the reconciler.
+   */
+  requestDigest(options?: { readonly leaves?: boolean; readonly timeoutMs?: number }): Promise<StateDigest>;
   /** Ends the session and closes its connection. */
   close(): void;
 }

@@ -1,5 +1,6 @@
+import { decodeMessage } from '@softadastra/sync-core';
 import { describe, expect, it } from 'vitest';
-import { World, expectConverged } from './harness.js';
+import { World, expectConverged, fastTiming } from './harness.js';
 
 describe('peers that always converge', () => {
   it('syncs two peers both ways', async () => {
@@ -129,5 +130,69 @@ describe('peers that always converge', () => {
     await world.settle();
     expect(fast.engine.get('c', 'k')).toBe('second');
     expect(slow.engine.get('c', 'k')).toBe('second');
+  });
+});
+
+describe('asking a connected peer for its digest', () => {
+  it('returns the remote digest, and with leaves names the keys on which the two peers differ', async () => {
+    const { diffDigests } = await import('@softadastra/sync-reconciler');
+    const world = new World();
+    const a = (await world.add('a')).engine;
+    const b = (await world.add('b')).engine;
+    await b.put('c', 'same', 1);
+    // b refuses a's writes, so that the two states can differ.
+    const [ab, ba] = world.network.connect('a', 'b');
+    a.connect(ab);
+    b.connect(ba, { acceptWrites: false });
+    await world.run(500);
+    const session = a.sessions()[0]!;
+    const first = session.requestDigest();
+    await world.run(100);
+    expect((await first).root).toBe(a.digest().root);
+    await a.put('c', 'only-a', 2);
+    await world.run(500);
+    const second = session.requestDigest({ leaves: true });
+    await world.run(100);
+    expect(diffDigests(a.digest({ leaves: true }), await second).keys).toEqual([{ collection: 'c', key: 'only-a', a: 'a:1' }]);
+  });
+});
+
+describe('flow control on a slow link', () => {
+  async function writeThrough(flow: { highWaterBytes: number; maxQueuedOps: number } | undefined): Promise<{ opsReceived: number; maxBuffered: number }> {
+    const world = new World({ seed: 5, faults: { latency: 40 } });
+    const a = (await world.add('a', flow === undefined ? {} : { timing: { ...fastTiming, ...flow } })).engine;
+    const b = (await world.add('b')).engine;
+    const [ca, cb] = world.network.connect('a', 'b');
+    let opsReceived = 0;
+    cb.on('message', (bytes) => {
+      const message = decodeMessage(bytes);
+      if (message.type === 'ops') opsReceived += message.ops.length;
+    });
+    a.connect(ca);
+    b.connect(cb);
+    await world.settle();
+    let maxBuffered = 0;
+    for (let round = 0; round < 12; round++) {
+      await Promise.all(Array.from({ length: 50 }, (_, i) => a.put('c', `k${i}`, round * 50 + i)));
+      maxBuffered = Math.max(maxBuffered, ca.bufferedAmount);
+      await world.run(5);
+    }
+    await world.settle();
+    expectConverged([a, b]);
+    expect(b.get('c', 'k49')).toBe(599);
+    return { opsReceived, maxBuffered };
+  }
+
+  it('pushes every write live while the link keeps up', async () => {
+    const { opsReceived } = await writeThrough(undefined);
+    expect(opsReceived).toBeGreaterThanOrEqual(600);
+  });
+
+  it('falls behind, drops its queued pushes and catches up with a re-plan that skips superseded writes', async () => {
+    const { opsReceived, maxBuffered } = await writeThrough({ highWaterBytes: 400, maxQueuedOps: 10 });
+    expect(opsReceived).toBeLessThan(600);
+    expect(opsReceived).toBeGreaterThanOrEqual(50);
+    // The send buffer stays near the high-water mark (one message may overshoot it).
+    expect(maxBuffered).toBeLessThan(400 + 4096);
   });
 });

@@ -94,7 +94,14 @@ export function planSync(input: PlanInput): SyncPlan {
  * `maxBytes` encoded bytes (an upper bound per operation is used, so batches
  * never exceed it unless a single operation does).
  */
-export function toBatches(ops: readonly Operation[], maxOps: number, maxBytes: number): Operation[][] {
+export function toBatches(ops: readonly Operation[], maxOps: number, maxBytes: number): Array<readonly Operation[]> {
+  if (ops.length <= maxOps && ops.length <= 64) {
+    // Small sets (live pushes): keep the caller's array when it fits, so that an
+    // encoding of it can be shared by every session it is pushed to.
+    let bytes = 0;
+    for (const op of ops) bytes += operationSize(op);
+    if (bytes <= maxBytes || ops.length === 1) return ops.length === 0 ? [] : [ops];
+  }
   const batches: Operation[][] = [];
   let current: Operation[] = [];
   let bytes = 0;

@@ -9,8 +9,9 @@ import {
   type ConnectionEvents,
   type ConnectionState,
   type SyncErrorCode,
+  EventListeners,
+  rethrowLater,
 } from '@softadastra/sync-core';
-import { EventListeners, rethrowLater } from './event-listeners.js';
 import { describe, exchange, type Exchange } from './http-exchange.js';
 import type { ResolvedHttpTransportOptions } from './http-transport-options.js';
 import { decodeFrames, encodeFrames, framedLength } from './message-framing.js';

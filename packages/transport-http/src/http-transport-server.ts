@@ -1,6 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { DEFAULT_LIMITS, SyncError, isSyncError, systemClock, type Clock } from '@softadastra/sync-core';
-import { EventListeners, rethrowLater } from './event-listeners.js';
+import { DEFAULT_LIMITS, SyncError, isSyncError, systemClock, type Clock, EventListeners, rethrowLater } from '@softadastra/sync-core';
 import { replyBody, replyStatus } from './http-reply.js';
 import { decodeFrames } from './message-framing.js';
 import { checkNumber, normalizeBasePath } from './option-checks.js';

@@ -9,8 +9,9 @@ import {
   type ConnectionCloseInfo,
   type ConnectionEvents,
   type ConnectionState,
+  EventListeners,
+  rethrowLater,
 } from '@softadastra/sync-core';
-import { EventListeners, rethrowLater } from './event-listeners.js';
 import { replyMessages, replyStatus } from './http-reply.js';
 import { encodeFrames } from './message-framing.js';
 import { CLOSE_CODES } from './wire-protocol.js';

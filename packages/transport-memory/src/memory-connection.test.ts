@@ -149,6 +149,35 @@ describe('memory connection', () => {
     expect(seen).toEqual(['second', 'second']);
   });
 
+  it('counts bytes in flight as bufferedAmount and emits drain once they have all landed', () => {
+    const { clock, a, b } = openPair();
+    const trace: string[] = [];
+    a.on('drain', () => trace.push(`drain buffered=${a.bufferedAmount}`));
+    b.on('message', (bytes) => trace.push(`message ${bytes.length} a.buffered=${a.bufferedAmount}`));
+    a.send(new Uint8Array(10));
+    a.send(new Uint8Array(5));
+    expect(a.bufferedAmount).toBe(15);
+    expect(b.bufferedAmount).toBe(0);
+    clock.runUntilIdle();
+    expect(trace).toEqual(['message 10 a.buffered=5', 'message 5 a.buffered=0', 'drain buffered=0']);
+  });
+
+  it('empties the buffer of an end whose link is cut, without a drain', () => {
+    const clock = createManualClock({ start: 0 });
+    const network = createMemoryNetwork({ clock, latency: 5 });
+    const [a] = network.connect('a', 'b');
+    clock.runUntilIdle();
+    let drains = 0;
+    a.on('drain', () => drains++);
+    a.send(new Uint8Array(8));
+    expect(a.bufferedAmount).toBe(8);
+    network.cut('a', 'b');
+    expect(a.bufferedAmount).toBe(0);
+    clock.runUntilIdle();
+    expect(drains).toBe(0);
+    expect(network.stats.dropped).toBe(1);
+  });
+
   it('refuses an unknown event', () => {
     const { a } = openPair();
     expect(() => a.on('nope' as 'open', () => undefined)).toThrow(/unknown connection event/);

@@ -37,14 +37,13 @@ const EVENTS: readonly (keyof ConnectionEvents)[] = ['open', 'message', 'close',
 export class MemoryConnection implements Connection {
   /** What this end promises, computed from the faults when it was connected. */
   readonly capabilities: ConnectionCapabilities;
-  /** Nothing is ever buffered: a message goes on the network at once. */
-  readonly bufferedAmount = 0;
   /** The node holding this end. */
   readonly local: string;
   /** The node at the other end. */
   readonly remote: string;
   readonly #port: LinkPort;
   #state: ConnectionState = 'connecting';
+  #buffered = 0;
   #finalCloseEmitted = false;
   readonly #listeners: Listeners = { open: [], message: [], close: [], error: [], drain: [] };
 
@@ -64,6 +63,27 @@ export class MemoryConnection implements Connection {
   /** Where this end stands. */
   get state(): ConnectionState {
     return this.#state;
+  }
+
+  /**
+   * Bytes sent from this end that are still in flight (not yet delivered nor
+   * lost): the memory network's model of a socket's send buffer. `drain` is
+   * emitted when it falls back to 0.
+   */
+  get bufferedAmount(): number {
+    return this.#buffered;
+  }
+
+  /**
+   * Counts `bytes` more (or fewer, when negative) in flight from this end (network side).
+   *
+   * @internal
+   * @returns whether the buffer just became empty
+   */
+  buffer(bytes: number): boolean {
+    const before = this.#buffered;
+    this.#buffered = Math.max(0, before + bytes);
+    return before > 0 && this.#buffered === 0;
   }
 
   /**
@@ -121,6 +141,7 @@ export class MemoryConnection implements Connection {
   close(code?: number, reason?: string): void {
     if (this.#state === 'closed') return;
     this.#state = 'closed';
+    this.#buffered = 0;
     this.#port.close(this, code ?? 1000, reason ?? '');
   }
 
@@ -131,6 +152,7 @@ export class MemoryConnection implements Connection {
    */
   setState(state: ConnectionState): void {
     this.#state = state;
+    if (state !== 'open') this.#buffered = 0;
   }
 
   /**
@@ -141,6 +163,7 @@ export class MemoryConnection implements Connection {
    */
   emitFinalClose(info: Parameters<ConnectionEvents['close']>[0]): unknown[] {
     this.#state = 'closed';
+    this.#buffered = 0;
     if (this.#finalCloseEmitted) return [];
     this.#finalCloseEmitted = true;
     return this.emit('close', info);

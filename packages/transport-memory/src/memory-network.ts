@@ -133,6 +133,9 @@ const CUT_CODE = 1006;
 /** A message on its way. */
 interface Delivery {
   handle: unknown;
+  /** The end that sent it, whose `bufferedAmount` counts it until it lands or is lost. */
+  readonly from: MemoryConnection;
+  readonly size: number;
 }
 
 /** A link between two nodes: its two ends and its life on the network. */
@@ -186,7 +189,10 @@ export function createMemoryNetwork(options: MemoryNetworkOptions = {}): MemoryN
   const after = (ms: number, callback: () => void): unknown => clock.setTimeout(callback, ms);
 
   const dropInFlight = (link: Link): void => {
-    for (const delivery of link.inFlight) clock.clearTimeout(delivery.handle);
+    for (const delivery of link.inFlight) {
+      clock.clearTimeout(delivery.handle);
+      delivery.from.buffer(-delivery.size);
+    }
     stats.dropped += link.inFlight.size;
     inFlight -= link.inFlight.size;
     link.inFlight.clear();
@@ -247,17 +253,22 @@ export function createMemoryNetwork(options: MemoryNetworkOptions = {}): MemoryN
       }
       let delay = drawLatency(faults, link.random);
       if (link.random.chance(faults.reorder)) delay += drawReorderDelay(faults, link.random);
-      const delivery: Delivery = { handle: undefined };
+      const delivery: Delivery = { handle: undefined, from, size: copy.length };
       delivery.handle = after(delay, () => {
         link.inFlight.delete(delivery);
         inFlight--;
+        const drained = from.buffer(-copy.length) && from.state === 'open';
+        const errors: unknown[] = [];
         if (link.closed || !link.up || link.epoch !== epoch || topology.isBlocked(from.local, to.local) || to.state !== 'open') {
           stats.dropped++;
-          return;
+        } else {
+          stats.delivered++;
+          errors.push(...to.emit('message', copy));
         }
-        stats.delivered++;
-        rethrowFirst(to.emit('message', copy));
+        if (drained) errors.push(...from.emit('drain'));
+        rethrowFirst(errors);
       });
+      from.buffer(copy.length);
       link.inFlight.add(delivery);
       inFlight++;
     }

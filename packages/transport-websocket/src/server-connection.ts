@@ -7,9 +7,10 @@ import {
   type ConnectionCloseInfo,
   type ConnectionEvents,
   type ConnectionState,
+  EventListeners,
+  rethrowLater,
 } from '@softadastra/sync-core';
 import { CLOSE_CODES } from './close-codes.js';
-import { EventListeners, rethrowLater } from './event-listeners.js';
 import { SocketLink, type LinkDown, type LinkSettings } from './socket-link.js';
 import type { WebSocketLike } from './web-socket-like.js';
 

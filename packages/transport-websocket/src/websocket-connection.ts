@@ -8,9 +8,10 @@ import {
   type ConnectionCloseInfo,
   type ConnectionEvents,
   type ConnectionState,
+  EventListeners,
+  rethrowLater,
 } from '@softadastra/sync-core';
 import { CLOSE_CODES, authErrorOf } from './close-codes.js';
-import { EventListeners, rethrowLater } from './event-listeners.js';
 import { SocketLink, type LinkDown } from './socket-link.js';
 import type { ResolvedTransportOptions } from './transport-options.js';
 import { closeSocket, openSocket, terminateSocket, type HttpResponseLike, type SocketErrorEvent, type WebSocketLike } from './web-socket-like.js';

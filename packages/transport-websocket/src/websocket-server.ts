@@ -2,10 +2,9 @@ import { createServer, type IncomingMessage, type Server as HttpServer } from 'n
 import type { Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { DEFAULT_LIMITS, SyncError, TransportError, isSyncError, systemClock, type Clock } from '@softadastra/sync-core';
+import { DEFAULT_LIMITS, SyncError, TransportError, isSyncError, systemClock, type Clock, EventListeners, rethrowLater } from '@softadastra/sync-core';
 import { WebSocketServer as WsServer, type WebSocket as WsSocket } from 'ws';
 import { CLOSE_CODES } from './close-codes.js';
-import { EventListeners, rethrowLater } from './event-listeners.js';
 import { ServerConnection, type WebSocketServerConnection } from './server-connection.js';
 import { DEFAULT_HEARTBEAT_MS, DEFAULT_MAX_BUFFERED_BYTES, checkNumber } from './transport-options.js';
 import { rejectUpgrade } from './upgrade-rejection.js';

@@ -47,7 +47,7 @@ export async function runSimulation(seed: number, options: ScenarioOptions = {})
 export async function runScenario(scenario: Scenario): Promise<SimulationResult> {
   const world = new SimWorld(scenario);
   const { history } = world;
-  world.log(`seed ${scenario.seed}: ${scenario.peers} peers, ${scenario.topology}, faults ${JSON.stringify(scenario.faults)}, ${scenario.storage} WAL, fsync ${scenario.walLatencyMs} ms${scenario.plant ? `, planted bug ${scenario.plant}` : ''}`);
+  world.log(`seed ${scenario.seed}: ${scenario.peers} peers, ${scenario.topology}, faults ${JSON.stringify(scenario.faults)}, ${scenario.storage} WAL, fsync ${scenario.walLatencyMs} ms${scenario.flow ? `, flow ${JSON.stringify(scenario.flow)}` : ''}${scenario.plant ? `, planted bug ${scenario.plant}` : ''}`);
   await world.boot();
   const bootedAt = world.clock.now() - world.start;
   for (const action of scenario.actions) {

@@ -46,6 +46,11 @@ export interface Scenario {
   readonly plant: PlantedBug | undefined;
   /** The peers' storage: the in-memory WAL, or the file WAL on a simulated file system. */
   readonly storage: SimStorage;
+  /**
+   * Tight flow control (a small send buffer and outbox), so that peers fall
+   * behind and catch up; `undefined` keeps the engine's defaults.
+   */
+  readonly flow: { readonly highWaterBytes: number; readonly maxQueuedOps: number } | undefined;
 }
 
 /** Options of {@link drawScenario}. */
@@ -162,7 +167,9 @@ export function drawScenario(seed: number, options: ScenarioOptions = {}): Scena
   actions.sort((x, y) => x.at - y.at);
   // Drawn from its own stream, so that adding it did not change the worlds of older seeds.
   const storage = options.storage ?? (createSeededRandom(seed).fork('storage').chance(0.4) ? 'file' : 'memory');
-  return { seed, peers, topology, faults, walLatencyMs, skews, faultPhaseMs, actions, plant: options.plant, storage };
+  const flowRng = createSeededRandom(seed).fork('flow');
+  const flow = flowRng.chance(0.5) ? { highWaterBytes: flowRng.pick([200, 1_000, 4_000]), maxQueuedOps: flowRng.pick([2, 8, 32]) } : undefined;
+  return { seed, peers, topology, faults, walLatencyMs, skews, faultPhaseMs, actions, plant: options.plant, storage, flow };
 }
 
 /** The links of a topology, as pairs of peer indexes. */

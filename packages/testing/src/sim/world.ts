@@ -218,7 +218,7 @@ export class SimWorld {
       wal,
       peerId: peer.id,
       clock,
-      timing: SIM_TIMING,
+      timing: this.#scenario.flow === undefined ? SIM_TIMING : { ...SIM_TIMING, ...this.#scenario.flow },
       compaction: { minOps: 40, ratio: 2 },
       ...(this.#scenario.plant !== undefined ? { plant: this.#scenario.plant } : {}),
       onError: (error) => {

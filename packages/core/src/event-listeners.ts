@@ -1,6 +1,6 @@
-import { SyncError } from '@softadastra/sync-core';
+import { SyncError } from './errors.js';
 
-/** A map from event names to listener signatures. @internal */
+/** A map from event names to listener signatures. */
 export type EventMap<T> = { [E in keyof T]: (...args: never[]) => void };
 
 /**
@@ -12,9 +12,8 @@ export type EventMap<T> = { [E in keyof T]: (...args: never[]) => void };
  * A listener that throws does not stop the others. Its error goes to
  * `onListenerError` (the connections report it on their `error` event as
  * `E_INTERNAL`, or rethrow it from a microtask when nobody listens), never
- * back into the request or clock callback that emitted the event.
- *
- * @internal
+ * back into the callback that emitted the event. Shared by the engine and the
+ * adapters, so that every object of the library emits events the same way.
  */
 export class EventListeners<Events extends EventMap<Events>> {
   readonly #lists = new Map<keyof Events, Array<Events[keyof Events]>>();
@@ -49,6 +48,11 @@ export class EventListeners<Events extends EventMap<Events>> {
     };
   }
 
+  /** Removes every listener. */
+  clear(): void {
+    for (const list of this.#lists.values()) list.length = 0;
+  }
+
   /** How many listeners `event` has. */
   count(event: keyof Events): number {
     return this.#lists.get(event)?.length ?? 0;
@@ -72,8 +76,6 @@ export class EventListeners<Events extends EventMap<Events>> {
  * Rethrows `error` from a fresh microtask: a bug in a listener surfaces as an
  * uncaught exception, as it would from an EventEmitter, without unwinding the
  * callback that was emitting.
- *
- * @internal
  */
 export function rethrowLater(error: unknown): void {
   queueMicrotask(() => {
