@@ -1,56 +1,11 @@
 /**
  * `pnpm relay --port 8787 --data ./relay-data [--secret …] [--storage sqlite|file] [--host 127.0.0.1] [--quiet]`
- *
- * Prints `relay listening on ws://HOST:PORT` once ready; SIGTERM or SIGINT
- * shut it down gracefully.
  */
-import { parseArgs } from 'node:util';
-import { createLogger } from './log.js';
-import { createRelay } from './relay.js';
+import { UsageError, runRelayCli } from './cli.js';
 
-const { values } = parseArgs({
-  options: {
-    port: { type: 'string', default: '8787' },
-    host: { type: 'string', default: '127.0.0.1' },
-    data: { type: 'string', default: './relay-data' },
-    secret: { type: 'string' },
-    storage: { type: 'string', default: 'sqlite' },
-    quiet: { type: 'boolean', default: false },
-  },
-  strict: true,
-});
-
-const port = Number(values.port);
-if (!Number.isInteger(port) || port < 0 || port > 65535) {
-  console.error(`relay: --port must be 0–65535, got ${values.port}`);
-  process.exit(2);
-}
-if (values.storage !== 'sqlite' && values.storage !== 'file') {
-  console.error('relay: --storage must be sqlite or file');
-  process.exit(2);
-}
-
-const relay = await createRelay({
-  dataDir: values.data,
-  port,
-  host: values.host,
-  storage: values.storage,
-  ...(values.secret !== undefined ? { secret: values.secret } : {}),
-  ...(values.quiet ? { logger: createLogger(false) } : {}),
-});
-console.log(`relay listening on ${relay.url}`);
-
-let stopping = false;
-for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-  process.on(signal, () => {
-    if (stopping) return;
-    stopping = true;
-    relay.close().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        console.error('relay: shutdown failed', error);
-        process.exit(1);
-      },
-    );
-  });
+try {
+  await runRelayCli(process.argv.slice(2));
+} catch (error) {
+  console.error(`relay: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') ? 2 : 1);
 }

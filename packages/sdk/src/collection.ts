@@ -1,0 +1,121 @@
+import { SyncError, type JsonValue, type Operation } from '@softadastra/sync-core';
+import type { Change, SyncEngine } from '@softadastra/sync-engine';
+import { runValidator, type Validator } from './validator.js';
+import { writeHandle, type WriteHandle } from './write-handle.js';
+
+/** Options of `space.collection()`. */
+export interface CollectionOptions<T> {
+  /** Checks (and may transform) values before they are written locally: a function or any Standard Schema (zod, valibot…). */
+  readonly validate?: Validator<T>;
+}
+
+/** A change of one key of a collection. */
+export interface CollectionChange<T> {
+  readonly key: string;
+  /** The new value; `undefined` when deleted. */
+  readonly value: T | undefined;
+  /** Whether this peer wrote it or it came from another peer. */
+  readonly source: 'local' | 'remote';
+  readonly op: Operation;
+}
+
+/**
+ * A typed view of one collection of a space.
+ *
+ * @remarks
+ * Values must be JSON (plain objects, arrays, strings, finite numbers,
+ * booleans, null): `T` may be any type of that shape, interfaces included.
+ * What `get` returns is shared with the engine — treat it as read-only. The validator runs on local writes only: remote operations were
+ * validated by their writer, and every peer must accept the same operations.
+ */
+export class Collection<T = JsonValue> {
+  readonly name: string;
+  readonly #engine: SyncEngine;
+  readonly #validate: Validator<T> | undefined;
+  readonly #ackOf: (op: Operation) => Promise<void>;
+
+  /** @internal */
+  constructor(engine: SyncEngine, name: string, options: CollectionOptions<T>, ackOf: (op: Operation) => Promise<void>) {
+    this.#engine = engine;
+    this.name = name;
+    this.#validate = options.validate;
+    this.#ackOf = ackOf;
+  }
+
+  /** The value of a key, or `undefined`. */
+  get(key: string): T | undefined {
+    return this.#engine.get(this.name, key) as T | undefined;
+  }
+
+  /** Whether a key has a value. */
+  has(key: string): boolean {
+    return this.#engine.has(this.name, key);
+  }
+
+  /**
+   * Writes a value.
+   *
+   * @returns a handle: `await` it for durability, `acked` for the relay
+   * @throws SyncError `E_INVALID_VALUE` when the validator refuses it (or the handle rejects, for an asynchronous schema)
+   */
+  put(key: string, value: T): WriteHandle {
+    const checked = this.#validate ? runValidator(this.#validate, value, `${this.name}/${key}`) : value;
+    // Values must be JSON: the engine validates them (E_INVALID_VALUE otherwise), whatever T says.
+    const durable = checked instanceof Promise ? checked.then((v) => this.#engine.put(this.name, key, v as JsonValue)) : this.#engine.put(this.name, key, checked as JsonValue);
+    return writeHandle(durable, this.#ackOf);
+  }
+
+  /** Deletes a key (a tombstone: an older concurrent write cannot bring it back). */
+  delete(key: string): WriteHandle {
+    return writeHandle(this.#engine.delete(this.name, key), this.#ackOf);
+  }
+
+  /** Every value. */
+  list(): T[] {
+    return this.#engine.entries(this.name).map(([, value]) => value as T);
+  }
+
+  /** Every `[key, value]`. */
+  entries(): Array<[string, T]> {
+    return this.#engine.entries(this.name) as Array<[string, T]>;
+  }
+
+  /** Every key with a value. */
+  keys(): string[] {
+    return this.#engine.entries(this.name).map(([key]) => key);
+  }
+
+  /** How many keys have a value. */
+  get size(): number {
+    return this.#engine.entries(this.name).length;
+  }
+
+  /**
+   * Listens to changes: of the whole collection (`subscribe(listener)`), or
+   * of one key (`subscribe(key, listener)`).
+   *
+   * @returns a function that stops listening
+   */
+  subscribe(listener: (changes: ReadonlyArray<CollectionChange<T>>) => void): () => void;
+  subscribe(key: string, listener: (value: T | undefined, change: CollectionChange<T>) => void): () => void;
+  subscribe(
+    keyOrListener: string | ((changes: ReadonlyArray<CollectionChange<T>>) => void),
+    keyListener?: (value: T | undefined, change: CollectionChange<T>) => void,
+  ): () => void {
+    if (typeof keyOrListener === 'function') {
+      return this.#engine.on('change', (changes) => {
+        const mine = changes.filter((c) => c.collection === this.name).map((c) => toChange<T>(c));
+        if (mine.length > 0) keyOrListener(mine);
+      });
+    }
+    if (keyListener === undefined) throw new SyncError('E_INVALID_ARGUMENT', 'subscribe(key, listener) needs a listener');
+    const key = keyOrListener;
+    return this.#engine.on('change', (changes) => {
+      for (const change of changes) if (change.collection === this.name && change.key === key) keyListener(change.value as T | undefined, toChange<T>(change));
+    });
+  }
+}
+
+function toChange<T>(change: Change): CollectionChange<T> {
+  return { key: change.key, value: change.value as T | undefined, source: change.source, op: change.op };
+}

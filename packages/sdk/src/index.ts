@@ -1,0 +1,54 @@
+/**
+ * Softadastra Sync for applications: the front door.
+ *
+ * @remarks
+ * {@link createPeer} gives a local-first peer in one call: durable storage (a
+ * directory, SQLite or memory), spaces synced with a relay over WebSocket
+ * (HTTP long polling as a fallback), typed collections with validation, a
+ * write life cycle (`await` = durable, `.acked` = on the relay), status and
+ * divergence reports. Everything it is built from is re-exported below, for
+ * when you outgrow the presets: your own WAL, transport or topology.
+ *
+ * @packageDocumentation
+ */
+export { createPeer } from './peer.js';
+export type { Peer, PeerOptions, PeerEvents } from './peer.js';
+export { Space } from './space.js';
+export { Collection } from './collection.js';
+export type { CollectionOptions, CollectionChange } from './collection.js';
+export type { WriteHandle } from './write-handle.js';
+export type { Validator, StandardSchema, StandardResult } from './validator.js';
+export type { StorageOption } from './storage.js';
+export type { RelayTransport } from './relay-connection.js';
+
+// Building blocks.
+export {
+  SyncError,
+  isSyncError,
+  VersionVector,
+  generatePeerId,
+  compareHlc,
+  systemClock,
+  createManualClock,
+  DEFAULT_LIMITS,
+} from '@softadastra/sync-core';
+export type {
+  Connection,
+  Wal,
+  Operation,
+  OpId,
+  JsonValue,
+  PeerId,
+  Limits,
+  Clock,
+  SyncErrorCode,
+} from '@softadastra/sync-core';
+export { createSyncEngine } from '@softadastra/sync-engine';
+export type { SyncEngine, SyncEngineOptions, SyncStatus, SyncProgress, Change, ConnectOptions, SyncSession } from '@softadastra/sync-engine';
+export { computeDigest, diffDigests, compareOperations } from '@softadastra/sync-reconciler';
+export type { StateDigest, DigestDiff } from '@softadastra/sync-reconciler';
+export { createMemoryWal } from '@softadastra/wal-memory';
+export { createFileWal } from '@softadastra/wal-file';
+export { createMemoryNetwork } from '@softadastra/transport-memory';
+export { createWebSocketTransport, createWebSocketServer } from '@softadastra/transport-websocket';
+export { createHttpTransport, createHttpTransportServer } from '@softadastra/transport-http';

@@ -1,0 +1,226 @@
+import { EventListeners, SyncError, rethrowLater, type Clock, type Limits, type PeerId, type Wal } from '@softadastra/sync-core';
+import { createSyncEngine, type Change, type SyncProgress, type SyncStatus } from '@softadastra/sync-engine';
+import { createRelayConnection, type RelayTransport } from './relay-connection.js';
+import { Space } from './space.js';
+import { SPACE_NAME, resolveStorage, type StorageOption } from './storage.js';
+
+/** Options of {@link createPeer}. */
+export interface PeerOptions {
+  /** Where data lives: a directory, `{ sqlite: dir }`, `':memory:'` or `{ wal }` (see {@link StorageOption}). */
+  readonly storage: StorageOption;
+  /** The relay to sync with, e.g. `ws://localhost:8787` (also `wss://`, `http(s)://`). Without it the peer works offline. */
+  readonly relay?: string;
+  /** The bearer token for the relay, or a function that returns a fresh one. */
+  readonly token?: string | (() => string | Promise<string>);
+  /**
+   * How to reach the relay: `websocket`, `http` (long polling), or `auto`
+   * (WebSocket, falling back to HTTP if it cannot open within 4 s).
+   * @default 'auto'
+   */
+  readonly transport?: RelayTransport;
+  /**
+   * This peer's id. It must match the token's subject when the relay checks tokens.
+   * @default the id stored with the data, else a new random one (then stored)
+   */
+  readonly peerId?: PeerId;
+  /** Size limits; every peer of a space must use the same. */
+  readonly limits?: Partial<Limits>;
+  /** Time, timers and randomness (tests). */
+  readonly clock?: Clock;
+  /** Told about every background error (also the `error` event). */
+  readonly onError?: (error: SyncError) => void;
+}
+
+/** The events of a {@link Peer}. */
+export interface PeerEvents {
+  status: (status: SyncStatus) => void;
+  change: (space: string, changes: readonly Change[]) => void;
+  progress: (space: string, progress: SyncProgress) => void;
+  error: (error: SyncError) => void;
+}
+
+/**
+ * A local-first peer: durable storage, any number of spaces, each synced with
+ * the relay. Start here.
+ */
+export interface Peer {
+  /** This peer's id (kept with its data). */
+  readonly id: PeerId;
+  /** `offline`, `connecting`, `syncing` or `synced`, over all open spaces. */
+  readonly status: SyncStatus;
+  /** Opens a space (its storage, and its connection to the relay). */
+  space(name: string): Promise<Space>;
+  /** Local writes not yet acknowledged by the relay, over all open spaces. */
+  pending(): number;
+  /** Resolves once every open space is synced and every local write is acknowledged by the relay. */
+  synced(): Promise<void>;
+  /** Drops the relay connections; writes keep working and wait. */
+  offline(): void;
+  /** Connects to the relay again. */
+  online(): void;
+  /** Listens to an event; returns a function that stops listening. */
+  on<E extends keyof PeerEvents>(event: E, listener: PeerEvents[E]): () => void;
+  /** Flushes every pending write to disk and closes every space. */
+  close(): Promise<void>;
+}
+
+/**
+ * Creates a peer.
+ *
+ * @example
+ * ```ts
+ * const peer = await createPeer({ storage: './data', relay: 'ws://localhost:8787' });
+ * const todos = (await peer.space('team')).collection<{ title: string; done: boolean }>('todos');
+ * await todos.put('t1', { title: 'Milk', done: false });
+ * ```
+ */
+export async function createPeer(options: PeerOptions): Promise<Peer> {
+  const storage = await resolveStorage(options.storage, options.peerId);
+  return new PeerImpl(options, storage.peerId, storage.walFor);
+}
+
+class PeerImpl implements Peer {
+  readonly id: PeerId;
+  readonly #options: PeerOptions;
+  readonly #walFor: (space: string) => Promise<Wal>;
+  readonly #spaces = new Map<string, Promise<Space>>();
+  readonly #open: Space[] = [];
+  readonly #listeners = new EventListeners<PeerEvents>(['status', 'change', 'progress', 'error'], (error, event) => {
+    if (event === 'error') rethrowLater(error);
+    else this.#emit('error', new SyncError('E_INTERNAL', `a ${String(event)} listener threw: ${String(error)}`, { cause: error }));
+  });
+  #status: SyncStatus = 'offline';
+  #online = true;
+  #closed = false;
+
+  constructor(options: PeerOptions, id: PeerId, walFor: (space: string) => Promise<Wal>) {
+    this.#options = options;
+    this.id = id;
+    this.#walFor = walFor;
+  }
+
+  get status(): SyncStatus {
+    return this.#status;
+  }
+
+  space(name: string): Promise<Space> {
+    if (this.#closed) return Promise.reject(new SyncError('E_CLOSED', 'the peer is closed'));
+    if (!SPACE_NAME.test(name)) {
+      return Promise.reject(new SyncError('E_INVALID_ARGUMENT', `space name ${JSON.stringify(name)} is not valid: 1–128 characters from A–Z a–z 0–9 . _ -, starting with a letter or digit`));
+    }
+    let space = this.#spaces.get(name);
+    if (space === undefined) {
+      space = this.#openSpace(name);
+      this.#spaces.set(name, space);
+      space.catch(() => this.#spaces.delete(name));
+    }
+    return space;
+  }
+
+  async #openSpace(name: string): Promise<Space> {
+    const options = this.#options;
+    const engine = await createSyncEngine({
+      wal: await this.#walFor(name),
+      peerId: this.id,
+      space: name,
+      ...(options.limits !== undefined ? { limits: options.limits } : {}),
+      ...(options.clock !== undefined ? { clock: options.clock } : {}),
+      onError: (error) => {
+        options.onError?.(error);
+        this.#emit('error', error);
+      },
+    });
+    const relay = options.relay;
+    const connect =
+      relay === undefined
+        ? undefined
+        : () =>
+            engine.connect(
+              createRelayConnection({
+                relay,
+                space: name,
+                transport: options.transport ?? 'auto',
+                fallbackAfterMs: 4_000,
+                ...(options.token !== undefined ? { token: options.token } : {}),
+                ...(options.clock !== undefined ? { clock: options.clock } : {}),
+              }),
+            );
+    const space = new Space(name, engine, connect, this.#online);
+    engine.on('status', () => this.#updateStatus());
+    engine.on('change', (changes) => this.#emit('change', name, changes));
+    engine.on('progress', (progress) => this.#emit('progress', name, progress));
+    this.#open.push(space);
+    this.#updateStatus();
+    return space;
+  }
+
+  pending(): number {
+    let total = 0;
+    for (const space of this.#open) total += space.pending();
+    return total;
+  }
+
+  async synced(): Promise<void> {
+    if (this.#options.relay === undefined) return;
+    const done = (): boolean => this.#open.every((space) => space.status === 'synced' && space.pending() === 0);
+    if (done()) return;
+    await new Promise<void>((resolve, reject) => {
+      const offs: Array<() => void> = [];
+      const check = (): void => {
+        if (this.#closed) {
+          for (const off of offs) off();
+          reject(new SyncError('E_CLOSED', 'the peer closed before it was synced'));
+        } else if (done()) {
+          for (const off of offs) off();
+          resolve();
+        }
+      };
+      for (const space of this.#open) offs.push(space.engine.on('status', check), space.engine.on('ack', check));
+      offs.push(this.on('status', check));
+    });
+  }
+
+  offline(): void {
+    this.#online = false;
+    for (const space of this.#open) space.disconnect();
+    this.#updateStatus();
+  }
+
+  online(): void {
+    this.#online = true;
+    for (const space of this.#open) space.reconnect();
+    this.#updateStatus();
+  }
+
+  on<E extends keyof PeerEvents>(event: E, listener: PeerEvents[E]): () => void {
+    return this.#listeners.on(event, listener);
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    const spaces = await Promise.allSettled([...this.#spaces.values()]);
+    for (const result of spaces) {
+      if (result.status !== 'fulfilled') continue;
+      await result.value.engine.flush();
+      await result.value.engine.close();
+    }
+    this.#updateStatus();
+  }
+
+  #updateStatus(): void {
+    let status: SyncStatus = 'offline';
+    const statuses = this.#open.map((space) => space.status);
+    if (statuses.includes('syncing')) status = 'syncing';
+    else if (statuses.includes('connecting')) status = 'connecting';
+    else if (statuses.length > 0 && statuses.every((s) => s === 'synced')) status = 'synced';
+    if (status !== this.#status) {
+      this.#status = status;
+      this.#emit('status', status);
+    }
+  }
+
+  #emit<E extends keyof PeerEvents>(event: E, ...args: Parameters<PeerEvents[E]>): void {
+    this.#listeners.emit(event, ...args);
+  }
+}

@@ -1,0 +1,85 @@
+import { open, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { SyncError, generatePeerId, isPeerId, type PeerId, type Wal } from '@softadastra/sync-core';
+import { createFileWal } from '@softadastra/wal-file';
+import { createMemoryWal } from '@softadastra/wal-memory';
+
+/**
+ * Where a peer keeps its data:
+ *
+ * - a directory path: one file WAL per space (`<dir>/spaces/<space>/`);
+ * - `{ sqlite: dir }`: one SQLite database per space (`<dir>/<space>.sqlite`);
+ * - `':memory:'`: nothing survives the process (tests, caches);
+ * - `{ wal }`: your own WAL for each space.
+ *
+ * The peer id is kept in `<dir>/peer-id` so a restarted peer keeps its identity.
+ */
+export type StorageOption = string | { readonly sqlite: string } | { readonly wal: (space: string) => Wal };
+
+/** Space names: they become file names and URL segments. */
+export const SPACE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
+/** What a storage option resolves to. @internal */
+export interface ResolvedStorage {
+  readonly peerId: PeerId;
+  readonly walFor: (space: string) => Promise<Wal>;
+  readonly describe: string;
+}
+
+/** @internal */
+export async function resolveStorage(storage: StorageOption, peerId: PeerId | undefined): Promise<ResolvedStorage> {
+  if (storage === ':memory:') {
+    return { peerId: peerId ?? generatePeerId(), walFor: () => Promise.resolve(createMemoryWal()), describe: 'memory' };
+  }
+  if (typeof storage === 'object' && 'wal' in storage) {
+    return { peerId: peerId ?? generatePeerId(), walFor: (space) => Promise.resolve(storage.wal(space)), describe: 'custom' };
+  }
+  if (typeof storage === 'object' && 'sqlite' in storage) {
+    const dir = storage.sqlite;
+    await mkdir(dir, { recursive: true });
+    const id = await persistentPeerId(dir, peerId);
+    // Loaded only when used: better-sqlite3 is a native module.
+    const { createSqliteWal } = await import('@softadastra/wal-sqlite');
+    return { peerId: id, walFor: (space) => Promise.resolve(createSqliteWal({ path: join(dir, `${space}.sqlite`) })), describe: `sqlite:${dir}` };
+  }
+  if (typeof storage !== 'string' || storage.length === 0) {
+    throw new SyncError('E_INVALID_ARGUMENT', "storage must be a directory path, { sqlite: dir }, ':memory:' or { wal: (space) => Wal }");
+  }
+  await mkdir(join(storage, 'spaces'), { recursive: true });
+  const id = await persistentPeerId(storage, peerId);
+  return { peerId: id, walFor: (space) => Promise.resolve(createFileWal({ dir: join(storage, 'spaces', space) })), describe: `dir:${storage}` };
+}
+
+/**
+ * The peer id kept in `<dir>/peer-id`: read it, or make one and store it
+ * durably (tmp → fsync → rename → fsync the directory) before anything is
+ * written under it.
+ */
+async function persistentPeerId(dir: string, wanted: PeerId | undefined): Promise<PeerId> {
+  const path = join(dir, 'peer-id');
+  const stored = (await readFile(path, 'utf8').catch(() => undefined))?.trim();
+  if (stored !== undefined && stored.length > 0) {
+    if (!isPeerId(stored)) throw new SyncError('E_INVALID_ARGUMENT', `${path} does not hold a valid peer id: fix or delete it`);
+    if (wanted !== undefined && wanted !== stored) {
+      throw new SyncError('E_INVALID_ARGUMENT', `this storage belongs to peer ${stored}, not ${wanted}: use another directory, or drop the peerId option`);
+    }
+    return stored;
+  }
+  const id = wanted ?? generatePeerId();
+  const tmp = `${path}.tmp`;
+  await writeFile(tmp, `${id}\n`);
+  const file = await open(tmp, 'r+');
+  try {
+    await file.sync();
+  } finally {
+    await file.close();
+  }
+  await rename(tmp, path);
+  const folder = await open(dir, 'r');
+  try {
+    await folder.sync();
+  } finally {
+    await folder.close();
+  }
+  return id;
+}
