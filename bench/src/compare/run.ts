@@ -103,13 +103,19 @@ for (const id of ids) {
 const rows: Row[] = [];
 const total = jobs.reduce((sum, job) => sum + job.runs, 0) * contestants.length;
 let done = 0;
+/** Per contestant and workload, the largest size measured so far: seconds per run, or a timeout. */
+const history = new Map<string, { ops: number; secondsPerRun?: number; timedOut: boolean }>();
 for (const job of jobs) {
   for (const contestant of contestants) {
     const samples: Record<string, number[]> = {};
-    let error: string | undefined;
+    let error: string | undefined = tooSlow(contestant.id, job);
     let runs = 0;
     const jobStarted = performance.now();
-    for (let run = 0; run < job.runs; run++) {
+    if (error !== undefined) {
+      done += job.runs;
+      process.stderr.write(`[${done}/${total}] ${contestant.id} ${jobKey(job)}: ${error}\n`);
+    }
+    for (let run = 0; run < job.runs && error === undefined; run++) {
       const runStarted = performance.now();
       const result = await runChild(contestant.id, job);
       done++;
@@ -124,6 +130,11 @@ for (const job of jobs) {
       for (const [metric, value] of Object.entries(result.metrics)) (samples[metric] ??= []).push(value);
       const headline = result.metrics['totalMs'] ?? result.metrics['syncMs'] ?? result.metrics['usPerSet'] ?? 0;
       process.stderr.write(`[${done}/${total}] ${contestant.id} ${jobKey(job)} run ${run + 1}: ${headline.toFixed(1)} (${seconds} s)\n`);
+    }
+    const seen = history.get(`${contestant.id} ${job.workload}`);
+    if (seen === undefined || job.ops >= seen.ops) {
+      const timedOut = error !== undefined && (error.startsWith('timed out') || error.startsWith('skipped'));
+      history.set(`${contestant.id} ${job.workload}`, { ops: job.ops, timedOut, ...(runs > 0 ? { secondsPerRun: (performance.now() - jobStarted) / 1000 / runs } : {}) });
     }
     const metrics = Object.fromEntries(Object.entries(samples).map(([metric, list]) => [metric, median(list)]));
     rows.push({
@@ -149,6 +160,22 @@ for (const row of broken) process.stderr.write(`FAILED: ${row.adapter} ${row.job
 if (broken.length > 0) process.exitCode = 1;
 process.stdout.write(`${readFileSync(output.markdown, 'utf8')}\n`);
 process.stderr.write(`wrote ${relative(process.cwd(), output.markdown)} and ${relative(process.cwd(), output.results)}/{latest.json,chart.svg} (${Math.round((performance.now() - started) / 1000)} s)\n`);
+
+/**
+ * Why a job is not worth running, if it is not: the contestant timed out on
+ * the same workload at a smaller size, or its time there, scaled linearly to
+ * this size, is over the limit. (Keeps the full run from spending its 1M-op
+ * jobs waiting for timeouts; the row is marked failed with the reason.)
+ */
+function tooSlow(adapter: string, job: Job): string | undefined {
+  const seen = history.get(`${adapter} ${job.workload}`);
+  if (seen === undefined || seen.ops >= job.ops) return undefined;
+  if (seen.timedOut) return `skipped: timed out at ${seen.ops.toLocaleString('en-US')} ops`;
+  if (seen.secondsPerRun === undefined) return undefined;
+  const predicted = (seen.secondsPerRun * job.ops) / seen.ops;
+  if (predicted <= timeoutSeconds) return undefined;
+  return `skipped: ~${Math.round(predicted)} s predicted (${seen.secondsPerRun.toFixed(1)} s at ${seen.ops.toLocaleString('en-US')} ops), over the ${timeoutSeconds} s limit`;
+}
 
 /** Writes the results so far; called after every job, so an interrupted run still leaves what it measured. */
 function writeOutputs(partial: boolean): void {
