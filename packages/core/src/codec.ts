@@ -5,7 +5,7 @@ import { DEFAULT_LIMITS, type Limits } from './limits.js';
 import type { SyncMessage } from './messages.js';
 import type { OpId, Operation } from './operation.js';
 import { isPeerId } from './peer-id.js';
-import { readValue, writeValue } from './value-codec.js';
+import { ShapeReader, ShapeWriter, readValue, writeValue } from './value-codec.js';
 import { VersionVector } from './version-vector.js';
 
 /**
@@ -23,7 +23,21 @@ const HASH = /^[0-9a-f]{16}$/;
 const FLAG_DELETE = 0x01;
 // The seq is below the previous seq of the same origin in the batch (delta stored as a magnitude).
 const FLAG_SEQ_DOWN = 0x02;
-const KNOWN_FLAGS = FLAG_DELETE | FLAG_SEQ_DOWN;
+// The key starts with a prefix of the previous operation's key: varint prefix length (UTF-16 units), then the rest.
+const FLAG_KEY_PREFIX = 0x04;
+// Same origin as the previous operation: no origin index.
+const FLAG_SAME_ORIGIN = 0x08;
+// Same collection as the previous operation: no collection index.
+const FLAG_SAME_COLLECTION = 0x10;
+// Same hlc.wall as the previous operation: no wall field.
+const FLAG_SAME_WALL = 0x20;
+// hlc.wall as a float64 instead of a zigzag delta (a delta that a varint cannot carry exactly).
+const FLAG_WALL_F64 = 0x40;
+const KNOWN_FLAGS = FLAG_DELETE | FLAG_SEQ_DOWN | FLAG_KEY_PREFIX | FLAG_SAME_ORIGIN | FLAG_SAME_COLLECTION | FLAG_SAME_WALL | FLAG_WALL_F64;
+// Shortest key prefix worth sharing (a shorter one saves nothing).
+const MIN_KEY_PREFIX = 2;
+// Largest wall delta whose zigzag form is a safe integer.
+const MAX_WALL_DELTA = 2 ** 52 - 1;
 // magic, version, type … crc32
 const HEADER_BYTES = 3;
 const TRAILER_BYTES = 4;
@@ -293,6 +307,7 @@ export function decodeVersionVector(bytes: Uint8Array): VersionVector {
  */
 export function operationSize(op: Operation, valueBytes?: number): number {
   // flags + origin index + seq delta + wall delta + counter + collection index: at most 1+3+8+8+3+3.
+  // A shared key prefix or a shaped value is never larger than the plain form counted here.
   const keyBytes = op.key.length * 3;
   let size = 26 + varintSize(keyBytes) + keyBytes;
   if (op.kind === 'put') size += valueBytes ?? approximateValueSize(op.value);
@@ -333,26 +348,76 @@ export function writeOperations(w: ByteWriter, ops: readonly Operation[]): void 
   for (const collection of collections.keys()) w.string(collection);
   w.varint(ops.length);
   const lastSeq: number[] = new Array<number>(origins.size).fill(0);
+  const shapes = new ShapeWriter();
   let lastWall = 0;
+  let lastOrigin = -1;
+  let lastCollection = -1;
+  let lastKey = '';
   for (let i = 0; i < ops.length; i++) {
     const op = ops[i]!;
     if (op.hlc.peer !== op.origin) {
       throw new SyncError('E_INVALID_OP', `cannot encode op ${op.origin}:${op.seq}: its hlc names another peer (validate ops before encoding)`);
     }
     const originIndex = origins.get(op.origin)!;
+    const collectionIndex = collections.get(op.collection)!;
     const previousSeq = lastSeq[originIndex]!;
     const down = op.seq < previousSeq;
-    w.u8((op.kind === 'del' ? FLAG_DELETE : 0) | (down ? FLAG_SEQ_DOWN : 0));
-    w.varint(originIndex);
+    const key = op.key;
+    const prefix = i === 0 ? 0 : sharedPrefix(lastKey, key, shapes.budget);
+    const wall = op.hlc.wall;
+    let wallFlag = 0;
+    let wallDelta = 0;
+    if (Object.is(wall, lastWall)) wallFlag = FLAG_SAME_WALL;
+    else {
+      wallDelta = wall - lastWall;
+      // The decoder computes lastWall + delta: use the delta only when that gives back this wall exactly.
+      if (!Number.isSafeInteger(wallDelta) || wallDelta > MAX_WALL_DELTA || wallDelta < -MAX_WALL_DELTA || !Object.is(lastWall + wallDelta, wall)) {
+        wallFlag = FLAG_WALL_F64;
+      }
+    }
+    w.u8(
+      (op.kind === 'del' ? FLAG_DELETE : 0) |
+        (down ? FLAG_SEQ_DOWN : 0) |
+        (prefix > 0 ? FLAG_KEY_PREFIX : 0) |
+        (originIndex === lastOrigin ? FLAG_SAME_ORIGIN : 0) |
+        (collectionIndex === lastCollection ? FLAG_SAME_COLLECTION : 0) |
+        wallFlag,
+    );
+    if (originIndex !== lastOrigin) w.varint(originIndex);
     w.varint(down ? previousSeq - op.seq : op.seq - previousSeq);
     lastSeq[originIndex] = op.seq;
-    w.zigzag(op.hlc.wall - lastWall);
-    lastWall = op.hlc.wall;
+    if (wallFlag === 0) w.zigzag(wallDelta);
+    else if (wallFlag === FLAG_WALL_F64) w.f64(wall);
+    lastWall = wall;
     w.varint(op.hlc.counter);
-    w.varint(collections.get(op.collection)!);
-    w.string(op.key);
-    if (op.kind === 'put') writeValue(w, op.value);
+    if (collectionIndex !== lastCollection) w.varint(collectionIndex);
+    if (prefix > 0) {
+      shapes.budget -= prefix;
+      w.varint(prefix);
+      w.string(key.slice(prefix));
+    } else w.string(key);
+    lastOrigin = originIndex;
+    lastCollection = collectionIndex;
+    lastKey = key;
+    if (op.kind === 'put') writeValue(w, op.value, shapes);
   }
+}
+
+/**
+ * Length in UTF-16 units of the prefix `key` may take from `previous`: 0
+ * below {@link MIN_KEY_PREFIX} or over `budget`, and never ending inside a
+ * surrogate pair (the rest is written as UTF-8, which cannot carry half a pair).
+ */
+function sharedPrefix(previous: string, key: string, budget: number): number {
+  const max = Math.min(previous.length, key.length);
+  let n = 0;
+  while (n < max && previous.charCodeAt(n) === key.charCodeAt(n)) n++;
+  if (n > 0 && n < key.length) {
+    const last = key.charCodeAt(n - 1);
+    const next = key.charCodeAt(n);
+    if (last >= 0xd800 && last <= 0xdbff && next >= 0xdc00 && next <= 0xdfff) n--;
+  }
+  return n >= MIN_KEY_PREFIX && n <= budget ? n : 0;
 }
 
 /** @internal */
@@ -363,33 +428,55 @@ export function readOperations(r: ByteReader, limits: Limits): Operation[] {
   const collectionCount = r.count(2);
   const collections: string[] = new Array<string>(collectionCount);
   for (let i = 0; i < collectionCount; i++) collections[i] = r.string();
-  // Each operation takes at least 7 bytes.
-  const count = r.count(7);
+  // Each operation takes at least 4 bytes: flags, seq delta, counter, key (same origin, collection and wall; a delete).
+  const count = r.count(4);
   if (count > limits.maxBatchOps) throw new SyncError('E_TOO_LARGE', `batch of ${count} operations exceeds maxBatchOps ${limits.maxBatchOps}`);
   const ops: Operation[] = new Array<Operation>(count);
   const lastSeq: number[] = new Array<number>(originCount).fill(0);
+  const shapes = new ShapeReader();
   let lastWall = 0;
+  let originIndex = -1;
+  let collectionIndex = -1;
+  let lastKey = '';
   for (let i = 0; i < count; i++) {
     const flags = r.u8();
     if ((flags & ~KNOWN_FLAGS) !== 0) r.fail(`unknown operation flags 0x${flags.toString(16)}`);
-    const originIndex = r.varint();
+    if (flags & FLAG_SAME_ORIGIN) {
+      if (i === 0) r.fail('the first operation cannot have the origin of the previous one');
+    } else originIndex = r.varint();
     const origin = origins[originIndex];
     if (origin === undefined) r.fail(`origin index ${originIndex} out of range`);
     const seqDelta = r.varint();
     const seq = flags & FLAG_SEQ_DOWN ? lastSeq[originIndex]! - seqDelta : lastSeq[originIndex]! + seqDelta;
     lastSeq[originIndex] = seq;
-    const wall = lastWall + r.zigzag();
+    let wall: number;
+    if (flags & FLAG_SAME_WALL) {
+      if (flags & FLAG_WALL_F64) r.fail('operation flags name two wall encodings');
+      wall = lastWall;
+    } else if (flags & FLAG_WALL_F64) wall = r.f64();
+    else wall = lastWall + r.zigzag();
     lastWall = wall;
     const counter = r.varint();
-    const collectionIndex = r.varint();
+    if (flags & FLAG_SAME_COLLECTION) {
+      if (i === 0) r.fail('the first operation cannot have the collection of the previous one');
+    } else collectionIndex = r.varint();
     const collection = collections[collectionIndex];
     if (collection === undefined) r.fail(`collection index ${collectionIndex} out of range`);
-    const key = r.string();
+    let key: string;
+    if (flags & FLAG_KEY_PREFIX) {
+      if (i === 0) r.fail('the first operation cannot share a key prefix');
+      const prefix = r.varint();
+      if (prefix > lastKey.length) r.fail(`key prefix of ${prefix} exceeds the previous key's length ${lastKey.length}`);
+      if (prefix > shapes.budget) r.fail('shapes and key prefixes expand beyond the batch limit');
+      shapes.budget -= prefix;
+      key = lastKey.slice(0, prefix) + r.string();
+    } else key = r.string();
+    lastKey = key;
     const hlc = { wall, counter, peer: origin };
     ops[i] =
       flags & FLAG_DELETE
         ? { origin, seq, hlc, collection, key, kind: 'del' }
-        : { origin, seq, hlc, collection, key, kind: 'put', value: readValue(r, 0) };
+        : { origin, seq, hlc, collection, key, kind: 'put', value: readValue(r, 0, shapes) };
   }
   return ops;
 }
