@@ -93,3 +93,109 @@ export const messageArb: fc.Arbitrary<SyncMessage> = fc.oneof(
     { requiredKeys: ['type', 'code', 'message'] },
   ),
 );
+
+/** A valid collection name or operation key: non-empty, well-formed, not `__proto__`. */
+function nameOr(name: string, fallback: string): string {
+  return name === '' || name === '__proto__' ? fallback : name;
+}
+
+/**
+ * Key stems that share prefixes, including surrogate pairs that share their
+ * high half (😀 U+1F600 and 😁 U+1F601 both start with \uD83D).
+ */
+const similarKeyArb = fc
+  .tuple(
+    fc.constantFrom('k0', 'k00', 'k000', 'user/', 'user/42/', 'ab\u{1F600}', 'ab\u{1F601}', 'a\u{1F600}', '\u{1F600}', '\u{1F601}x', 'é', 'x'),
+    fc.oneof(fc.constant(''), fc.string({ maxLength: 4 }), fc.string({ unit: 'grapheme', maxLength: 3 }), fc.integer({ min: 0, max: 999 }).map(String)),
+  )
+  .map(([stem, rest]) => nameOr(stem + rest, 'k'));
+
+const objectKeyArb = fc.oneof(fc.constantFrom('n', 'name', 'tags', 'done', 'id', '0', '1', 'ü', '\u{1F600}', ''), fc.string({ maxLength: 6 })).filter((k) => k !== '__proto__');
+
+const MAX_WALL = 2 ** 48 - 1;
+
+interface BatchStep {
+  readonly sameOrigin: boolean;
+  readonly origin: number;
+  readonly sameCollection: boolean;
+  readonly collection: number;
+  readonly key: number;
+  readonly keyTail: string;
+  readonly wall: readonly ['same' | 'up' | 'down' | 'jump', number];
+  readonly counter: number;
+  readonly seq: readonly ['next' | 'down' | 'any', number];
+  readonly value: JsonValue | undefined;
+}
+
+/**
+ * Batches that look like real ones: runs of one origin and one collection,
+ * keys sharing prefixes (and surrogate pairs), values made of a few repeated
+ * object shapes (nested too), wall clocks going up, staying, going back and
+ * jumping. Every operation is valid.
+ */
+export const similarBatchArb: fc.Arbitrary<Operation[]> = fc
+  .record({
+    origins: fc.uniqueArray(peerIdArb, { minLength: 1, maxLength: 3 }),
+    collections: fc.uniqueArray(keyString.map((c) => nameOr(c, 'c')), { minLength: 1, maxLength: 3 }),
+    keys: fc.array(similarKeyArb, { minLength: 1, maxLength: 8 }),
+    shapes: fc.array(fc.uniqueArray(objectKeyArb, { minLength: 0, maxLength: 5 }), { minLength: 1, maxLength: 4 }),
+    startWall: fc.oneof(fc.integer({ min: 0, max: MAX_WALL }), fc.integer({ min: 1_600_000_000_000, max: 1_900_000_000_000 })),
+  })
+  .chain((ctx) => {
+    const shapedValue = fc.letrec<{ value: JsonValue }>((tie) => ({
+      value: fc.oneof(
+        { depthSize: 'small', withCrossShrink: true },
+        fc.oneof(fc.constant(null), fc.boolean(), fc.integer({ min: -300, max: 300 }), fc.constantFrom('a', 'b', 'item-42'), fc.string({ maxLength: 8 })),
+        fc.tuple(fc.constantFrom(...ctx.shapes), fc.array(tie('value'), { minLength: 5, maxLength: 5 })).map(([keys, items]) => {
+          const out: Record<string, JsonValue> = {};
+          keys.forEach((key, i) => (out[key] = items[i]!));
+          return out;
+        }),
+        fc.array(tie('value'), { maxLength: 3 }),
+      ),
+    })).value;
+    const step: fc.Arbitrary<BatchStep> = fc.record({
+      sameOrigin: fc.boolean(),
+      origin: fc.nat(),
+      sameCollection: fc.boolean(),
+      collection: fc.nat(),
+      key: fc.nat(),
+      keyTail: fc.oneof(fc.constant(''), fc.integer({ min: 0, max: 99 }).map(String), fc.string({ unit: 'grapheme', maxLength: 2 })),
+      wall: fc.oneof(
+        fc.tuple(fc.constant('same' as const), fc.constant(0)),
+        fc.tuple(fc.constant('up' as const), fc.integer({ min: 1, max: 3000 })),
+        fc.tuple(fc.constant('down' as const), fc.integer({ min: 1, max: 100_000 })),
+        fc.tuple(fc.constant('jump' as const), fc.integer({ min: 0, max: MAX_WALL })),
+      ),
+      counter: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 0xffff })),
+      seq: fc.oneof(
+        { weight: 4, arbitrary: fc.tuple(fc.constant('next' as const), fc.integer({ min: 1, max: 3 })) },
+        fc.tuple(fc.constant('down' as const), fc.integer({ min: 1, max: 50 })),
+        fc.tuple(fc.constant('any' as const), fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER })),
+      ),
+      value: fc.option(shapedValue, { nil: undefined, freq: 6 }),
+    });
+    return fc.array(step, { minLength: 1, maxLength: 60 }).map((steps) => {
+      const ops: Operation[] = [];
+      const lastSeq = new Map<string, number>();
+      let origin = ctx.origins[0]!;
+      let collection = ctx.collections[0]!;
+      let wall = ctx.startWall;
+      for (const s of steps) {
+        if (!s.sameOrigin) origin = ctx.origins[s.origin % ctx.origins.length]!;
+        if (!s.sameCollection) collection = ctx.collections[s.collection % ctx.collections.length]!;
+        const [wallMove, amount] = s.wall;
+        if (wallMove === 'up') wall = Math.min(MAX_WALL, wall + amount);
+        else if (wallMove === 'down') wall = Math.max(0, wall - amount);
+        else if (wallMove === 'jump') wall = amount;
+        const previous = lastSeq.get(origin) ?? 0;
+        const [seqMove, by] = s.seq;
+        const seq = seqMove === 'next' ? Math.min(Number.MAX_SAFE_INTEGER, previous + by) : seqMove === 'down' ? Math.max(1, previous - by) : by;
+        lastSeq.set(origin, seq);
+        const key = nameOr(ctx.keys[s.key % ctx.keys.length]! + s.keyTail, 'k');
+        const hlc = { wall, counter: s.counter, peer: origin };
+        ops.push(s.value === undefined ? { origin, seq, hlc, collection, key, kind: 'del' } : { origin, seq, hlc, collection, key, kind: 'put', value: s.value });
+      }
+      return ops;
+    });
+  });
