@@ -668,7 +668,9 @@ export class Session {
           this.#host.reportError(new SyncError('E_TOO_LARGE', `a message of ${bytes.length} bytes exceeds what the transport to ${this.remotePeer ?? 'the remote'} accepts`, { cause: error }));
           continue;
         }
-        // The link is going down; the protocol recovers on the next open.
+        // A transport that breaks its contract (throws anything but a SyncError) is a bug
+        // to show, not a link going down to hide; either way the protocol recovers on the next open.
+        if (!isSyncError(error)) this.#host.reportError(new SyncError('E_INTERNAL', `the transport to ${this.remotePeer ?? 'the remote'} threw from send(): ${String(error)}`, { cause: error }));
         this.#clearOutbox();
         return;
       }

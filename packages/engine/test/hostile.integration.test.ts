@@ -1,4 +1,4 @@
-import { VersionVector, type Operation } from '@softadastra/sync-core';
+import { VersionVector, type Connection, type Operation } from '@softadastra/sync-core';
 import { describe, expect, it } from 'vitest';
 import { RawPeer, World, expectConverged } from './harness.js';
 
@@ -109,5 +109,46 @@ describe('bad input from peers', () => {
     raw.send({ type: 'ops', epoch: raw.epoch, n: 1, ops: [put('mallory', 1, 'one', 1)] });
     await world.run(100);
     expect(b.versionVector().toJSON()).toEqual({ mallory: 2 });
+  });
+});
+
+describe('a transport that breaks its contract', () => {
+  it('reports a non-SyncError thrown by send() as E_INTERNAL instead of hiding it, and recovers on the next link', async () => {
+    const world = new World();
+    const a = (await world.add('a')).engine;
+    const b = (await world.add('b')).engine;
+    await a.put('c', 'k1', 1);
+    const [ca, cb] = world.network.connect('a', 'b');
+    let throws = true;
+    const broken: Connection = {
+      get capabilities() {
+        return ca.capabilities;
+      },
+      get state() {
+        return ca.state;
+      },
+      get bufferedAmount() {
+        return ca.bufferedAmount;
+      },
+      send(bytes) {
+        if (throws) throw new TypeError('Buffer is not defined');
+        ca.send(bytes);
+      },
+      on: (event, listener) => ca.on(event, listener),
+      close: (code, reason) => ca.close(code, reason),
+    };
+    a.connect(broken);
+    b.connect(cb);
+    await world.run(500);
+    const reported = world.errors.filter((error) => error.peer === 'a' && error.code === 'E_INTERNAL');
+    expect(reported.length).toBeGreaterThan(0);
+    expect(reported[0]!.message).toContain('Buffer is not defined');
+    throws = false;
+    ca.close(1006, 'test');
+    await world.run(200);
+    world.link('a', 'b');
+    await world.run(2_000);
+    expectConverged([a, b]);
+    expect(b.get('c', 'k1')).toBe(1);
   });
 });
