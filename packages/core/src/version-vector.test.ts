@@ -62,6 +62,41 @@ describe('VersionVector', () => {
     );
   });
 
+  it('merge and addRange in any order give the set union, as maximal increasing ranges', () => {
+    const ranges = fc.array(fc.tuple(fc.constantFrom('a', 'b'), fc.integer({ min: 1, max: 80 }), fc.integer({ min: 0, max: 6 })), { maxLength: 40 });
+    // The canonical JSON of a set of ids: per origin, maximal runs.
+    const canonical = (ids: Set<string>): Record<string, number | number[]> => {
+      const out: Record<string, number | number[]> = {};
+      for (const origin of ['a', 'b']) {
+        const seqs = [...ids].filter((id) => id.startsWith(`${origin}:`)).map((id) => Number(id.slice(2))).sort((x, y) => x - y);
+        const list: number[] = [];
+        for (const seq of seqs) {
+          if (list.length > 0 && list[list.length - 1] === seq - 1) list[list.length - 1] = seq;
+          else list.push(seq, seq);
+        }
+        if (list.length > 0) out[origin] = list.length === 2 && list[0] === 1 ? list[1]! : list;
+      }
+      return out;
+    };
+    fc.assert(
+      fc.property(ranges, ranges, (xs, ys) => {
+        const model = new Set<string>();
+        const build = (list: typeof xs): VersionVector => {
+          const vv = new VersionVector();
+          for (const [origin, from, length] of list) {
+            vv.addRange(origin, from, from + length);
+            for (let seq = from; seq <= from + length; seq++) model.add(`${origin}:${seq}`);
+          }
+          return vv;
+        };
+        const a = build(xs);
+        const b = build(ys);
+        expect(a.clone().merge(b).toJSON()).toEqual(canonical(model));
+        expect(b.clone().merge(a).toJSON()).toEqual(canonical(model));
+      }),
+    );
+  });
+
   it('round-trips its compact JSON form', () => {
     fc.assert(
       fc.property(versionVectorArb, (vv) => {

@@ -116,9 +116,27 @@ export class VersionVector {
       this.#ranges.set(origin, [from, to]);
       return this;
     }
-    // Find the ranges that overlap or touch [from, to] and replace them with their union.
-    let start = 0;
-    while (start < list.length && list[start + 1]! < from - 1) start += 2;
+    const n = list.length;
+    const lastTo = list[n - 1]!;
+    // Fast paths, O(1): after the last range (decoding, appends), or joining it.
+    if (from > lastTo + 1) {
+      list.push(from, to);
+      return this;
+    }
+    if (from >= list[n - 2]!) {
+      if (to > lastTo) list[n - 1] = to;
+      return this;
+    }
+    // Find the ranges that overlap or touch [from, to] (binary search for the
+    // first one that ends at or after from - 1) and replace them with their union.
+    let lo = 0;
+    let hi = n / 2;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (list[2 * mid + 1]! < from - 1) lo = mid + 1;
+      else hi = mid;
+    }
+    const start = 2 * lo;
     let end = start;
     let newFrom = from;
     let newTo = to;
@@ -143,7 +161,7 @@ export class VersionVector {
         mine[1] = Math.max(mine[1]!, list[1]!);
         continue;
       }
-      for (let i = 0; i < list.length; i += 2) this.addRange(origin, list[i]!, list[i + 1]!);
+      this.#ranges.set(origin, unionRanges(mine, list));
     }
     return this;
   }
@@ -267,6 +285,36 @@ export class VersionVector {
 /** A new vector holding every op of `a` and of `b` (their join). */
 export function mergeVersionVectors(a: VersionVector, b: VersionVector): VersionVector {
   return a.clone().merge(b);
+}
+
+/**
+ * The union of two interval lists (increasing, non-touching `[from, to, …]`),
+ * in one pass: O(a + b), where adding the ranges one by one would cost
+ * O(a × b) for two vectors with many gaps (a receiver's vector in the middle
+ * of a catch-up that skips superseded ops).
+ */
+function unionRanges(a: readonly number[], b: readonly number[]): number[] {
+  const out: number[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length || j < b.length) {
+    let from: number;
+    let to: number;
+    if (j >= b.length || (i < a.length && a[i]! <= b[j]!)) {
+      from = a[i]!;
+      to = a[i + 1]!;
+      i += 2;
+    } else {
+      from = b[j]!;
+      to = b[j + 1]!;
+      j += 2;
+    }
+    const n = out.length;
+    if (n > 0 && from <= out[n - 1]! + 1) {
+      if (to > out[n - 1]!) out[n - 1] = to;
+    } else out.push(from, to);
+  }
+  return out;
 }
 
 /** Whether `value` is a valid sequence number: a positive safe integer. */
