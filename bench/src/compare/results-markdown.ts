@@ -154,7 +154,7 @@ export function renderMarkdown(report: Report, sizes: { w1: number; w2: number; 
     '',
     `Machine: ${report.machine} · Node ${report.node}`,
     '',
-    `Every (contestant, workload) runs in a fresh Node process (\`--expose-gc\`), ${describeRuns(report)}; cells are medians. "× Yjs" is against Yjs with the V1 encoding; "× best peer" against the best of Yjs (V1, V2), Automerge (save/load, sync), Loro and TinyBase in this same run — never our engine or a floor. Raw samples: [results/latest.json](results/latest.json).`,
+    `Every (contestant, workload) runs in a fresh Node process (\`--expose-gc\`), ${describeRuns(report)}; cells are medians. "× Yjs" is against Yjs with the V1 encoding; "× best peer" against the best of Yjs (V1, V2), Automerge (save/load, sync), Loro and TinyBase in this same run — never our engine or a floor. Raw samples: [latest.json](${chart.replace(/chart\.svg$/, 'latest.json')}) (next to the chart).`,
     '',
     `![W1 end to end and W5 scale](${chart})`,
     '',

@@ -54,12 +54,17 @@ export function expectedState(seed: number, keys: number, count: number): State 
   return state;
 }
 
-/** Heap plus external memory (where WASM libraries keep their data) after two full collections. */
-export function settledMemory(): number {
+/** Two full collections (the child runs with `--expose-gc`). */
+function collectGarbage(): void {
   const gc = (globalThis as { gc?: () => void }).gc;
   if (gc === undefined) throw new Error('run node with --expose-gc');
   gc();
   gc();
+}
+
+/** Heap plus external memory (where WASM libraries keep their data) after two full collections. */
+export function settledMemory(): number {
+  collectGarbage();
   const usage = process.memoryUsage();
   return usage.heapUsed + usage.external;
 }
@@ -72,7 +77,7 @@ export function settledMemory(): number {
  */
 export async function settle(): Promise<void> {
   await new Promise((resolve) => setImmediate(resolve));
-  settledMemory();
+  collectGarbage();
 }
 
 /** Throws if a replica reported background errors. */
