@@ -38,3 +38,53 @@ describe('backoffDelay', () => {
     expect(backoffDelay(5, 0, 100, 1000)).toBe(0);
   });
 });
+
+describe('setLongTimeout', () => {
+  const DAY = 24 * 3600 * 1000;
+
+  it('waits a delay longer than 2^31-1 ms instead of firing at once', async () => {
+    const { vi } = await import('vitest');
+    const { setLongTimeout, systemClock } = await import('./index.js');
+    vi.useFakeTimers({ now: 1_700_000_000_000 });
+    try {
+      const plain: number[] = [];
+      // What Node does with such a delay: fires (almost) at once. The fake timers must show it, or this test proves nothing.
+      setTimeout(() => plain.push(Date.now()), 30 * DAY);
+      const long: number[] = [];
+      setLongTimeout(() => long.push(Date.now()), 30 * DAY);
+      const viaClock: number[] = [];
+      systemClock.setTimeout(() => viaClock.push(Date.now()), 30 * DAY);
+      vi.advanceTimersByTime(10);
+      expect(plain).toHaveLength(1);
+      expect(long).toEqual([]);
+      vi.advanceTimersByTime(29 * DAY);
+      expect(long).toEqual([]);
+      expect(viaClock).toEqual([]);
+      vi.advanceTimersByTime(DAY);
+      expect(long).toEqual([1_700_000_000_000 + 30 * DAY]);
+      expect(viaClock).toHaveLength(1);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('can be cancelled between two re-arms, and never fires for Infinity', async () => {
+    const { vi } = await import('vitest');
+    const { setLongTimeout, systemClock } = await import('./index.js');
+    vi.useFakeTimers({ now: 0 });
+    try {
+      const fired: string[] = [];
+      const timer = setLongTimeout(() => fired.push('long'), 60 * DAY);
+      setLongTimeout(() => fired.push('never'), Infinity);
+      const handle = systemClock.setTimeout(() => fired.push('clock'), 40 * DAY);
+      vi.advanceTimersByTime(30 * DAY);
+      timer.cancel();
+      systemClock.clearTimeout(handle);
+      vi.advanceTimersByTime(100 * DAY);
+      expect(fired).toEqual([]);
+      expect(vi.getTimerCount()).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});

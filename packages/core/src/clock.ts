@@ -18,18 +18,66 @@ export interface Clock {
 }
 
 /**
- * The real clock: `Date.now`, `setTimeout` (unref'd in Node, so pending retries
- * never keep a process alive by themselves) and `Math.random`.
+ * The longest delay a platform timer takes: Node and browsers store it in a
+ * signed 32-bit integer, and fire a longer one *at once*.
+ */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** A handle of {@link setLongTimeout}. */
+export interface LongTimeout {
+  /** Cancels the timer (idempotent). */
+  cancel(): void;
+}
+
+/**
+ * `setTimeout` for any delay: a delay over {@link MAX_TIMER_MS} (about 24.8
+ * days) is waited in steps, re-arming the platform timer until the deadline,
+ * instead of firing at once as a plain `setTimeout` would. Non-finite or
+ * negative delays fire on the next turn; `Infinity` never fires.
+ *
+ * @param callback - called once, at or after the deadline
+ * @param ms - the delay in milliseconds
+ * @param options - `unref`: do not keep a Node process alive for it (default false);
+ * `now`: the clock the deadline is measured on (default `Date.now`)
+ */
+export function setLongTimeout(callback: () => void, ms: number, options: { readonly unref?: boolean; readonly now?: () => number } = {}): LongTimeout {
+  const now = options.now ?? Date.now;
+  let handle: ReturnType<typeof setTimeout> | undefined;
+  let cancelled = false;
+  if (ms === Infinity) return { cancel: () => undefined };
+  const deadline = now() + (Number.isFinite(ms) && ms > 0 ? ms : 0);
+  const arm = (): void => {
+    const left = deadline - now();
+    handle = setTimeout(() => {
+      handle = undefined;
+      if (cancelled) return;
+      if (deadline - now() > 0 && left > MAX_TIMER_MS) arm();
+      else callback();
+    }, Math.min(Math.max(0, left), MAX_TIMER_MS));
+    if (options.unref === true) (handle as unknown as { unref?: () => void }).unref?.();
+  };
+  arm();
+  return {
+    cancel() {
+      cancelled = true;
+      if (handle !== undefined) clearTimeout(handle);
+      handle = undefined;
+    },
+  };
+}
+
+/**
+ * The real clock: `Date.now`, timers of any length ({@link setLongTimeout}:
+ * a delay over 2^31−1 ms is re-armed, never fired early; unref'd in Node, so
+ * pending retries never keep a process alive by themselves) and `Math.random`.
  */
 export const systemClock: Clock = {
   now: () => Date.now(),
   setTimeout(callback, ms) {
-    const handle = setTimeout(callback, ms) as unknown as { unref?: () => void };
-    handle.unref?.();
-    return handle;
+    return setLongTimeout(callback, ms, { unref: true });
   },
   clearTimeout(handle) {
-    clearTimeout(handle as Parameters<typeof clearTimeout>[0]);
+    if (typeof handle === 'object' && handle !== null && 'cancel' in handle) (handle as LongTimeout).cancel();
   },
   random: () => Math.random(),
 };

@@ -69,8 +69,8 @@ export {
 } from './json-codec.js';
 export type { OperationJson, SyncMessageJson } from './json-codec.js';
 export { crc32 } from './crc32.js';
-export { systemClock, backoffDelay, createManualClock } from './clock.js';
-export type { Clock, ManualClock } from './clock.js';
+export { systemClock, backoffDelay, createManualClock, setLongTimeout, MAX_TIMER_MS } from './clock.js';
+export type { Clock, ManualClock, LongTimeout } from './clock.js';
 export type { Wal, WalCapabilities, WalRecord, WalSnapshot, WalRecovery } from './wal.js';
 export type { Connection, ConnectionCapabilities, ConnectionState, ConnectionCloseInfo, ConnectionEvents } from './connection.js';
 export { createSeededRandom } from './random.js';
