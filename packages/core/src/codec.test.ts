@@ -191,3 +191,34 @@ describe('encodeOpsMessage', () => {
     );
   });
 });
+
+describe('maxVectorRanges', () => {
+  it('refuses a hello, covered or ack whose vector is fragmented past the limit, with E_TOO_LARGE', async () => {
+    const { VersionVector, decodeMessage, encodeMessage, resolveLimits, decodeMessageJson, encodeMessageJson } = await import('./index.js');
+    const limits = resolveLimits({ maxVectorRanges: 100 });
+    const fragmented = new VersionVector();
+    for (let seq = 1; seq <= 2 * 101; seq += 2) fragmented.add({ origin: 'mallory', seq });
+    const fine = new VersionVector();
+    for (let seq = 1; seq <= 2 * 100; seq += 2) fine.add({ origin: 'mallory', seq });
+    for (const vv of [fragmented, fine]) {
+      for (const message of [
+        { type: 'hello' as const, protocol: 1, epoch: 1, peer: 'mallory', space: 's', vv },
+        { type: 'covered' as const, epoch: 1, n: 1, vv },
+        { type: 'ack' as const, vv },
+      ]) {
+        const decode = () => decodeMessage(encodeMessage(message), { limits });
+        const decodeJson = () => decodeMessageJson(encodeMessageJson(message), { limits });
+        if (vv === fine) {
+          expect(decode().type).toBe(message.type);
+          expect(decodeJson().type).toBe(message.type);
+        } else {
+          expect(decode).toThrow(expect.objectContaining({ code: 'E_TOO_LARGE' }));
+          expect(decodeJson).toThrow(expect.objectContaining({ code: 'E_TOO_LARGE' }));
+        }
+      }
+    }
+    // Storage is not bound by it: a snapshot vector may be as fragmented as the log made it.
+    const { decodeVersionVector, encodeVersionVector } = await import('./index.js');
+    expect(decodeVersionVector(encodeVersionVector(fragmented)).equals(fragmented)).toBe(true);
+  });
+});

@@ -167,7 +167,7 @@ export function decodeMessage(bytes: Uint8Array, options: DecodeOptions = {}): S
       const epoch = r.varint();
       const peer = r.string();
       const space = r.string();
-      message = { type: 'hello', protocol, epoch, peer, space, vv: readVersionVector(r) };
+      message = { type: 'hello', protocol, epoch, peer, space, vv: readVersionVector(r, limits.maxVectorRanges) };
       break;
     }
     case TYPE_CODES.ops: {
@@ -179,11 +179,11 @@ export function decodeMessage(bytes: Uint8Array, options: DecodeOptions = {}): S
     case TYPE_CODES.covered: {
       const epoch = r.varint();
       const n = r.varint();
-      message = { type: 'covered', epoch, n, vv: readVersionVector(r) };
+      message = { type: 'covered', epoch, n, vv: readVersionVector(r, limits.maxVectorRanges) };
       break;
     }
     case TYPE_CODES.ack:
-      message = { type: 'ack', vv: readVersionVector(r) };
+      message = { type: 'ack', vv: readVersionVector(r, limits.maxVectorRanges) };
       break;
     case TYPE_CODES.error: {
       const code = r.string();
@@ -497,17 +497,25 @@ export function writeVersionVector(w: ByteWriter, vv: VersionVector): void {
   }
 }
 
-/** @internal */
-export function readVersionVector(r: ByteReader): VersionVector {
+/**
+ * @param maxRanges - most ranges over all origins; more is `E_TOO_LARGE` (protocol messages; storage passes none)
+ * @internal
+ */
+export function readVersionVector(r: ByteReader, maxRanges = Number.POSITIVE_INFINITY): VersionVector {
   const vv = new VersionVector();
   const count = r.count(3);
   const seen = new Set<string>();
+  let total = 0;
   for (let i = 0; i < count; i++) {
     const origin = r.string();
     if (!isPeerId(origin)) r.fail(`version vector origin ${JSON.stringify(String(origin).slice(0, 70))} is not a peer id`);
     if (seen.has(origin)) r.fail(`version vector lists origin ${origin} twice`);
     seen.add(origin);
     const ranges = r.count(2);
+    total += ranges;
+    if (total > maxRanges) {
+      throw new SyncError('E_TOO_LARGE', `a version vector with more than ${maxRanges} seq ranges (maxVectorRanges): honest vectors are contiguous but for rare gaps`);
+    }
     let previous = 0;
     for (let j = 0; j < ranges; j++) {
       const gap = r.varint();

@@ -20,6 +20,7 @@ export type SyncErrorCode =
   | 'E_TOO_LARGE'
   | 'E_DECODE'
   | 'E_EQUIVOCATION'
+  | 'E_CLOCK_SKEW'
   // protocol and sessions
   | 'E_PROTOCOL'
   | 'E_VERSION'

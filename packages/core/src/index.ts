@@ -77,4 +77,5 @@ export { createSeededRandom } from './random.js';
 export type { SeededRandom } from './random.js';
 export { encodeWalRecord, decodeWalRecord, encodeWalSnapshot, decodeWalSnapshot, WAL_FORMAT_VERSION } from './wal-codec.js';
 export { EventListeners, rethrowLater } from './event-listeners.js';
+export { TokenBucket } from './token-bucket.js';
 export type { EventMap } from './event-listeners.js';

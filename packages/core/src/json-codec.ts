@@ -106,7 +106,7 @@ export function messageFromJson(json: unknown, options: { readonly limits?: Limi
         epoch: field(o, 'epoch', 'number'),
         peer: field(o, 'peer', 'string'),
         space: field(o, 'space', 'string'),
-        vv: vvFromJson(o['vv']),
+        vv: vvFromJson(o['vv'], limits),
       };
     case 'ops': {
       const ops = o['ops'];
@@ -115,9 +115,9 @@ export function messageFromJson(json: unknown, options: { readonly limits?: Limi
       return { type, epoch: field(o, 'epoch', 'number'), n: field(o, 'n', 'number'), ops: ops.map(operationFromJson) };
     }
     case 'covered':
-      return { type, epoch: field(o, 'epoch', 'number'), n: field(o, 'n', 'number'), vv: vvFromJson(o['vv']) };
+      return { type, epoch: field(o, 'epoch', 'number'), n: field(o, 'n', 'number'), vv: vvFromJson(o['vv'], limits) };
     case 'ack':
-      return { type, vv: vvFromJson(o['vv']) };
+      return { type, vv: vvFromJson(o['vv'], limits) };
     case 'error': {
       const code = field(o, 'code', 'string');
       const message = field(o, 'message', 'string');
@@ -189,10 +189,15 @@ function field<T extends 'string' | 'number'>(o: Record<string, unknown>, name: 
   return value as T extends 'string' ? string : number;
 }
 
-function vvFromJson(json: unknown): VersionVector {
+function vvFromJson(json: unknown, limits: Limits): VersionVector {
+  let vv: VersionVector;
   try {
-    return VersionVector.fromJSON(json);
+    vv = VersionVector.fromJSON(json);
   } catch (error) {
     throw new SyncError('E_DECODE', `cannot decode JSON message: ${(error as Error).message}`, { cause: error });
   }
+  if (vv.rangeCount() > limits.maxVectorRanges) {
+    throw new SyncError('E_TOO_LARGE', `a version vector with more than ${limits.maxVectorRanges} seq ranges (maxVectorRanges): honest vectors are contiguous but for rare gaps`);
+  }
+  return vv;
 }

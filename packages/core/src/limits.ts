@@ -40,6 +40,16 @@ export interface Limits {
    * @default 1048576 (1 MiB)
    */
   readonly maxMessageBytes: number;
+  /**
+   * Most seq ranges in one version vector received in a protocol message
+   * (`hello`, `covered`, `ack`), over all its origins. An honest vector is a
+   * contiguous prefix per origin plus rare gaps (catch-ups send `covered`
+   * after every batch to keep it so); a vector fragmented past this is a
+   * claim nobody honest makes, refused with `E_TOO_LARGE` before it is merged
+   * anywhere. Storage (snapshots) is not bound by it.
+   * @default 131072
+   */
+  readonly maxVectorRanges: number;
 }
 
 /** The default {@link Limits}. */
@@ -50,6 +60,7 @@ export const DEFAULT_LIMITS: Limits = Object.freeze({
   maxValueDepth: 64,
   maxBatchOps: 10_000,
   maxMessageBytes: 1024 * 1024,
+  maxVectorRanges: 131_072,
 });
 
 /**

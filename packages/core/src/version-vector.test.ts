@@ -133,3 +133,43 @@ describe('VersionVector', () => {
     }
   });
 });
+
+describe('VersionVector intersection, rangeCount, wouldFragment', () => {
+  const smallSets = fc.dictionary(fc.constantFrom('a', 'b', 'c'), fc.uniqueArray(fc.integer({ min: 1, max: 40 }), { maxLength: 30 }), { maxKeys: 3 });
+
+  it('intersection holds exactly the ids both hold, in canonical form', () => {
+    fc.assert(
+      fc.property(smallSets, smallSets, (x, y) => {
+        const a = vvFromSets(x);
+        const b = vvFromSets(y);
+        const both = a.intersection(b);
+        const model = [...modelIds(x)].filter((id) => modelIds(y).has(id));
+        expect(expand(both.missingFrom(new VersionVector()))).toEqual(model.sort());
+        // Canonical: the same ids added one by one give an equal vector (ranges never touch).
+        const rebuilt = new VersionVector();
+        for (const id of model) {
+          const at = id.lastIndexOf(':');
+          rebuilt.add({ origin: id.slice(0, at), seq: Number(id.slice(at + 1)) });
+        }
+        expect(both.equals(rebuilt)).toBe(true);
+        expect(both.equals(b.intersection(a))).toBe(true);
+      }),
+    );
+  });
+
+  it('counts ranges, and tells when an id would start a range of its own', () => {
+    fc.assert(
+      fc.property(smallSets, fc.constantFrom('a', 'b', 'c', 'd'), fc.integer({ min: 1, max: 45 }), (sets, origin, seq) => {
+        const vv = vvFromSets(sets);
+        const before = vv.rangeCount(origin);
+        const total = vv.rangeCount();
+        const fragments = vv.wouldFragment({ origin, seq });
+        const wasHeld = vv.has({ origin, seq });
+        vv.add({ origin, seq });
+        if (wasHeld) expect(fragments).toBe(false);
+        expect(vv.rangeCount(origin) > before).toBe(fragments);
+        expect(vv.rangeCount() - total).toBe(vv.rangeCount(origin) - before);
+      }),
+    );
+  });
+});

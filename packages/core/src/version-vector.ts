@@ -248,6 +248,57 @@ export class VersionVector {
     return out;
   }
 
+  /** How many ranges the vector holds for `origin`, or over all origins without one. */
+  rangeCount(origin?: PeerId): number {
+    if (origin !== undefined) return (this.#ranges.get(origin)?.length ?? 0) / 2;
+    let total = 0;
+    for (const list of this.#ranges.values()) total += list.length / 2;
+    return total;
+  }
+
+  /**
+   * Whether holding `id` would add a range of its own (it is not held and
+   * touches no held range): what fragments a vector.
+   */
+  wouldFragment(id: OpId): boolean {
+    const list = this.#ranges.get(id.origin);
+    if (list === undefined) return true;
+    // The first range whose end is >= seq - 1.
+    let lo = 0;
+    let hi = list.length / 2;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (list[2 * mid + 1]! < id.seq - 1) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo * 2 >= list.length || list[2 * lo]! > id.seq + 1;
+  }
+
+  /** A new vector of the ops held both here and in `other`. */
+  intersection(other: VersionVector): VersionVector {
+    const out = new VersionVector();
+    for (const [origin, a] of this.#ranges) {
+      const b = other.#ranges.get(origin);
+      if (b === undefined) continue;
+      const list: number[] = [];
+      let i = 0;
+      let j = 0;
+      while (i < a.length && j < b.length) {
+        const from = Math.max(a[i]!, b[j]!);
+        const to = Math.min(a[i + 1]!, b[j + 1]!);
+        if (from <= to) {
+          // Ranges of `a` and `b` may touch: keep the result's ranges apart.
+          if (list.length > 0 && list[list.length - 1]! + 1 >= from) list[list.length - 1] = to;
+          else list.push(from, to);
+        }
+        if (a[i + 1]! < b[j + 1]!) i += 2;
+        else j += 2;
+      }
+      if (list.length > 0) out.#ranges.set(origin, list);
+    }
+    return out;
+  }
+
   /** Whether `origin` has a gap: a missing seq below its highest held one. */
   hasGap(origin: PeerId): boolean {
     const list = this.#ranges.get(origin);
