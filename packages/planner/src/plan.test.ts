@@ -104,3 +104,68 @@ describe('planSync', () => {
     expect(toBatches([put('a', 1, 'k', 'y'.repeat(50_000))], 1000, 1000)).toHaveLength(1);
   });
 });
+
+describe('planSync batchCovered', () => {
+  it('lets a receiver merge a claim after each batch that is true of what it then holds, and ends at the full vector', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.constantFrom('a', 'b', 'c'), fc.integer({ min: 0, max: 12 })), { maxLength: 80 }),
+        fc.nat({ max: 80 }),
+        fc.integer({ min: 1, max: 5 }),
+        (writes, split, maxBatchOps) => {
+          const seqs = new Map<string, number>();
+          const ops = writes.map(([origin, k]) => {
+            const seq = (seqs.get(origin) ?? 0) + 1;
+            seqs.set(origin, seq);
+            return put(origin, seq, `k${k}`);
+          });
+          const local = peer(ops);
+          const remote = peer(ops.slice(0, Math.min(split, ops.length)));
+          const plan = planSync({ local: local.vv, remote: remote.vv, winners: local.state, maxBatchOps });
+          expect(plan.batchCovered).toHaveLength(Math.max(0, plan.batches.length - 1));
+          // Replay as a receiver would: after batch i, merge batchCovered[i].
+          const state = remote.state;
+          const vv = remote.vv.clone();
+          const byId = new Map(ops.map((op) => [`${op.origin}:${op.seq}`, op]));
+          for (let i = 0; i < plan.batches.length; i++) {
+            for (const op of plan.batches[i]!) {
+              state.merge(op);
+              vv.add(op);
+            }
+            const claim = i < plan.batchCovered.length ? plan.batchCovered[i]! : plan.covered;
+            vv.merge(claim);
+            // True claim: every op the receiver now counts as held is held, or beaten by what it holds
+            // or by a local winner still to come in a later batch (which it does not count as held).
+            for (const range of vv.missingFrom(new VersionVector())) {
+              for (let seq = range.from; seq <= range.to; seq++) {
+                const op = byId.get(`${range.origin}:${seq}`)!;
+                const winner = local.state.get(op.collection, op.key)!;
+                const laterSent = plan.batches.slice(i + 1).some((b) => b.includes(winner));
+                if (!laterSent) expect(state.get(op.collection, op.key)).toBe(winner);
+                if (laterSent) expect(vv.has(winner)).toBe(false);
+              }
+            }
+          }
+          // The final covered (sent even when there is no batch) completes the vector.
+          vv.merge(plan.covered);
+          expect(vv.equals(local.vv)).toBe(true);
+        },
+      ),
+    );
+  });
+
+  it('keeps a long catch-up from fragmenting the receiver: after every batch the claimed vector has no gap', () => {
+    // One origin overwrites 10 keys 500 times: winners are sparse, superseded ops in between.
+    const ops: Operation[] = [];
+    for (let seq = 1; seq <= 5000; seq++) ops.push(put('a', seq, `k${seq % 10 === 0 ? seq : seq % 7}`));
+    const local = peer(ops);
+    const plan = planSync({ local: local.vv, remote: new VersionVector(), winners: local.state, maxBatchOps: 50 });
+    expect(plan.batches.length).toBeGreaterThan(5);
+    const vv = new VersionVector();
+    for (let i = 0; i < plan.batches.length - 1; i++) {
+      for (const op of plan.batches[i]!) vv.add(op);
+      vv.merge(plan.batchCovered[i]!);
+      expect(vv.rangeCount('a')).toBe(1);
+    }
+  });
+});

@@ -1,4 +1,4 @@
-import { operationSize, type Operation, type PeerId, type SeqRange, type VersionVector } from '@softadastra/sync-core';
+import { VersionVector, operationSize, type Operation, type PeerId, type SeqRange } from '@softadastra/sync-core';
 
 /**
  * The winners a planner reads, indexed by origin then seq (what
@@ -35,6 +35,15 @@ export interface SyncPlan {
   readonly batches: readonly (readonly Operation[])[];
   /** The vector to send in `covered` after the batches: the local vector at planning time. */
   readonly covered: VersionVector;
+  /**
+   * For each batch but the last, what the remote may merge once it holds that
+   * batch and every one before it: the missing ranges those batches settle
+   * (their operations, and the superseded ones below them), so that a long
+   * catch-up keeps the receiver's vector contiguous instead of fragmented
+   * until the final `covered`. `batchCovered[i]` follows `batches[i]`; each
+   * holds only what is new since the previous one.
+   */
+  readonly batchCovered: readonly VersionVector[];
   /** The seq ranges the remote lacks (superseded operations included). */
   readonly missing: readonly SeqRange[];
   /** How many operations the batches hold. */
@@ -80,13 +89,57 @@ export function planSync(input: PlanInput): SyncPlan {
           }
         }
       } else {
-        for (const op of winners.values()) if (!input.remote.has(op)) selected.push(op);
+        // Map order is write order of the replica, not seq order: batchCovered needs seq order.
+        const lacking: Operation[] = [];
+        for (const op of winners.values()) if (!input.remote.has(op)) lacking.push(op);
+        lacking.sort((a, b) => a.seq - b.seq);
+        for (const op of lacking) selected.push(op);
       }
     }
     start = end;
   }
 
-  return { batches: toBatches(selected, maxOps, maxBytes), covered: input.local.clone(), missing, opCount: selected.length };
+  const batches = toBatches(selected, maxOps, maxBytes);
+  return { batches, covered: input.local.clone(), batchCovered: settledPerBatch(batches, missing), missing, opCount: selected.length };
+}
+
+/**
+ * What each batch but the last settles of `missing` (see
+ * {@link SyncPlan.batchCovered}). Batches hold the operations in the order of
+ * `missing` (by origin, then seq), so after batch i every missing seq up to
+ * its last operation — in that operation's origin and every origin before
+ * it — is either sent or superseded.
+ */
+function settledPerBatch(batches: readonly (readonly Operation[])[], missing: readonly SeqRange[]): VersionVector[] {
+  const out: VersionVector[] = [];
+  if (batches.length < 2) return out;
+  const rank = new Map<PeerId, number>();
+  for (const range of missing) if (!rank.has(range.origin)) rank.set(range.origin, rank.size);
+  let at = 0;
+  /** How far the range `missing[at]` is already settled (its `from` when untouched). */
+  let from = missing[0]?.from ?? 0;
+  for (let i = 0; i < batches.length - 1; i++) {
+    const batch = batches[i]!;
+    const last = batch[batch.length - 1]!;
+    const settled = new VersionVector();
+    const lastRank = rank.get(last.origin) ?? -1;
+    while (at < missing.length) {
+      const range = missing[at]!;
+      if (rank.get(range.origin)! > lastRank) break;
+      if (range.origin === last.origin && range.to > last.seq) {
+        if (range.from <= last.seq && from <= last.seq) {
+          settled.addRange(range.origin, from, last.seq);
+          from = last.seq + 1;
+        }
+        break;
+      }
+      if (from <= range.to) settled.addRange(range.origin, from, range.to);
+      at++;
+      from = missing[at]?.from ?? 0;
+    }
+    out.push(settled);
+  }
+  return out;
 }
 
 /**
