@@ -141,6 +141,9 @@ class Engine implements SyncEngine, SessionHost {
   #ready: Promise<void> = Promise.resolve();
   #status: SyncStatus = 'offline';
   #opsSinceSnapshot = 0;
+  /** Counts changes of the durable state (digest cache key). */
+  #stateVersion = 0;
+  readonly #digests: { version: number; plain: StateDigest | undefined; leaves: StateDigest | undefined } = { version: -1, plain: undefined, leaves: undefined };
   #compacting = false;
   /** Local writes waiting for the next WAL append (see #queueLocal). */
   #localBatch: LocalBatch | undefined;
@@ -183,6 +186,7 @@ class Engine implements SyncEngine, SessionHost {
   }
 
   #install(recovered: Awaited<ReturnType<typeof recover>>): void {
+    this.#stateVersion++;
     this.#replica = recovered.replica;
     this.#meta = recovered.meta;
     this.#opsSinceSnapshot = recovered.opsSinceSnapshot;
@@ -313,7 +317,18 @@ class Engine implements SyncEngine, SessionHost {
   }
 
   digest(options?: DigestOptions): StateDigest {
-    return computeDigest(this.#replica.durable.winners(), options);
+    // Cached until the durable state changes: a digest walks every key, and peers may ask often.
+    const leaves = options?.leaves === true;
+    const custom = options !== undefined && Object.keys(options).some((name) => name !== 'leaves');
+    if (custom) return computeDigest(this.#replica.durable.winners(), options);
+    const cache = this.#digests;
+    if (cache.version !== this.#stateVersion) {
+      cache.version = this.#stateVersion;
+      cache.plain = undefined;
+      cache.leaves = undefined;
+    }
+    if (leaves) return (cache.leaves ??= computeDigest(this.#replica.durable.winners(), { leaves: true }));
+    return (cache.plain ??= cache.leaves === undefined ? computeDigest(this.#replica.durable.winners(), options) : withoutLeaves(cache.leaves));
   }
 
   // ── sessions ──────────────────────────────────────────────────────────────
@@ -332,6 +347,42 @@ class Engine implements SyncEngine, SessionHost {
 
   durableVv(): VersionVector {
     return this.#replica.durableVv.clone();
+  }
+
+  heldOf(claimed: VersionVector): VersionVector {
+    return claimed.intersection(this.#replica.durableVv);
+  }
+
+  holds(id: OpId): boolean {
+    return this.#replica.seen.has(id);
+  }
+
+  newRanges(ops: readonly Operation[]): Map<PeerId, number> {
+    const seen = this.#replica.seen;
+    const byOrigin = new Map<PeerId, number[]>();
+    for (const op of ops) {
+      if (typeof op.origin !== 'string' || typeof op.seq !== 'number') continue;
+      let seqs = byOrigin.get(op.origin);
+      if (seqs === undefined) byOrigin.set(op.origin, (seqs = []));
+      seqs.push(op.seq);
+    }
+    const out = new Map<PeerId, number>();
+    for (const [origin, seqs] of byOrigin) {
+      seqs.sort((a, b) => a - b);
+      let added = 0;
+      for (let i = 0; i < seqs.length; i++) {
+        const seq = seqs[i]!;
+        // A run of consecutive seqs in the message adds one range at most.
+        if (i > 0 && seqs[i - 1]! >= seq - 1) continue;
+        if (seen.wouldFragment({ origin, seq })) added++;
+      }
+      out.set(origin, added);
+    }
+    return out;
+  }
+
+  rangeCount(origin: PeerId): number {
+    return this.#replica.seen.rangeCount(origin);
   }
 
   remoteLacks(known: VersionVector): boolean {
@@ -375,6 +426,7 @@ class Engine implements SyncEngine, SessionHost {
       committed += entry.ops?.length ?? 0;
     }
     this.#opsSinceSnapshot += committed;
+    if (committed > 0) this.#stateVersion++;
     if ((committed > 0 || coveredGrew) && this.#sessions.size > 0) {
       // Push the operations that are durable winners now to every session but the one they came
       // from; every session also learns that the durable vector grew (superseded ops, covered).
@@ -557,6 +609,11 @@ class Engine implements SyncEngine, SessionHost {
     await this.#wal.close();
     this.#emitter.clear();
   }
+}
+
+/** A digest with leaves, as it would be computed without them. */
+function withoutLeaves(digest: StateDigest): StateDigest {
+  return { root: digest.root, count: digest.count, buckets: digest.buckets };
 }
 
 /**

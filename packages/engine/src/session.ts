@@ -17,6 +17,7 @@ import {
   type PeerId,
   type SyncErrorCode,
   type SyncMessage,
+  TokenBucket,
   VersionVector,
 } from '@softadastra/sync-core';
 import type { ApplyReport } from '@softadastra/sync-applier';
@@ -38,6 +39,14 @@ export interface SessionHost {
   readonly maxBatchBytes: number;
   readonly plant: PlantedBug | undefined;
   durableVv(): VersionVector;
+  /** The part of `claimed` this peer holds durably (a claim about the remote, cut to what can matter here). */
+  heldOf(claimed: VersionVector): VersionVector;
+  /** Whether this peer has seen (applied, durably or not) the operation. */
+  holds(id: OpId): boolean;
+  /** How many new seq ranges holding `ops` would add to the seen vector, per origin, at most. */
+  newRanges(ops: readonly Operation[]): Map<PeerId, number>;
+  /** How many seq ranges the seen vector has for `origin`. */
+  rangeCount(origin: PeerId): number;
   /** Whether the durable vector holds operations that `known` lacks. */
   remoteLacks(known: VersionVector): boolean;
   plan(remote: VersionVector, maxBatchBytes: number): SyncPlan;
@@ -56,11 +65,20 @@ export interface ConnectOptions {
   /**
    * Which `covered` claims of the remote to believe. `'all'` for peers you
    * trust; `'own-origin'` (what a relay uses for clients) only accepts the
-   * remote's claims about its own operations, so a hostile client cannot make
-   * this peer believe it holds operations of others that it never received.
+   * remote's claim about its own operations, and only in the shape an honest
+   * writer's claim has — the prefix `1..m` of its own seqs, one range — so a
+   * hostile client can neither make this peer believe it holds operations of
+   * others that it never received, nor fragment its vector; `'none'` believes
+   * nothing (a read-only session: it cannot change this peer's state at all).
+   * A session with `acceptWrites: false` is always `'none'`.
+   *
+   * Whatever the trust, claims about what the *remote* holds (its `hello`
+   * and `ack` vectors) only ever decide what is sent to it; for a session not
+   * trusted with `'all'` they are cut to what this peer holds, so a lying
+   * vector costs no memory here.
    * @default 'all'
    */
-  readonly trustCovered?: 'all' | 'own-origin';
+  readonly trustCovered?: 'all' | 'own-origin' | 'none';
   /**
    * Whether the remote may write. A read-only remote's operations are all
    * refused with `E_FORBIDDEN` (listed in the error, so it stops resending them).
@@ -82,7 +100,44 @@ export interface ConnectOptions {
    * listing its operations, so the remote keeps them and resends them later.
    */
   readonly admit?: (ops: readonly Operation[]) => SyncError | undefined;
+  /**
+   * Refuse new operations stamped more than this many ms ahead of this peer's
+   * clock (`E_CLOCK_SKEW`, listed, so the writer keeps them and offers them
+   * again in its next session — accepted once the clock has caught up). For a
+   * relay facing writers directly (`acceptOrigins: 'own'`): a merge stays a
+   * pure function of the operations, this only decides whether an operation
+   * enters the network at all (docs/protocol.md, "Clocks").
+   * @default no limit
+   */
+  readonly maxClockAheadMs?: number;
+  /**
+   * Most seq ranges an origin may have in this peer's vector: a message whose
+   * operations would fragment their origin past it is refused whole
+   * (`E_RATE_LIMIT`, not applied, resent later — by then the gaps have
+   * usually been filled). Keeps a writer who skips seqs on purpose from
+   * growing every peer's vector. Honest catch-ups stay far below (see
+   * `batchCovered` of the planner).
+   * @default no limit
+   */
+  readonly maxOriginRanges?: number;
+  /**
+   * Budget of the requests that cost this peer work in proportion to its state:
+   * a `hello` with a new epoch (a full plan) and a `digest-request`. Past it,
+   * the request is refused with `E_RATE_LIMIT` and not served.
+   * @default { perSecond: 2, burst: 20 }
+   */
+  readonly requestBudget?: { readonly perSecond: number; readonly burst: number };
+  /**
+   * Most replies (errors, digests) waiting to be sent while the remote reads
+   * too slowly. Past it the remote is disconnected (close code 4008) instead
+   * of growing this peer's memory: a peer that asks and never reads.
+   * @default 256
+   */
+  readonly maxQueuedReplies?: number;
 }
+
+/** Close code when the remote asks for replies faster than it reads them. */
+export const SLOW_READER_CLOSE_CODE = 4008;
 
 /**
  * One sync session over one connection: the protocol of docs/protocol.md in
@@ -93,8 +148,12 @@ export interface ConnectOptions {
 export class Session {
   readonly connection: Connection;
   readonly #host: SessionHost;
-  readonly #trustCovered: 'all' | 'own-origin';
+  readonly #trustCovered: 'all' | 'own-origin' | 'none';
   readonly #policy: ConnectOptions;
+  readonly #requests: TokenBucket;
+  readonly #maxQueuedReplies: number;
+  /** Replies (errors, digests) in the outbox. */
+  #queuedReplies = 0;
   readonly #unsubscribe: Array<() => void> = [];
   #closed = false;
   #linkUp = false;
@@ -106,7 +165,8 @@ export class Session {
   #epoch: number;
   #arrived = new SeqSet();
   #durable = new SeqSet();
-  #pendingCovered: { n: number; vv: VersionVector } | undefined;
+  /** `covered` claims received, by message number, waiting for messages 1..n to be durable. */
+  #pendingCovered: Array<{ n: number; vv: VersionVector }> = [];
   /** Operations of this epoch that were refused: a `covered` must not make them count as held. */
   #refused = new VersionVector();
   #receiveComplete = false;
@@ -144,8 +204,11 @@ export class Session {
   constructor(host: SessionHost, connection: Connection, options: ConnectOptions = {}) {
     this.#host = host;
     this.connection = connection;
-    this.#trustCovered = options.trustCovered ?? 'all';
+    this.#trustCovered = options.acceptWrites === false ? 'none' : (options.trustCovered ?? 'all');
     this.#policy = options;
+    const budget = options.requestBudget ?? DEFAULT_REQUEST_BUDGET;
+    this.#requests = new TokenBucket(budget.perSecond, budget.burst, host.clock.now());
+    this.#maxQueuedReplies = options.maxQueuedReplies ?? 256;
     this.#epoch = Math.floor(host.clock.random() * EPOCH_SPACE);
     this.#unsubscribe.push(
       connection.on('open', () => this.#onOpen()),
@@ -305,8 +368,12 @@ export class Session {
         this.#onRemoteError(message.code, message.message, message.opIds ?? []);
         return;
       case 'digest-request': {
+        if (!this.#requests.tryTake(1, this.#host.clock.now())) {
+          this.#sendError('E_RATE_LIMIT', 'too many digest requests on this connection: ask again later');
+          return;
+        }
         const digest = this.#host.digest({ leaves: message.leaves });
-        this.#send({ type: 'digest', id: message.id, ...digest });
+        this.#reply({ type: 'digest', id: message.id, ...digest });
         return;
       }
       case 'digest': {
@@ -345,20 +412,26 @@ export class Session {
       // A duplicated or replayed hello: answering it would restart numbering under an epoch the remote has left.
       return;
     }
+    if (!this.#requests.tryTake(1, this.#host.clock.now())) {
+      // Each hello costs a plan over the state: a remote asking too often waits (its gap timer asks again).
+      this.#sendError('E_RATE_LIMIT', 'too many hellos on this connection: each one re-plans the whole sync; slow down');
+      return;
+    }
+    const known = this.#trustCovered === 'all' ? vv.clone() : this.#host.heldOf(vv);
     this.remotePeer = peer;
     this.#remoteEpoch = epoch;
     this.#nextN = 0;
-    this.#remoteKnown = vv.clone();
+    this.#remoteKnown = known;
     this.#dropNewOps();
     this.#behind = false;
     this.#pending.clear();
     this.#host.clock.clearTimeout(this.#coveredTimer);
     this.#coveredTimer = undefined;
-    const plan = this.#host.plan(vv, this.#maxBatchBytes());
+    const plan = this.#host.plan(known, this.#maxBatchBytes());
     this.#plannedOps = plan.opCount;
     this.#sentOps = 0;
     this.#sentBytes = 0;
-    for (const batch of plan.batches) this.#sendOps(batch);
+    this.#queuePlan(plan);
     this.#sendCovered(plan.covered);
     this.#flush();
     this.#host.sessionChanged(this);
@@ -367,6 +440,15 @@ export class Session {
   #sendOps(ops: readonly Operation[]): void {
     this.#outbox.push({ kind: 'ops', ops });
     this.#queuedOps += ops.length;
+  }
+
+  /** The batches of a plan, each but the last followed by the part of `covered` it settles. */
+  #queuePlan(plan: SyncPlan): void {
+    plan.batches.forEach((batch, i) => {
+      this.#sendOps(batch);
+      const settled = plan.batchCovered[i];
+      if (settled !== undefined && !settled.isEmpty()) this.#outbox.push({ kind: 'covered', vv: settled, partial: true });
+    });
   }
 
   #sendCovered(vv: VersionVector): void {
@@ -389,7 +471,7 @@ export class Session {
   }
 
   #dropNewOps(): void {
-    this.#outbox = this.#outbox.filter((item) => item.kind === 'message');
+    this.#outbox = this.#outbox.filter((item) => item.kind === 'message' || item.kind === 'ack');
     this.#queuedOps = 0;
   }
 
@@ -398,18 +480,21 @@ export class Session {
     this.#behind = false;
     const plan = this.#host.plan(this.#remoteKnown, this.#maxBatchBytes());
     this.#plannedOps += plan.opCount;
-    for (const batch of plan.batches) this.#sendOps(batch);
+    this.#queuePlan(plan);
     this.#outbox.push({ kind: 'covered', vv: plan.covered.clone() });
   }
 
   #clearOutbox(): void {
     this.#outbox = [];
     this.#queuedOps = 0;
+    this.#queuedReplies = 0;
     this.#behind = false;
   }
 
-  #onAck(vv: VersionVector): void {
+  #onAck(claimed: VersionVector): void {
     if (this.remotePeer === undefined) return;
+    // A claim: what it can matter for here is what this peer holds (see ConnectOptions.trustCovered).
+    const vv = this.#trustCovered === 'all' ? claimed : this.#host.heldOf(claimed);
     this.#remoteKnown.merge(vv);
     const progress = this.#pending.ack(vv);
     this.#host.noteAck(this.remotePeer, vv);
@@ -463,7 +548,7 @@ export class Session {
       // processed): treat the message as lost; it is resent, or our gap timer asks again.
       return;
     }
-    const refusal = this.#policy.admit?.(ops);
+    const refusal = this.#policy.admit?.(ops) ?? this.#fragmentationRefusal(ops);
     if (refusal !== undefined) {
       // Not marked as arrived: the remote resends it later, as for a lost message.
       this.#sendError(refusal.code, refusal.message);
@@ -475,18 +560,28 @@ export class Session {
     this.#receivedBytes += bytes;
     const forbidden: ApplyReport['rejected'] = [];
     let allowed: readonly Operation[] = ops;
-    if (this.#policy.acceptWrites === false || this.#policy.acceptOrigins === 'own') {
+    const maxAhead = this.#policy.maxClockAheadMs;
+    if (this.#policy.acceptWrites === false || this.#policy.acceptOrigins === 'own' || maxAhead !== undefined) {
       const kept: Operation[] = [];
       allowed = kept;
+      const latest = maxAhead === undefined ? Number.POSITIVE_INFINITY : this.#host.clock.now() + maxAhead;
       for (const op of ops) {
         const reason =
           this.#policy.acceptWrites === false
             ? 'this connection is read-only: its token does not grant writes'
-            : op.origin !== this.remotePeer
+            : this.#policy.acceptOrigins === 'own' && op.origin !== this.remotePeer
               ? `peer ${this.remotePeer ?? '?'} may only send its own operations, not ${op.origin}'s`
               : undefined;
-        if (reason === undefined) kept.push(op);
-        else forbidden.push({ opId: { origin: op.origin, seq: op.seq }, error: new SyncError('E_FORBIDDEN', reason) });
+        if (reason !== undefined) {
+          forbidden.push({ opId: { origin: op.origin, seq: op.seq }, error: new SyncError('E_FORBIDDEN', reason) });
+        } else if (typeof op.hlc?.wall === 'number' && op.hlc.wall > latest && !this.#host.holds(op)) {
+          // Only what is new: an operation already held was accepted when it first arrived.
+          const ahead = op.hlc.wall - (latest - maxAhead!);
+          forbidden.push({
+            opId: { origin: op.origin, seq: op.seq },
+            error: new SyncError('E_CLOCK_SKEW', `operation stamped ${Math.round(ahead / 1000)} s ahead of this peer's clock (limit ${Math.round(maxAhead! / 1000)} s): the writer's clock is wrong — fix it; the operation is kept by its writer and accepted once this clock reaches its time`),
+          });
+        } else kept.push(op);
       }
     }
     const applied = this.#host.applyRemote(allowed, this);
@@ -512,6 +607,18 @@ export class Session {
     this.#progressed();
   }
 
+  /** `maxOriginRanges`: refuses a message that would fragment an origin's seq ranges past the limit. */
+  #fragmentationRefusal(ops: readonly Operation[]): SyncError | undefined {
+    const max = this.#policy.maxOriginRanges;
+    if (max === undefined) return undefined;
+    for (const [origin, added] of this.#host.newRanges(ops)) {
+      if (added > 0 && this.#host.rangeCount(origin) + added > max) {
+        return new SyncError('E_RATE_LIMIT', `these operations would split the seqs of ${origin} into more than ${max} ranges here: send them in seq order (this message is resent later)`);
+      }
+    }
+    return undefined;
+  }
+
   #rejectBack(report: ApplyReport): void {
     // One error message per code, listing the refused operations.
     const byCode = new Map<string, { message: string; ids: OpId[] }>();
@@ -527,28 +634,41 @@ export class Session {
     for (const [code, group] of byCode) this.#sendError(code, group.message, group.ids);
   }
 
-  #onCovered(epoch: number, n: number, vv: VersionVector): void {
+  #onCovered(epoch: number, n: number, claimed: VersionVector): void {
     if (epoch !== this.#epoch) return;
-    if (this.#pendingCovered === undefined || n >= this.#pendingCovered.n) this.#pendingCovered = { n, vv };
+    // What may be believed is decided now (see ConnectOptions.trustCovered); an untrusted claim that
+    // says nothing believable still counts as the end of a reply.
+    const vv = this.#trustCovered === 'all' ? claimed : this.#trustCovered === 'own-origin' ? ownPrefix(claimed, this.remotePeer) : new VersionVector();
+    // Claims wait, by number, for messages 1..n (a catch-up sends one after every batch). Merged when
+    // there are too many: a claim held for longer is still true.
+    const pending = this.#pendingCovered;
+    const at = pending.findIndex((c) => c.n >= n);
+    if (at >= 0 && pending[at]!.n === n) pending[at]!.vv.merge(vv);
+    else pending.splice(at < 0 ? pending.length : at, 0, { n, vv });
+    if (pending.length > MAX_PENDING_COVERED) {
+      const [first, second] = pending.splice(0, 2);
+      pending.unshift({ n: second!.n, vv: second!.vv.merge(first!.vv) });
+    }
     this.#progressed();
     this.#tryCovered();
   }
 
   #tryCovered(): void {
-    const covered = this.#pendingCovered;
-    if (covered === undefined) return;
-    if (!this.#durable.hasAllUpTo(covered.n) && this.#host.plant !== 'early-covered') return;
-    this.#pendingCovered = undefined;
+    const pending = this.#pendingCovered;
+    let ready = 0;
+    while (ready < pending.length && (this.#durable.hasAllUpTo(pending[ready]!.n) || this.#host.plant === 'early-covered')) ready++;
+    if (ready === 0) return;
+    const claims = pending.splice(0, ready);
+    const claimed = claims.length === 1 ? claims[0]!.vv : claims.reduce((all, c) => all.merge(c.vv), new VersionVector());
     const epoch = this.#epoch;
-    const trusted = this.#trustCovered === 'all' ? covered.vv : ownOrigin(covered.vv, this.remotePeer);
     // Never let `covered` claim operations this peer refused: they would count as held, and be lost.
-    const vv = this.#refused.isEmpty() ? trusted : without(trusted, this.#refused);
+    const vv = this.#refused.isEmpty() ? claimed : without(claimed, this.#refused);
     this.#host.commit({
-      covered: vv,
+      ...(vv.isEmpty() ? {} : { covered: vv }),
       onDurable: () => {
         if (epoch !== this.#epoch) return;
         this.#scheduleAck();
-        if (!this.#arrived.hasGap() && this.#pendingCovered === undefined) {
+        if (!this.#arrived.hasGap() && this.#pendingCovered.length === 0) {
           this.#receiveComplete = true;
           this.#helloAttempt = 0;
           this.#host.clock.clearTimeout(this.#gapTimer);
@@ -562,7 +682,7 @@ export class Session {
   #progressed(): void {
     // Any message of the current epoch resets the gap timer; incomplete sessions re-arm it.
     const wasComplete = this.#receiveComplete;
-    if (this.#arrived.hasGap() || this.#pendingCovered !== undefined) this.#receiveComplete = false;
+    if (this.#arrived.hasGap() || this.#pendingCovered.length > 0) this.#receiveComplete = false;
     this.#host.clock.clearTimeout(this.#gapTimer);
     this.#gapTimer = undefined;
     if (!this.#receiveComplete) this.#armGapTimer();
@@ -589,11 +709,13 @@ export class Session {
     this.#epoch = (this.#epoch + 1) % EPOCH_SPACE;
     this.#arrived = new SeqSet();
     this.#durable = new SeqSet();
-    this.#pendingCovered = undefined;
+    this.#pendingCovered = [];
     this.#refused = new VersionVector();
     this.#receiveComplete = false;
     this.#receivedOps = 0;
     this.#receivedBytes = 0;
+    // A hello still waiting to be sent asks under an epoch just left: only the new one matters.
+    this.#outbox = this.#outbox.filter((item) => item.kind !== 'message' || item.message.type !== 'hello');
     this.#send({ type: 'hello', protocol: PROTOCOL_VERSION, epoch: this.#epoch, peer: this.#host.peerId, space: this.#host.space, vv: this.#host.durableVv() });
     this.#armGapTimer();
   }
@@ -603,7 +725,10 @@ export class Session {
     this.#ackScheduled = true;
     queueMicrotask(() => {
       this.#ackScheduled = false;
-      if (this.#linkUp && !this.#closed) this.#send({ type: 'ack', vv: this.#host.durableVv() });
+      if (!this.#linkUp || this.#closed) return;
+      // One ack waits at most: it carries the durable vector when sent, which covers every earlier one.
+      if (!this.#outbox.some((item) => item.kind === 'ack')) this.#outbox.push({ kind: 'ack' });
+      this.#flush();
     });
   }
 
@@ -615,7 +740,24 @@ export class Session {
   }
 
   #sendError(code: string, message: string, opIds?: readonly OpId[]): void {
-    this.#send(opIds !== undefined && opIds.length > 0 ? { type: 'error', code, message: message.slice(0, 1000), opIds } : { type: 'error', code, message: message.slice(0, 1000) });
+    this.#reply(opIds !== undefined && opIds.length > 0 ? { type: 'error', code, message: message.slice(0, 1000), opIds } : { type: 'error', code, message: message.slice(0, 1000) });
+  }
+
+  /**
+   * Queues a reply to something the remote sent. Replies count against
+   * `maxQueuedReplies`: a remote that keeps asking while it does not read is
+   * disconnected rather than allowed to grow this peer's memory.
+   */
+  #reply(message: SyncMessage): void {
+    if (this.#queuedReplies >= this.#maxQueuedReplies) {
+      this.#host.reportError(new SyncError('E_RATE_LIMIT', `peer ${this.remotePeer ?? '?'} sends requests faster than it reads the replies (${this.#queuedReplies} waiting): disconnected it`));
+      this.#clearOutbox();
+      this.connection.close(SLOW_READER_CLOSE_CODE, 'reading too slowly: too many replies waiting');
+      return;
+    }
+    this.#queuedReplies++;
+    this.#outbox.push({ kind: 'message', message, reply: true });
+    this.#flush();
   }
 
   #send(message: SyncMessage): void {
@@ -637,6 +779,10 @@ export class Session {
       switch (item.kind) {
         case 'message':
           message = item.message;
+          if (item.reply === true) this.#queuedReplies--;
+          break;
+        case 'ack':
+          message = { type: 'ack', vv: this.#host.durableVv() };
           break;
         case 'ops': {
           this.#queuedOps -= item.ops.length;
@@ -648,8 +794,11 @@ export class Session {
         }
         case 'covered':
           message = { type: 'covered', epoch: this.#remoteEpoch!, n: this.#nextN, vv: item.vv };
-          this.#pending.setCovered(this.#nextN, item.vv);
-          this.#armResendTimer();
+          // A batch's partial claim is not resent: the final covered, which holds it, is.
+          if (item.partial !== true) {
+            this.#pending.setCovered(this.#nextN, item.vv);
+            this.#armResendTimer();
+          }
           break;
       }
       let bytes: Uint8Array;
@@ -685,9 +834,10 @@ export class Session {
 
 /** Something waiting to be sent: a finished message, or new operations / a covered numbered when sent. */
 type Outgoing =
-  | { readonly kind: 'message'; readonly message: SyncMessage }
+  | { readonly kind: 'message'; readonly message: SyncMessage; readonly reply?: boolean }
   | { readonly kind: 'ops'; readonly ops: readonly Operation[] }
-  | { readonly kind: 'covered'; readonly vv: VersionVector };
+  | { readonly kind: 'covered'; readonly vv: VersionVector; readonly partial?: boolean }
+  | { readonly kind: 'ack' };
 
 /** Encoded batches, shared by every session a batch is pushed to (the relay's fan-out). */
 const batches = new WeakMap<readonly Operation[], Uint8Array>();
@@ -704,15 +854,26 @@ function batchBytes(ops: readonly Operation[]): Uint8Array {
 const KNOWN_CODES = new Set<string>([
   'E_INVALID_OP', 'E_INVALID_ORIGIN', 'E_INVALID_SEQ', 'E_INVALID_HLC', 'E_INVALID_COLLECTION', 'E_INVALID_KEY',
   'E_INVALID_KIND', 'E_INVALID_VALUE', 'E_TOO_LARGE', 'E_DECODE', 'E_EQUIVOCATION', 'E_PROTOCOL', 'E_VERSION',
-  'E_TIMEOUT', 'E_RATE_LIMIT', 'E_UNAUTHORIZED', 'E_FORBIDDEN', 'E_QUOTA',
+  'E_TIMEOUT', 'E_RATE_LIMIT', 'E_UNAUTHORIZED', 'E_FORBIDDEN', 'E_QUOTA', 'E_CLOCK_SKEW',
 ]);
 
-function ownOrigin(vv: VersionVector, origin: PeerId | undefined): VersionVector {
+/**
+ * What an untrusted remote's `covered` may say: its own seqs `1..m`. An honest
+ * writer's own seqs are a contiguous prefix (written in order, each durable
+ * before it is sent), so anything else is not a claim an honest peer makes.
+ */
+function ownPrefix(vv: VersionVector, origin: PeerId | undefined): VersionVector {
   const out = new VersionVector();
   if (origin === undefined) return out;
-  for (const [from, to] of vv.ranges(origin)) out.addRange(origin, from, to);
+  const prefix = vv.contiguous(origin);
+  if (prefix > 0) out.addRange(origin, 1, prefix);
   return out;
 }
+
+const DEFAULT_REQUEST_BUDGET = { perSecond: 2, burst: 20 };
+
+/** Claims waiting for their messages, at most (more are merged). */
+const MAX_PENDING_COVERED = 64;
 
 const EPOCH_SPACE = 2 ** 31;
 

@@ -82,11 +82,13 @@ describe('policies and covered (regressions from the relay tests)', () => {
   it('never lets a covered claim operations the receiver refused', async () => {
     const world = new World();
     const relay = (await world.add('relay')).engine;
-    const raw = await rawWithPolicy(world, { acceptWrites: false, trustCovered: 'own-origin' });
-    raw.send({ type: 'ops', epoch: raw.epoch, n: 1, ops: [put('mallory', 1, 'x'), put('mallory', 2, 'y')] });
+    const raw = await rawWithPolicy(world, { acceptOrigins: 'own', trustCovered: 'own-origin', maxClockAheadMs: 60_000 });
+    const future = { ...put('mallory', 1, 'x'), hlc: { wall: world.clock.now() + 3_600_000, counter: 0, peer: 'mallory' } };
+    raw.send({ type: 'ops', epoch: raw.epoch, n: 1, ops: [future, put('mallory', 2, 'y')] });
     raw.send({ type: 'covered', epoch: raw.epoch, n: 1, vv: new VersionVector().addRange('mallory', 1, 3) });
     await world.run(200);
-    // Refused ops stay out of the vector (so they are never taken as delivered); the rest of the claim stands.
-    expect(relay.versionVector().toJSON()).toEqual({ mallory: [3, 3] });
+    // The refused op stays out of the vector (so it is never taken as delivered); the rest of the claim stands.
+    expect(relay.versionVector().toJSON()).toEqual({ mallory: [2, 3] });
+    expect(raw.errors()).toContainEqual(expect.objectContaining({ code: 'E_CLOCK_SKEW', opIds: [{ origin: 'mallory', seq: 1 }] }));
   });
 });
