@@ -19,6 +19,8 @@ export const CLOSE_CODES = {
   /** The link was lost without a closing handshake (dropped, terminated, presumed dead). */
   abnormal: 1006,
   /** A message over the receiver's size limit. */
+  /** The other side broke a rule of the transport (e.g. a control-frame flood). */
+  policyViolation: 1008,
   tooLarge: 1009,
   /** The credentials were refused: do not reconnect. */
   unauthorized: 4401,

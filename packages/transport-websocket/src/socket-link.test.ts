@@ -1,7 +1,7 @@
 import { createManualClock, type ManualClock } from '@softadastra/sync-core';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { FakeWebSocket } from '../test/fake-web-socket.js';
-import { DRAIN_POLL_MS, SocketLink, type LinkDown, type LinkSettings } from './socket-link.js';
+import { DRAIN_POLL_MS, MAX_CONTROL_FRAMES_PER_SECOND, SocketLink, type LinkDown, type LinkSettings } from './socket-link.js';
 
 describe('SocketLink', () => {
   let clock: ManualClock;
@@ -56,6 +56,28 @@ describe('SocketLink', () => {
     socket.receive('something for a later version');
     expect(socket.text()).toEqual(['pong']);
     expect(events.messages).toEqual([]);
+  });
+
+  it('closes the link with 1008 (E_RATE_LIMIT) on a flood of control frames', () => {
+    start({ heartbeatMs: 10_000 });
+    for (let i = 0; i < MAX_CONTROL_FRAMES_PER_SECOND; i++) socket.receive('ping');
+    expect(events.downs).toEqual([]);
+    clock.advance(1_000);
+    // A new second, a new budget: then one frame too many.
+    for (let i = 0; i <= MAX_CONTROL_FRAMES_PER_SECOND; i++) socket.receive('ping');
+    expect(events.downs).toHaveLength(1);
+    expect(events.downs[0]!.code).toBe(1008);
+    expect(events.downs[0]!.error?.code).toBe('E_RATE_LIMIT');
+  });
+
+  it('sends no pong while the peer does not read what it was sent (its buffer stays bounded)', () => {
+    start();
+    socket.bufferedAmount = 9_000; // above the low-water mark: the peer is not reading
+    for (let i = 0; i < 100; i++) socket.receive('ping');
+    expect(socket.text()).toEqual([]);
+    socket.bufferedAmount = 0;
+    socket.receive('ping');
+    expect(socket.text()).toEqual(['pong']);
   });
 
   it('declares the link dead after exactly 2 × heartbeatMs without any frame, and terminates it', () => {

@@ -6,6 +6,13 @@ import { OPEN, closeSocket, terminateSocket, type SocketErrorEvent, type WebSock
 /** How often `bufferedAmount` is polled while bytes wait to be sent (browsers have no drain event). @internal */
 export const DRAIN_POLL_MS = 10;
 
+/**
+ * Most text (control) frames accepted per second: an honest peer sends one
+ * ping and one pong per heartbeat. Past it the link is closed with 1008: a
+ * control-frame flood costs CPU and, unanswered, memory. @internal
+ */
+export const MAX_CONTROL_FRAMES_PER_SECOND = 256;
+
 /** The low-water mark of `drain`, unless a quarter of `maxBufferedBytes` is lower. @internal */
 export const LOW_WATER_BYTES = 256 * 1024;
 
@@ -78,6 +85,9 @@ export class SocketLink {
   /** `bufferedAmount` went above the low-water mark since the last `drain` at that mark. */
   #above = false;
   #error: TransportError | undefined;
+  /** Text frames received since the window started, and when it did. */
+  #controlFrames = 0;
+  #controlWindow: number;
 
   /**
    * Takes over an open socket's `onmessage`, `onclose` and `onerror`.
@@ -92,6 +102,7 @@ export class SocketLink {
     this.#owner = owner;
     this.#lowWater = Math.min(LOW_WATER_BYTES, Math.floor(settings.maxBufferedBytes / 4));
     this.#lastHeard = settings.clock.now();
+    this.#controlWindow = this.#lastHeard;
     socket.binaryType = 'arraybuffer';
     socket.onmessage = (event) => this.#onMessage(event.data);
     socket.onclose = (event) => this.#onClose(event.code, event.reason);
@@ -167,7 +178,7 @@ export class SocketLink {
     this.#heard = true;
     this.#lastHeard = this.#settings.clock.now();
     if (typeof data === 'string') {
-      if (data === PING) this.#sendControl(PONG);
+      this.#onControl(data);
       return;
     }
     let bytes: Uint8Array;
@@ -214,8 +225,26 @@ export class SocketLink {
     this.#error = new TransportError('E_TRANSPORT', `link to ${this.#settings.peer} failed: ${detail}`, { peer: this.#settings.peer, cause });
   }
 
+  #onControl(text: string): void {
+    const now = this.#settings.clock.now();
+    if (now - this.#controlWindow >= 1000 || now < this.#controlWindow) {
+      this.#controlWindow = now;
+      this.#controlFrames = 0;
+    }
+    if (++this.#controlFrames > MAX_CONTROL_FRAMES_PER_SECOND) {
+      const reason = `more than ${MAX_CONTROL_FRAMES_PER_SECOND} control frames within a second`;
+      this.close(CLOSE_CODES.policyViolation, 'too many control frames');
+      this.#owner.down({ code: CLOSE_CODES.policyViolation, reason, error: new TransportError('E_RATE_LIMIT', `${this.#settings.peer} sent ${reason}; closed the link`, { peer: this.#settings.peer }) });
+      return;
+    }
+    // A peer that pings and does not read gets no pongs piling up: it hears from us when it reads.
+    if (text === PING && this.#socket.bufferedAmount <= this.#lowWater) this.#sendControl(PONG);
+  }
+
   #sendControl(text: string): void {
     if (this.#socket.readyState !== OPEN) return;
+    // A control frame is a reply like any other: it never grows a slow peer's buffer past the limit.
+    if (this.#socket.bufferedAmount + text.length > this.#settings.maxBufferedBytes) return;
     try {
       this.#socket.send(text);
     } catch {

@@ -19,8 +19,8 @@ export type AuthenticationResult =
     }
   | {
       readonly ok: false;
-      /** 401: the credentials are missing, invalid or expired; 403: they are fine but not allowed here. */
-      readonly status: 401 | 403;
+      /** 400: the request itself is malformed (e.g. its URL); 401: the credentials are missing, invalid or expired; 403: they are fine but not allowed here. */
+      readonly status: 400 | 401 | 403;
       /** Sent to the client (body and header) and reported there: say what to do. */
       readonly reason: string;
     };
@@ -303,7 +303,7 @@ class Endpoint implements WebSocketServer {
       if (typeof result !== 'object' || result === null || result.ok !== true) {
         const refusal = result as Partial<Extract<AuthenticationResult, { ok: false }>> | null | undefined;
         const reason = typeof refusal?.reason === 'string' && refusal.reason !== '' ? refusal.reason : 'access denied';
-        rejectUpgrade(socket, refusal?.status === 401 ? 401 : 403, reason);
+        rejectUpgrade(socket, refusal?.status === 401 || refusal?.status === 400 ? refusal.status : 403, reason);
         return;
       }
       context = result.context;
