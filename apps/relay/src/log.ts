@@ -1,3 +1,5 @@
+import { TokenBucket } from '@softadastra/sync-core';
+
 /** A structured logger: one JSON object per line. */
 export interface Logger {
   info(event: string, fields?: Record<string, unknown>): void;
@@ -16,4 +18,63 @@ export function createLogger(write: ((line: string) => void) | false = (line) =>
     warn: (event, fields) => emit('warn', event, fields),
     error: (event, fields) => emit('error', event, fields),
   };
+}
+
+/** Options of {@link rateLimitedLogger}. */
+export interface LogRateOptions {
+  /** Lines per second per event name, sustained. @default 10 */
+  readonly perSecond?: number;
+  /** Lines per event name in a burst. @default 50 */
+  readonly burst?: number;
+  /** The current time. @default Date.now */
+  readonly now?: () => number;
+}
+
+/** What a rate-limited logger adds: what it held back, to flush on shutdown. */
+export interface RateLimitedLogger extends Logger {
+  /** Logs one `log-suppressed` line for the lines held back since the last one, if any. */
+  flush(): void;
+}
+
+/**
+ * A logger that writes at most `perSecond` lines a second (bursts of `burst`)
+ * per event name, and says how many it held back: what clients send must
+ * never make the relay write logs in proportion to it (garbage frames would
+ * otherwise be amplified into disk-filling log lines). Faults stay counted in
+ * the metrics, which is where their numbers belong.
+ *
+ * @remarks
+ * Held-back lines are summed per event and reported by one `log-suppressed`
+ * line (`{"suppressed":{"engine-error":1234}}`) with the next line that gets
+ * through, and by {@link RateLimitedLogger.flush}.
+ */
+export function rateLimitedLogger(inner: Logger, options: LogRateOptions = {}): RateLimitedLogger {
+  const now = options.now ?? Date.now;
+  const perSecond = options.perSecond ?? 10;
+  const burst = options.burst ?? 50;
+  const buckets = new Map<string, TokenBucket>();
+  let suppressed = new Map<string, number>();
+  const flush = (): void => {
+    if (suppressed.size === 0) return;
+    const counts = Object.fromEntries(suppressed);
+    suppressed = new Map();
+    inner.warn('log-suppressed', { suppressed: counts, message: 'lines held back by the log rate limit; the metrics count every event' });
+  };
+  const gate =
+    (level: 'info' | 'warn' | 'error') =>
+    (event: string, fields?: Record<string, unknown>): void => {
+      let bucket = buckets.get(event);
+      if (bucket === undefined) {
+        // Event names come from the relay's code, never from clients: the map stays small.
+        bucket = new TokenBucket(perSecond, burst, now());
+        buckets.set(event, bucket);
+      }
+      if (!bucket.tryTake(1, now())) {
+        suppressed.set(event, (suppressed.get(event) ?? 0) + 1);
+        return;
+      }
+      flush();
+      inner[level](event, fields);
+    };
+  return { info: gate('info'), warn: gate('warn'), error: gate('error'), flush };
 }

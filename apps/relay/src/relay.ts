@@ -1,16 +1,18 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { SyncError, decodeMessage, type Connection, type Operation, type Wal } from '@softadastra/sync-core';
+import type { Duplex } from 'node:stream';
+import { SyncError, TokenBucket, setLongTimeout, type Connection, type LongTimeout, type Operation, type Wal } from '@softadastra/sync-core';
 import type { SyncEngine } from '@softadastra/sync-engine';
 import { createHttpTransportServer, type HttpTransportServer } from '@softadastra/transport-http';
-import { createWebSocketServer, readBearerToken, type WebSocketServer } from '@softadastra/transport-websocket';
-import { createLogger, type Logger } from './log.js';
+import { createWebSocketServer, type WebSocketServer } from '@softadastra/transport-websocket';
+import { admit, isAdmissionRefusal, type Admission } from './admission.js';
+import { OVER_BUDGET_CLOSE_CODE, clientConnection } from './client-connection.js';
+import { createLogger, rateLimitedLogger, type Logger } from './log.js';
 import { Metrics } from './metrics.js';
-import { SPACE_NAME, SpaceRegistry } from './spaces.js';
-import { TokenBucket } from './token-bucket.js';
-import { isRefusal, verifyToken, type TokenClaims } from './token.js';
+import { parseRoute } from './routes.js';
+import { SpaceRegistry } from './spaces.js';
 
-/** Limits of a relay; each refusal is a typed, documented error. */
+/** Limits of a relay; each refusal is a typed, documented error (README, docs/security.md). */
 export interface RelayLimits {
   /** Largest message, in bytes (`E_TOO_LARGE`, WebSocket close 1009). @default 1048576 */
   readonly maxMessageBytes: number;
@@ -18,6 +20,26 @@ export interface RelayLimits {
   readonly opsPerSecond: number;
   /** Operations a connection may send in a burst. @default 10000 */
   readonly opsBurst: number;
+  /** Bytes per second a connection may send, sustained; past it its messages wait (throttled). @default 4194304 (4 MiB) */
+  readonly bytesInPerSecond: number;
+  /** Bytes a connection may send in a burst. @default 16777216 (16 MiB) */
+  readonly bytesInBurst: number;
+  /** Messages per second a connection may send, sustained; past it its messages wait. @default 2000 */
+  readonly messagesPerSecond: number;
+  /** Messages a connection may send in a burst. @default 10000 */
+  readonly messagesBurst: number;
+  /** Bytes of a throttled connection's messages the relay holds; past it the client is disconnected (close 4029). @default 8388608 (8 MiB) */
+  readonly maxHeldBytes: number;
+  /** Requests that cost work in proportion to the space (a hello: a full plan; a digest request) per second per connection (`E_RATE_LIMIT`). @default 2 */
+  readonly requestsPerSecond: number;
+  /** Such requests in a burst. @default 20 */
+  readonly requestsBurst: number;
+  /** Replies (errors, digests) waiting for a client that does not read; past it the client is disconnected (close 4008). @default 256 */
+  readonly maxQueuedReplies: number;
+  /** Seq ranges one writer's operations may have in a space's vector; a message fragmenting it further is refused (`E_RATE_LIMIT`, resent later). @default 4096 */
+  readonly maxOriginRanges: number;
+  /** New operations stamped further ahead of the relay's clock are refused (`E_CLOCK_SKEW`); see docs/protocol.md. @default 300000 (5 min) */
+  readonly maxClockAheadMs: number;
   /** Open connections per client IP address (HTTP 403 at connect). @default 256 */
   readonly connectionsPerIp: number;
   /** Spaces one client (token subject, or IP in open mode) may have open at once (HTTP 403). @default 32 */
@@ -41,7 +63,12 @@ export interface RelayOptions {
   /** Close a space's engine after this long without connections. @default 60000 */
   readonly idleSpaceMs?: number;
   readonly limits?: Partial<RelayLimits>;
-  /** Structured logs (JSON lines); `false` for none. @default JSON lines on stderr */
+  /**
+   * Structured logs (JSON lines); `false` for none. Whatever the logger, each
+   * event is written at most 10 times a second (bursts of 50): a client's
+   * faults are counted in the metrics and never amplified into logs.
+   * @default JSON lines on stderr
+   */
   readonly logger?: Logger | false;
 }
 
@@ -60,27 +87,35 @@ const DEFAULT_LIMITS: RelayLimits = {
   maxMessageBytes: 1024 * 1024,
   opsPerSecond: 2_000,
   opsBurst: 10_000,
+  bytesInPerSecond: 4 * 1024 * 1024,
+  bytesInBurst: 16 * 1024 * 1024,
+  messagesPerSecond: 2_000,
+  messagesBurst: 10_000,
+  maxHeldBytes: 8 * 1024 * 1024,
+  requestsPerSecond: 2,
+  requestsBurst: 20,
+  maxQueuedReplies: 256,
+  maxOriginRanges: 4096,
+  maxClockAheadMs: 5 * 60_000,
   connectionsPerIp: 256,
   spacesPerClient: 32,
   spaceQuotaBytes: 1024 ** 3,
 };
 
-const ROUTE = /^\/v1\/spaces\/([^/?]+)(\/http(?:\/.*)?)?(?:\?.*)?$/;
-
-interface Admission {
-  readonly space: string;
-  readonly claims: TokenClaims | undefined;
-  readonly client: string;
-  readonly ip: string;
-}
-
 /**
  * Starts a relay: a peer that serves many spaces to many clients over
  * WebSocket (`/v1/spaces/:space`) and HTTP on one port.
+ *
+ * @remarks
+ * Nothing a client sends can throw out of a handler: URLs, headers and tokens
+ * are parsed into results (a malformed one is a 400), frames are decoded by
+ * the engine into typed errors, and every server has an `error` listener that
+ * counts and logs. What a client's claims may change is written down in
+ * docs/security.md.
  */
 export async function createRelay(options: RelayOptions): Promise<Relay> {
   const limits: RelayLimits = { ...DEFAULT_LIMITS, ...options.limits };
-  const log = options.logger === false ? createLogger(false) : (options.logger ?? createLogger());
+  const log = rateLimitedLogger(options.logger === false ? createLogger(false) : (options.logger ?? createLogger()));
   const secret = options.secret;
   const metrics = new Metrics();
   const countConnections = metrics.counter('relay_connections_total', 'Connections accepted.');
@@ -89,6 +124,10 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
   const countOpsOut = metrics.counter('relay_ops_out_total', 'Operations sent to clients.');
   const countBytesIn = metrics.counter('relay_bytes_in_total', 'Bytes received from clients.');
   const countBytesOut = metrics.counter('relay_bytes_out_total', 'Bytes sent to clients.');
+  const countThrottled = metrics.counter('relay_throttled_total', 'Times a connection went over its budget and its messages waited.');
+  const countDisconnected = metrics.counter('relay_disconnected_total', 'Connections the relay closed for misbehaving, by reason.');
+  const countEngineErrors = metrics.counter('relay_engine_errors_total', 'Errors reported by the spaces’ engines (client faults included), by code.');
+  const countServerErrors = metrics.counter('relay_server_errors_total', 'Errors of the relay’s own servers (they never stop it).');
   const walLatency = metrics.histogram('relay_wal_append_seconds', 'WAL append latency.', [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1]);
   let connections = 0;
   metrics.gauge('relay_connections', 'Open connections.', () => connections);
@@ -98,7 +137,10 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
     storage: options.storage ?? 'sqlite',
     idleMs: options.idleSpaceMs ?? 60_000,
     wrapWal: (wal) => timedWal(wal, walLatency),
-    onError: (space, error) => log.warn('engine-error', { space, code: error.code, message: error.message }),
+    onError: (space, error) => {
+      countEngineErrors({ code: error.code });
+      log.warn('engine-error', { space, code: error.code, message: error.message.slice(0, 300) });
+    },
   });
   metrics.gauge('relay_spaces', 'Spaces open.', () => spaces.size);
   const perIp = new Map<string, number>();
@@ -107,27 +149,6 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
   if (secret === undefined) {
     log.warn('open-mode', { message: 'NO SECRET: the relay runs in OPEN MODE — anyone can read and write every space. For local development only; start it with --secret to require tokens.' });
   }
-
-  /** Decides whether a request may connect, before any upgrade. */
-  const admit = (request: IncomingMessage): Admission | { status: 401 | 403 | 404; reason: string } => {
-    const match = ROUTE.exec(request.url ?? '');
-    const space = match ? decodeURIComponent(match[1]!) : undefined;
-    if (space === undefined || !SPACE_NAME.test(space)) return { status: 404, reason: 'unknown route: connect to /v1/spaces/<space> (letters, digits, . _ -)' };
-    const ip = request.socket.remoteAddress ?? 'unknown';
-    let claims: TokenClaims | undefined;
-    if (secret !== undefined) {
-      const verdict = verifyToken(readBearerToken(request), secret, space, Date.now());
-      if (isRefusal(verdict)) return verdict;
-      claims = verdict;
-    }
-    if ((perIp.get(ip) ?? 0) >= limits.connectionsPerIp) return { status: 403, reason: `too many connections from ${ip} (limit ${limits.connectionsPerIp})` };
-    const client = claims?.sub ?? ip;
-    const open = perClient.get(client);
-    if (open !== undefined && !open.has(space) && open.size >= limits.spacesPerClient) {
-      return { status: 403, reason: `client ${client} already has ${open.size} spaces open (limit ${limits.spacesPerClient})` };
-    }
-    return { space, claims, client, ip };
-  };
 
   /** Serves one accepted connection: joins its space's engine with the client's rights. */
   const serve = async (raw: Connection, admission: Admission): Promise<void> => {
@@ -140,24 +161,40 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
     forClient.set(space, (forClient.get(space) ?? 0) + 1);
     let ended = false;
     let release = (): void => undefined;
-    let expiry: NodeJS.Timeout | undefined;
+    let expiry: LongTimeout | undefined;
     const end = (): void => {
       if (ended) return;
       ended = true;
       connections--;
-      perIp.set(ip, (perIp.get(ip) ?? 1) - 1);
+      const ipCount = (perIp.get(ip) ?? 1) - 1;
+      if (ipCount <= 0) perIp.delete(ip);
+      else perIp.set(ip, ipCount);
       const count = (forClient.get(space) ?? 1) - 1;
       if (count <= 0) forClient.delete(space);
       else forClient.set(space, count);
       if (forClient.size === 0) perClient.delete(client);
-      if (expiry !== undefined) clearTimeout(expiry);
+      expiry?.cancel();
       release();
       log.info('disconnect', { space, client });
     };
     raw.on('close', (info) => {
       if (info.final) end();
+      if (info.code === OVER_BUDGET_CLOSE_CODE) countDisconnected({ reason: 'over-budget' });
+      else if (info.code === 4008) countDisconnected({ reason: 'slow-reader' });
+      else if (info.code === 1008) countDisconnected({ reason: 'policy' });
     });
-    const connection = meteredConnection(raw, { bytesIn: countBytesIn, bytesOut: countBytesOut, rejected: countRejected, opsOut: countOpsOut });
+    const connection = clientConnection(
+      raw,
+      { bytesPerSecond: limits.bytesInPerSecond, bytesBurst: limits.bytesInBurst, messagesPerSecond: limits.messagesPerSecond, messagesBurst: limits.messagesBurst, maxHeldBytes: limits.maxHeldBytes },
+      {
+        bytesIn: (n) => countBytesIn(undefined, n),
+        bytesOut: (n) => countBytesOut(undefined, n),
+        opsOut: (n) => countOpsOut(undefined, n),
+        refused: (code, n) => countRejected({ reason: code }, n),
+        throttled: () => countThrottled(),
+        overBudget: (reason) => log.warn('over-budget', { space, client, reason }),
+      },
+    );
     let engine: SyncEngine;
     try {
       const joined = await spaces.acquire(space);
@@ -175,69 +212,123 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
     }
     if (claims !== undefined) {
       // The connection ends when its token does: the client must come back with a fresh one.
-      expiry = setTimeout(() => raw.close(4001, 'token expired — refresh it'), Math.max(0, claims.exp * 1000 - Date.now()));
-      expiry.unref();
+      // Any length: a token valid for months is waited for, not expired at once (2^31−1 ms timers).
+      expiry = setLongTimeout(() => raw.close(4001, 'token expired — refresh it'), Math.max(0, claims.exp * 1000 - Date.now()), { unref: true });
     }
-    const bucket = new TokenBucket(limits.opsPerSecond, limits.opsBurst, Date.now());
+    const ops = new TokenBucket(limits.opsPerSecond, limits.opsBurst, Date.now());
+    const writes = claims === undefined || claims.rights === 'write';
     engine.connect(connection, {
-      trustCovered: 'own-origin',
+      // A client's claims are claims (docs/security.md): a writer's about its own seqs only, in
+      // the honest shape; a reader's about nothing at all.
+      trustCovered: writes ? 'own-origin' : 'none',
       acceptOrigins: 'own',
-      acceptWrites: claims === undefined || claims.rights === 'write',
+      acceptWrites: writes,
       ...(claims !== undefined ? { expectPeer: claims.sub } : {}),
-      admit: (ops: readonly Operation[]) => {
-        if (!bucket.take(ops.length, Date.now())) {
-          countRejected({ reason: 'E_RATE_LIMIT' });
+      maxClockAheadMs: limits.maxClockAheadMs,
+      maxOriginRanges: limits.maxOriginRanges,
+      requestBudget: { perSecond: limits.requestsPerSecond, burst: limits.requestsBurst },
+      maxQueuedReplies: limits.maxQueuedReplies,
+      admit: (batch: readonly Operation[]) => {
+        if (!ops.take(batch.length, Date.now())) {
           return new SyncError('E_RATE_LIMIT', `more than ${limits.opsPerSecond} operations per second on this connection: slow down (it is retried)`);
         }
         if (spaces.cachedBytes(space) > limits.spaceQuotaBytes) {
-          countRejected({ reason: 'E_QUOTA' });
           return new SyncError('E_QUOTA', `space ${JSON.stringify(space)} is over its storage quota of ${limits.spaceQuotaBytes} bytes`);
         }
-        countOpsIn(undefined, ops.length);
+        countOpsIn(undefined, batch.length);
         return undefined;
       },
     });
     log.info('connect', { space, client, rights: claims?.rights ?? 'open' });
   };
 
-  const authenticate = (request: IncomingMessage): { ok: true; context: Admission } | { ok: false; status: 401 | 403; reason: string } => {
-    const verdict = admit(request);
-    if ('status' in verdict) {
-      countRejected({ reason: verdict.status === 401 ? 'E_UNAUTHORIZED' : 'E_FORBIDDEN' });
-      return { ok: false, status: verdict.status === 404 ? 403 : verdict.status, reason: verdict.reason };
+  const admissionState = {
+    secret,
+    connectionsPerIp: limits.connectionsPerIp,
+    spacesPerClient: limits.spacesPerClient,
+    connectionsOf: (ip: string) => perIp.get(ip) ?? 0,
+    spacesOf: (client: string) => perClient.get(client),
+    now: () => Date.now(),
+  };
+  const authenticate = (request: IncomingMessage): { ok: true; context: Admission } | { ok: false; status: 400 | 401 | 403; reason: string } => {
+    const verdict = admit(request, admissionState);
+    if (isAdmissionRefusal(verdict)) {
+      countRejected({ reason: verdict.code });
+      return { ok: false, status: verdict.status, reason: verdict.reason };
     }
     return { ok: true, context: verdict };
   };
+  const serverError = (server: string) => (error: SyncError | Error) => {
+    countServerErrors({ server });
+    log.error('server-error', { server, message: error.message.slice(0, 300) });
+  };
+  const accept = (connection: Connection, context: unknown): void => {
+    serve(connection, context as Admission).catch((error: unknown) => {
+      serverError('relay')(error instanceof Error ? error : new Error(String(error)));
+      connection.close(1011, 'the relay failed to serve this connection');
+    });
+  };
+
   const http: Server = createServer((request, response) => handleHttp(request, response));
+  http.on('clientError', (error: Error, socket: Duplex) => {
+    // A malformed HTTP request (bad method, header overflow…): answer it, count it, carry on.
+    countRejected({ reason: 'E_BAD_REQUEST' });
+    if (socket.writable && !(error as { code?: string }).code?.startsWith('ECONN')) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    socket.destroy();
+  });
   const ws: WebSocketServer = createWebSocketServer({
     server: http,
-    match: (request) => ROUTE.test(request.url ?? '') && !/\/http(\/|\?|$)/.test(request.url ?? ''),
+    match: (request) => {
+      const route = parseRoute(request.url);
+      // Malformed space names are answered (400) by authenticate, as every refusal.
+      return route.ok ? route.kind === 'ws' : route.status !== 404 && route.kind !== 'http';
+    },
     maxPayload: limits.maxMessageBytes,
     authenticate,
   });
-  ws.on('connection', (connection, info) => void serve(connection, info.context as Admission));
+  ws.on('connection', (connection, info) => accept(connection, info.context));
+  ws.on('error', serverError('websocket'));
   const httpTransport: HttpTransportServer = createHttpTransportServer({ maxMessageBytes: limits.maxMessageBytes, authenticate });
-  httpTransport.on('connection', (connection, info) => void serve(connection, info.context as Admission));
+  httpTransport.on('connection', (connection, info) => accept(connection, info.context));
+  httpTransport.on('error', serverError('http-transport'));
 
   function handleHttp(request: IncomingMessage, response: ServerResponse): void {
-    const path = (request.url ?? '/').split('?')[0] ?? '/';
-    const route = ROUTE.exec(path);
-    if (route?.[2] !== undefined && httpTransport.handle(request, response, `/v1/spaces/${route[1]!}/http`)) return;
-    if (request.method === 'GET' && path === '/healthz') {
-      send(response, 200, 'application/json', JSON.stringify({ status: 'ok', spaces: spaces.size, connections }));
-      return;
+    try {
+      const route = parseRoute(request.url);
+      if (route.ok && route.kind === 'http' && httpTransport.handle(request, response, `/v1/spaces/${route.segment}/http`)) return;
+      if (!route.ok && route.status !== 404) {
+        countRejected({ reason: 'E_BAD_REQUEST' });
+        request.resume();
+        send(response, route.status, 'application/json', JSON.stringify({ error: route.reason }));
+        return;
+      }
+      const path = (request.url ?? '/').split('?')[0] ?? '/';
+      request.resume();
+      if (request.method === 'GET' && path === '/healthz') {
+        send(response, 200, 'application/json', JSON.stringify({ status: 'ok', spaces: spaces.size, connections }));
+        return;
+      }
+      if (request.method === 'GET' && path === '/metrics') {
+        send(response, 200, 'text/plain; version=0.0.4', metrics.render());
+        return;
+      }
+      send(response, 404, 'application/json', JSON.stringify({ error: 'not found', routes: ['/v1/spaces/<space> (WebSocket)', '/v1/spaces/<space>/http (HTTP long polling)', '/healthz', '/metrics'] }));
+    } catch (error) {
+      // Nothing from the network may throw out of a handler; if something does, it is a bug to count.
+      serverError('http')(error instanceof Error ? error : new Error(String(error)));
+      if (!response.headersSent) send(response, 500, 'application/json', JSON.stringify({ error: 'internal error' }));
+      else response.destroy();
     }
-    if (request.method === 'GET' && path === '/metrics') {
-      send(response, 200, 'text/plain; version=0.0.4', metrics.render());
-      return;
-    }
-    send(response, 404, 'application/json', JSON.stringify({ error: 'not found', routes: ['/v1/spaces/<space> (WebSocket)', '/v1/spaces/<space>/http (HTTP long polling)', '/healthz', '/metrics'] }));
   }
 
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
-    http.listen(options.port ?? 8787, options.host ?? '127.0.0.1', () => resolve());
+    http.listen(options.port ?? 8787, options.host ?? '127.0.0.1', () => {
+      http.off('error', reject);
+      resolve();
+    });
   });
+  http.on('error', serverError('http'));
   const address = http.address() as AddressInfo;
   const host = options.host ?? '127.0.0.1';
   log.info('listening', { url: `ws://${host}:${address.port}`, storage: options.storage ?? 'sqlite', mode: secret ? 'tokens' : 'open' });
@@ -256,6 +347,7 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
         http.closeAllConnections();
         await stopped;
         await spaces.closeAll();
+        log.flush();
         log.info('stopped', {});
       })();
       return closing;
@@ -266,93 +358,6 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
 function send(response: ServerResponse, status: number, type: string, body: string): void {
   response.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body) });
   response.end(body);
-}
-
-/**
- * A client connection as the engine sees it: counts bytes, operations and
- * errors sent, and keeps the messages that arrive before the engine listens
- * (while the space is being opened) instead of dropping them — the first of
- * them is the client's hello.
- */
-function meteredConnection(
-  inner: Connection,
-  count: {
-    bytesIn: (labels?: Record<string, string>, by?: number) => void;
-    bytesOut: (labels?: Record<string, string>, by?: number) => void;
-    rejected: (labels?: Record<string, string>, by?: number) => void;
-    opsOut: (labels?: Record<string, string>, by?: number) => void;
-  },
-): Connection {
-  let early: Uint8Array[] | undefined = [];
-  const listeners = new Set<(bytes: Uint8Array) => void>();
-  inner.on('message', (bytes) => {
-    count.bytesIn(undefined, bytes.length);
-    if (early !== undefined) early.push(bytes);
-    else for (const listener of [...listeners]) listener(bytes);
-  });
-  return {
-    get capabilities() {
-      return inner.capabilities;
-    },
-    get state() {
-      return inner.state;
-    },
-    get bufferedAmount() {
-      return inner.bufferedAmount;
-    },
-    send(bytes) {
-      inner.send(bytes);
-      count.bytesOut(undefined, bytes.length);
-      // Protocol type byte: 2 = ops, 5 = error.
-      if (bytes[2] === 2) count.opsOut(undefined, opsInMessage(bytes));
-      else if (bytes[2] === 5) {
-        const message = decodeMessage(bytes);
-        if (message.type === 'error') count.rejected({ reason: message.code }, Math.max(1, message.opIds?.length ?? 0));
-      }
-    },
-    on(event, listener) {
-      if (event !== 'message') return inner.on(event, listener);
-      listeners.add(listener as (bytes: Uint8Array) => void);
-      if (early !== undefined) {
-        const held = early;
-        early = undefined;
-        // Delivered asynchronously, as every connection event is.
-        queueMicrotask(() => {
-          for (const bytes of held) for (const each of [...listeners]) each(bytes);
-        });
-      }
-      return () => listeners.delete(listener as (bytes: Uint8Array) => void);
-    },
-    close: (code, reason) => inner.close(code, reason),
-  };
-}
-
-/**
- * The number of operations in an encoded `ops` message, read from its header
- * (docs/protocol.md) without decoding the operations.
- */
-export function opsInMessage(bytes: Uint8Array): number {
-  let at = 3;
-  const varint = (): number => {
-    let result = 0;
-    let scale = 1;
-    for (;;) {
-      const byte = bytes[at++] ?? 0;
-      result += (byte & 0x7f) * scale;
-      if (byte < 0x80) return result;
-      scale *= 0x80;
-    }
-  };
-  varint(); // epoch
-  varint(); // n
-  for (let table = 0; table < 2; table++) {
-    // origins, then collections: count, then length-prefixed strings
-    for (let i = varint(); i > 0; i--) {
-      const length = varint();
-      at += length;
-    }
-  }
-  return varint();
 }
 
 /** Measures every append of a WAL. */

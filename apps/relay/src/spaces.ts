@@ -1,12 +1,9 @@
 import { mkdir, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { SyncError, Wal } from '@softadastra/sync-core';
+import { setLongTimeout, toSyncError, type LongTimeout, type SyncError, type Wal } from '@softadastra/sync-core';
 import { createSyncEngine, type SyncEngine } from '@softadastra/sync-engine';
 import { createFileWal } from '@softadastra/wal-file';
 import { createSqliteWal } from '@softadastra/wal-sqlite';
-
-/** Space names a relay accepts (they become file names). */
-export const SPACE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
 /** Options of {@link SpaceRegistry}. */
 export interface SpaceRegistryOptions {
@@ -22,7 +19,7 @@ export interface SpaceRegistryOptions {
 interface OpenSpace {
   readonly engine: Promise<SyncEngine>;
   refs: number;
-  idle: NodeJS.Timeout | undefined;
+  idle: LongTimeout | undefined;
   bytes: number;
   measuredAt: number;
 }
@@ -34,6 +31,8 @@ interface OpenSpace {
 export class SpaceRegistry {
   readonly #options: SpaceRegistryOptions;
   readonly #spaces = new Map<string, OpenSpace>();
+  /** Engines being closed (idle): the next open of their space waits for them to release the storage. */
+  readonly #closing = new Map<string, Promise<void>>();
   #closed = false;
 
   constructor(options: SpaceRegistryOptions) {
@@ -55,7 +54,7 @@ export class SpaceRegistry {
       open.engine.catch(() => this.#spaces.delete(space));
     }
     open.refs++;
-    if (open.idle !== undefined) clearTimeout(open.idle);
+    open.idle?.cancel();
     open.idle = undefined;
     const entry = open;
     let engine: SyncEngine;
@@ -73,8 +72,8 @@ export class SpaceRegistry {
         released = true;
         entry.refs--;
         if (entry.refs === 0 && !this.#closed) {
-          entry.idle = setTimeout(() => void this.#closeIdle(space, entry), this.#options.idleMs);
-          entry.idle.unref();
+          // Any length: an idle time over 2^31−1 ms is waited for, not fired at once.
+          entry.idle = setLongTimeout(() => void this.#closeIdle(space, entry), this.#options.idleMs, { unref: true });
         }
       },
     };
@@ -107,7 +106,7 @@ export class SpaceRegistry {
     this.#spaces.clear();
     await Promise.allSettled(
       all.map(async (open) => {
-        if (open.idle !== undefined) clearTimeout(open.idle);
+        open.idle?.cancel();
         await (await open.engine).close();
       }),
     );
@@ -118,6 +117,7 @@ export class SpaceRegistry {
   }
 
   async #open(space: string): Promise<SyncEngine> {
+    await this.#closing.get(space);
     await mkdir(this.#options.dataDir, { recursive: true });
     const base = this.#options.storage === 'sqlite' ? createSqliteWal({ path: this.#path(space) }) : createFileWal({ dir: this.#path(space) });
     const wal = this.#options.wrapWal ? this.#options.wrapWal(base, space) : base;
@@ -127,7 +127,16 @@ export class SpaceRegistry {
   async #closeIdle(space: string, entry: OpenSpace): Promise<void> {
     if (entry.refs > 0 || this.#spaces.get(space) !== entry) return;
     this.#spaces.delete(space);
-    await (await entry.engine).close();
+    const closing = (async () => {
+      try {
+        await (await entry.engine).close();
+      } catch (error) {
+        this.#options.onError(space, toSyncError(error, 'E_WAL_FAILED', `closing idle space ${JSON.stringify(space)} failed`));
+      }
+    })();
+    this.#closing.set(space, closing);
+    await closing;
+    if (this.#closing.get(space) === closing) this.#closing.delete(space);
   }
 }
 

@@ -1,4 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { isPeerId } from '@softadastra/sync-core';
 
 /** What a relay token grants (the claims of an HS256 JWT). */
 export interface TokenClaims {
@@ -67,9 +68,10 @@ export function verifyToken(token: string | undefined, secret: string, space: st
   }
   if (typeof head !== 'object' || head === null || (head as { alg?: unknown }).alg !== 'HS256') return { status: 401, reason: 'the token must be signed with HS256' };
   const c = claims as Partial<Record<keyof TokenClaims, unknown>>;
-  if (typeof c.sub !== 'string' || !Array.isArray(c.spaces) || (c.rights !== 'read' && c.rights !== 'write') || typeof c.exp !== 'number') {
+  if (typeof c.sub !== 'string' || !Array.isArray(c.spaces) || (c.rights !== 'read' && c.rights !== 'write') || typeof c.exp !== 'number' || !Number.isFinite(c.exp)) {
     return { status: 401, reason: 'the token lacks sub, spaces, rights or exp' };
   }
+  if (!isPeerId(c.sub)) return { status: 401, reason: 'the token\'s sub is not a peer id (1–64 characters from A–Z a–z 0–9 _ -)' };
   const expiredFor = nowMs - c.exp * 1000;
   if (expiredFor >= 0) return { status: 401, reason: `the token expired ${describeDuration(expiredFor)} ago — refresh it` };
   const spaces = c.spaces.filter((s): s is string => typeof s === 'string');

@@ -1,0 +1,21 @@
+import { describe, expect, it } from 'vitest';
+import { createLogger, rateLimitedLogger } from './log.js';
+
+describe('rateLimitedLogger', () => {
+  it('writes a bounded number of lines for a flood of one event, and says how many it held back', () => {
+    const lines: string[] = [];
+    let time = 0;
+    const log = rateLimitedLogger(createLogger((line) => lines.push(line)), { perSecond: 10, burst: 20, now: () => time });
+    for (let i = 0; i < 100_000; i++) log.warn('engine-error', { i });
+    expect(lines).toHaveLength(20);
+    // Other events are not starved by the flood.
+    log.info('connect', {});
+    expect(lines.map((line) => (JSON.parse(line) as { event: string }).event)).toContain('connect');
+    time += 1_000;
+    log.warn('engine-error', { i: -1 });
+    const parsed = lines.map((line) => JSON.parse(line) as { event: string; suppressed?: Record<string, number> });
+    const report = parsed.find((line) => line.event === 'log-suppressed');
+    expect(report?.suppressed).toEqual({ 'engine-error': 100_000 - 20 });
+    expect(lines.length).toBeLessThan(30);
+  });
+});
