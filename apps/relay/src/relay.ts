@@ -272,9 +272,17 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
   const http: Server = createServer((request, response) => handleHttp(request, response));
   http.on('clientError', (error: Error, socket: Duplex) => {
     // A malformed HTTP request (bad method, header overflow…): answer it, count it, carry on.
+    const code = (error as { code?: string }).code ?? '';
     countRejected({ reason: 'E_BAD_REQUEST' });
-    if (socket.writable && !(error as { code?: string }).code?.startsWith('ECONN')) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    const status = code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
+    if (socket.writable && !code.startsWith('ECONN')) socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
     socket.destroy();
+  });
+  http.on('connect', (_request: IncomingMessage, socket: Duplex) => {
+    // CONNECT (a proxy tunnel) is not ours: without a listener Node would just drop the socket.
+    countRejected({ reason: 'E_BAD_REQUEST' });
+    socket.on('error', () => undefined);
+    socket.end('HTTP/1.1 405 Method Not Allowed\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
   });
   const ws: WebSocketServer = createWebSocketServer({
     server: http,
