@@ -4,7 +4,7 @@ import { createRelay, type Relay } from './relay.js';
 
 /**
  * Runs the relay from command-line arguments:
- * `--port 8787 --data ./relay-data [--secret …] [--storage sqlite|file] [--host 127.0.0.1] [--quiet]`.
+ * `--port 8787 --data ./relay-data [--secret …] [--storage sqlite|file] [--host 127.0.0.1] [--max-clock-ahead 300] [--quiet]`.
  * Prints `relay listening on ws://HOST:PORT` once ready; SIGTERM or SIGINT
  * shut it down gracefully.
  *
@@ -19,6 +19,7 @@ export async function runRelayCli(argv: readonly string[]): Promise<Relay> {
       data: { type: 'string', default: './relay-data' },
       secret: { type: 'string' },
       storage: { type: 'string', default: 'sqlite' },
+      'max-clock-ahead': { type: 'string' },
       quiet: { type: 'boolean', default: false },
     },
     strict: true,
@@ -26,6 +27,10 @@ export async function runRelayCli(argv: readonly string[]): Promise<Relay> {
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be 0–65535, got ${values.port}`);
   if (values.storage !== 'sqlite' && values.storage !== 'file') throw new UsageError('--storage must be sqlite or file');
+  const clockAhead = values['max-clock-ahead'] === undefined ? undefined : Number(values['max-clock-ahead']);
+  if (clockAhead !== undefined && !(Number.isFinite(clockAhead) && clockAhead > 0)) {
+    throw new UsageError(`--max-clock-ahead must be a number of seconds > 0, got ${values['max-clock-ahead']}`);
+  }
   const relay = await createRelay({
     dataDir: values.data,
     port,
@@ -33,6 +38,7 @@ export async function runRelayCli(argv: readonly string[]): Promise<Relay> {
     storage: values.storage,
     ...(values.secret !== undefined ? { secret: values.secret } : {}),
     ...(values.quiet ? { logger: createLogger(false) } : {}),
+    ...(clockAhead !== undefined ? { limits: { maxClockAheadMs: clockAhead * 1000 } } : {}),
   });
   console.log(`relay listening on ${relay.url}`);
   let stopping = false;

@@ -1,5 +1,5 @@
 /**
- * `pnpm relay --port 8787 --data ./relay-data [--secret …] [--storage sqlite|file] [--host 127.0.0.1] [--quiet]`
+ * `pnpm relay --port 8787 --data ./relay-data [--secret …] [--storage sqlite|file] [--host 127.0.0.1] [--max-clock-ahead 300] [--quiet]`
  */
 import { UsageError, runRelayCli } from './cli.js';
 
