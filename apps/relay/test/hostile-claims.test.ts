@@ -1,20 +1,15 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { VersionVector, type Operation } from '@softadastra/sync-core';
 import type { SyncEngine } from '@softadastra/sync-engine';
 import { eventually } from './helpers.js';
-import { RawClient, RelayProcess, SPACE, expectRelayServes, honestPeer } from './hostile/relay-process.js';
+import { RawClient, type RelayProcess, SPACE, expectRelayServes, honestPeer, withHostileRelay } from './hostile/relay-process.js';
 
 // Lying vectors, spoofed origins, equivocation and clocks far off, against a real relay process.
 let relay: RelayProcess;
 let pair: [SyncEngine, SyncEngine];
-beforeAll(async () => {
-  relay = await RelayProcess.start();
-  pair = [await honestPeer(relay, 'alice'), await honestPeer(relay, 'bob')];
-  await expectRelayServes(relay, pair);
-}, 60_000);
-afterAll(async () => {
-  for (const engine of pair) await engine.close();
-  await relay.stop();
+withHostileRelay((started, honest) => {
+  relay = started;
+  pair = honest;
 });
 
 function put(origin: string, seq: number, key: string, value: unknown = seq, wall = Date.now()): Operation {

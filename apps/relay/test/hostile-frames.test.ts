@@ -1,24 +1,19 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { VersionVector, encodeMessage, type Operation } from '@softadastra/sync-core';
 import type { SyncEngine } from '@softadastra/sync-engine';
 import { eventually } from './helpers.js';
-import { RawClient, RelayProcess, SPACE, expectRelayServes, honestPeer, token } from './hostile/relay-process.js';
+import { RawClient, type RelayProcess, SPACE, expectRelayServes, token, withHostileRelay } from './hostile/relay-process.js';
 
 // Garbage, oversize and flooding frames, and clients that send little and read nothing.
 let relay: RelayProcess;
 let pair: [SyncEngine, SyncEngine];
-beforeAll(async () => {
-  relay = await RelayProcess.start();
-  pair = [await honestPeer(relay, 'alice'), await honestPeer(relay, 'bob')];
+withHostileRelay(async (started, honest) => {
+  relay = started;
+  pair = honest;
   // A space worth asking digests of: 5,000 keys.
   for (let i = 0; i < 5_000; i += 500) await Promise.all(Array.from({ length: 500 }, (_, j) => pair[0].put('data', `key-${i + j}-${'x'.repeat(20)}`, { i: i + j })));
   await eventually(() => pair[1].entries('data').length === 5_000, 'the honest pair holds the data', 30_000);
-  await expectRelayServes(relay, pair);
 }, 90_000);
-afterAll(async () => {
-  for (const engine of pair) await engine.close();
-  await relay.stop();
-});
 
 function put(origin: string, seq: number, key: string): Operation {
   return { origin, seq, hlc: { wall: Date.now(), counter: 0, peer: origin }, collection: 'm', key, kind: 'put', value: seq };

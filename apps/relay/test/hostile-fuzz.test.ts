@@ -1,9 +1,9 @@
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { VersionVector, encodeMessage, type JsonValue, type SyncMessage } from '@softadastra/sync-core';
 import type { SyncEngine } from '@softadastra/sync-engine';
 import { eventually } from './helpers.js';
-import { RawClient, RelayProcess, SPACE, expectRelayServes, honestPeer, rawHttp, token } from './hostile/relay-process.js';
+import { RawClient, type RelayProcess, SPACE, expectRelayServes, rawHttp, token, withHostileRelay } from './hostile/relay-process.js';
 
 // A bounded fuzz run against a real relay process: generated frames, URLs and headers.
 // The seed is printed; `FUZZ_SEED=… pnpm --filter @softadastra/relay test hostile-fuzz` replays a run.
@@ -11,17 +11,12 @@ const SEED = Number(process.env['FUZZ_SEED'] ?? Date.now() % 2 ** 31);
 const FRAMES = 15_000;
 const REQUESTS = 5_000;
 
+console.log(`hostile-fuzz seed=${SEED}`);
 let relay: RelayProcess;
 let pair: [SyncEngine, SyncEngine];
-beforeAll(async () => {
-  console.log(`hostile-fuzz seed=${SEED}`);
-  relay = await RelayProcess.start();
-  pair = [await honestPeer(relay, 'alice'), await honestPeer(relay, 'bob')];
-  await expectRelayServes(relay, pair);
-}, 60_000);
-afterAll(async () => {
-  for (const engine of pair) await engine.close();
-  await relay.stop();
+withHostileRelay((started, honest) => {
+  relay = started;
+  pair = honest;
 });
 
 const peerArb = fc.constantFrom('fuzzer', 'alice', 'bob', 'x', '');

@@ -1,20 +1,15 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { SyncEngine } from '@softadastra/sync-engine';
 import { signToken } from '../src/index.js';
 import { eventually } from './helpers.js';
-import { RawClient, RelayProcess, SECRET, SPACE, expectRelayServes, honestPeer, rawHttp, statusOf, token } from './hostile/relay-process.js';
+import { RawClient, type RelayProcess, SECRET, SPACE, expectRelayServes, rawHttp, statusOf, token, withHostileRelay } from './hostile/relay-process.js';
 
 // Malformed URLs and headers, and every kind of token, against a real relay process.
 let relay: RelayProcess;
 let pair: [SyncEngine, SyncEngine];
-beforeAll(async () => {
-  relay = await RelayProcess.start();
-  pair = [await honestPeer(relay, 'alice'), await honestPeer(relay, 'bob')];
-  await expectRelayServes(relay, pair);
-}, 60_000);
-afterAll(async () => {
-  for (const engine of pair) await engine.close();
-  await relay.stop();
+withHostileRelay((started, honest) => {
+  relay = started;
+  pair = honest;
 });
 
 const upgrade = (path: string, extra = ''): string =>

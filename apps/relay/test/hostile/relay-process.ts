@@ -8,7 +8,7 @@ import { decodeMessage, encodeMessage, type SyncMessage } from '@softadastra/syn
 import { createSyncEngine, type SyncEngine } from '@softadastra/sync-engine';
 import { createWebSocketTransport } from '@softadastra/transport-websocket';
 import { createMemoryWal } from '@softadastra/wal-memory';
-import { expect } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { signToken } from '../../src/index.js';
 import { eventually, fastTiming, tempDir } from '../helpers.js';
 
@@ -190,6 +190,28 @@ export async function expectRelayServes(relay: RelayProcess, pair: readonly [Syn
 }
 
 /** A raw WebSocket client: sends what it is told, records what the relay sends. */
+/**
+ * Registers the test file's hooks: a real relay process and an honest pair
+ * (alice and bob) in {@link SPACE}, shown to be served before the first test;
+ * both are closed after the last. `ready` receives them, then may prepare
+ * more before the check (data to attack, say).
+ */
+export function withHostileRelay(ready: (relay: RelayProcess, pair: [SyncEngine, SyncEngine]) => void | Promise<void>, timeoutMs = 60_000): void {
+  let relay: RelayProcess | undefined;
+  let pair: SyncEngine[] = [];
+  beforeAll(async () => {
+    relay = await RelayProcess.start();
+    pair = [await honestPeer(relay, 'alice'), await honestPeer(relay, 'bob')];
+    const both: [SyncEngine, SyncEngine] = [pair[0]!, pair[1]!];
+    await ready(relay, both);
+    await expectRelayServes(relay, both);
+  }, timeoutMs);
+  afterAll(async () => {
+    for (const engine of pair) await engine.close();
+    await relay?.stop();
+  });
+}
+
 export class RawClient {
   readonly ws: WebSocket;
   readonly messages: SyncMessage[] = [];
