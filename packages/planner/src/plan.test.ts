@@ -8,6 +8,16 @@ function put(origin: string, seq: number, key: string, value: unknown = seq): Op
   return { origin, seq, hlc: { wall: 1000 + seq, counter: 0, peer: origin }, collection: 'c', key, kind: 'put', value: value as number };
 }
 
+/** Writes as drawn (origin, key index), numbered per origin from 1. */
+function numbered(writes: ReadonlyArray<readonly [string, number]>): Operation[] {
+  const seqs = new Map<string, number>();
+  return writes.map(([origin, k]) => {
+    const seq = (seqs.get(origin) ?? 0) + 1;
+    seqs.set(origin, seq);
+    return put(origin, seq, `k${k}`);
+  });
+}
+
 /** A peer's durable state after a list of ops. */
 function peer(ops: readonly Operation[]): { state: ReplicaState; vv: VersionVector } {
   const state = new ReplicaState();
@@ -23,12 +33,7 @@ describe('planSync', () => {
   it('sends exactly the winners the remote lacks, and covers everything', () => {
     fc.assert(
       fc.property(fc.array(fc.tuple(fc.constantFrom('a', 'b'), fc.integer({ min: 0, max: 9 })), { maxLength: 60 }), fc.nat({ max: 60 }), (writes, split) => {
-        const seqs = new Map<string, number>();
-        const ops = writes.map(([origin, k]) => {
-          const seq = (seqs.get(origin) ?? 0) + 1;
-          seqs.set(origin, seq);
-          return put(origin, seq, `k${k}`);
-        });
+        const ops = numbered(writes);
         const local = peer(ops);
         const remote = peer(ops.slice(0, Math.min(split, ops.length)));
         const plan = planSync({ local: local.vv, remote: remote.vv, winners: local.state, maxBatchOps: 3 });
@@ -113,12 +118,7 @@ describe('planSync batchCovered', () => {
         fc.nat({ max: 80 }),
         fc.integer({ min: 1, max: 5 }),
         (writes, split, maxBatchOps) => {
-          const seqs = new Map<string, number>();
-          const ops = writes.map(([origin, k]) => {
-            const seq = (seqs.get(origin) ?? 0) + 1;
-            seqs.set(origin, seq);
-            return put(origin, seq, `k${k}`);
-          });
+          const ops = numbered(writes);
           const local = peer(ops);
           const remote = peer(ops.slice(0, Math.min(split, ops.length)));
           const plan = planSync({ local: local.vv, remote: remote.vv, winners: local.state, maxBatchOps });
