@@ -59,13 +59,25 @@ export interface SyncEngine {
   readonly space: string;
   /** The aggregate sync status. */
   readonly status: SyncStatus;
+  /** The size limits in force (the defaults with {@link SyncEngineOptions.limits} applied). */
+  readonly limits: Limits;
   /**
    * Writes a value. Resolves once the write is durable, with its operation.
    *
-   * @throws SyncError for an invalid collection, key or value, `E_CLOSED` after close
+   * @remarks
+   * Input is checked before the promise is returned: an invalid collection,
+   * key or value throws synchronously (nothing is written, nothing applied),
+   * so a write that is not awaited cannot fail unseen. Only what depends on
+   * the engine's state arrives through the promise (`E_CLOSED`, `E_WAL_FAILED`).
+   *
+   * @throws SyncError (synchronously) `E_INVALID_COLLECTION`, `E_INVALID_KEY`, `E_INVALID_VALUE` or `E_TOO_LARGE`
    */
   put(collection: string, key: string, value: JsonValue): Promise<Operation>;
-  /** Deletes a key (writes a tombstone). Resolves once durable. */
+  /**
+   * Deletes a key (writes a tombstone). Resolves once durable.
+   *
+   * @throws SyncError (synchronously) `E_INVALID_COLLECTION` or `E_INVALID_KEY`, as {@link SyncEngine.put}
+   */
   delete(collection: string, key: string): Promise<Operation>;
   /** The current value of a key, or `undefined` (never written, or deleted). Treat it as read-only. */
   get(collection: string, key: string): JsonValue | undefined;
@@ -207,27 +219,38 @@ class Engine implements SyncEngine, SessionHost {
 
   // ── writes ────────────────────────────────────────────────────────────────
 
-  async put(collection: string, key: string, value: JsonValue): Promise<Operation> {
-    return this.#write(collection, key, 'put', value);
+  put(collection: string, key: string, value: JsonValue): Promise<Operation> {
+    // Checked (and copied) before anything else: bad input throws here, even when nobody awaits the write.
+    const stored = this.#checkWrite(collection, key, 'put', value);
+    return this.#write(collection, key, 'put', stored);
   }
 
-  async delete(collection: string, key: string): Promise<Operation> {
+  delete(collection: string, key: string): Promise<Operation> {
+    this.#checkWrite(collection, key, 'del', undefined);
     return this.#write(collection, key, 'del', undefined);
   }
 
-  #write(collection: string, key: string, kind: 'put' | 'del', value: JsonValue | undefined): Promise<Operation> {
-    if (this.#state !== 'open') return this.#whenWritable().then(() => this.#write(collection, key, kind, value));
+  /**
+   * Validates a local write synchronously and returns the value to store (a
+   * copy, so later changes by the caller cannot reach it).
+   *
+   * @throws SyncError `E_INVALID_COLLECTION`, `E_INVALID_KEY`, `E_INVALID_VALUE`, `E_TOO_LARGE`
+   */
+  #checkWrite(collection: string, key: string, kind: 'put' | 'del', value: JsonValue | undefined): JsonValue | undefined {
     const collectionError = checkName(collection, 'collection', this.limits.maxCollectionBytes, 'E_INVALID_COLLECTION');
-    if (collectionError) return Promise.reject(new SyncError(collectionError[0], collectionError[1]));
+    if (collectionError) throw new SyncError(collectionError[0], collectionError[1]);
     const keyError = checkName(key, 'key', this.limits.maxKeyBytes, 'E_INVALID_KEY');
-    if (keyError) return Promise.reject(new SyncError(keyError[0], keyError[1]));
-    let stored: JsonValue | undefined;
-    if (kind === 'put') {
-      // Checked and copied in one walk: later changes by the caller cannot reach the stored value.
-      const checked = copyValue(value, this.limits);
-      if (!checked.ok) return Promise.reject(checked.error);
-      stored = checked.value;
-    }
+    if (keyError) throw new SyncError(keyError[0], keyError[1]);
+    if (kind === 'del') return undefined;
+    // Checked and copied in one walk.
+    const checked = copyValue(value, this.limits);
+    if (!checked.ok) throw checked.error;
+    return checked.value;
+  }
+
+  /** Stamps, applies and queues a write already validated by {@link #checkWrite}. */
+  #write(collection: string, key: string, kind: 'put' | 'del', stored: JsonValue | undefined): Promise<Operation> {
+    if (this.#state !== 'open') return this.#whenWritable().then(() => this.#write(collection, key, kind, stored));
     const seq = this.#nextSeq++;
     const hlc = this.#hlc.now();
     const op: Operation =

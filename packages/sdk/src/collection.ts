@@ -1,4 +1,4 @@
-import { SyncError, type JsonValue, type Operation } from '@softadastra/sync-core';
+import { SyncError, checkName, type JsonValue, type Operation } from '@softadastra/sync-core';
 import type { Change, SyncEngine } from '@softadastra/sync-engine';
 import { runValidator, type Validator } from './validator.js';
 import { writeHandle, type WriteHandle } from './write-handle.js';
@@ -55,17 +55,37 @@ export class Collection<T = JsonValue> {
   /**
    * Writes a value.
    *
+   * @remarks
+   * Whatever can be known at once is checked before the handle is returned,
+   * and throws: a write nobody awaits cannot fail unseen. Only an
+   * asynchronous schema's verdict arrives later, through the handle.
+   *
    * @returns a handle: `await` it for durability, `acked` for the relay
-   * @throws SyncError `E_INVALID_VALUE` when the validator refuses it (or the handle rejects, for an asynchronous schema)
+   * @throws SyncError (synchronously) `E_INVALID_KEY` for a bad key (empty, too long, not a string…),
+   * `E_INVALID_VALUE` when the validator refuses the value or it is not JSON (a cycle, `10n`, `NaN`…),
+   * `E_TOO_LARGE` for a value over the limits; nothing is written then
    */
   put(key: string, value: T): WriteHandle {
-    const checked = this.#validate ? runValidator(this.#validate, value, `${this.name}/${key}`) : value;
-    // Values must be JSON: the engine validates them (E_INVALID_VALUE otherwise), whatever T says.
+    if (this.#validate === undefined) return writeHandle(this.#engine.put(this.name, key, value as JsonValue), this.#ackOf);
+    // The key first: a bad key must not wait for an asynchronous schema to be reported.
+    for (const [name, what, max, code] of [
+      [this.name, 'collection', this.#engine.limits.maxCollectionBytes, 'E_INVALID_COLLECTION'],
+      [key, 'key', this.#engine.limits.maxKeyBytes, 'E_INVALID_KEY'],
+    ] as const) {
+      const error = checkName(name, what, max, code);
+      if (error !== undefined) throw new SyncError(error[0], error[1]);
+    }
+    const checked = runValidator(this.#validate, value, `${this.name}/${key}`);
+    // Values must be JSON: the engine checks them (E_INVALID_VALUE otherwise), whatever T says.
     const durable = checked instanceof Promise ? checked.then((v) => this.#engine.put(this.name, key, v as JsonValue)) : this.#engine.put(this.name, key, checked as JsonValue);
     return writeHandle(durable, this.#ackOf);
   }
 
-  /** Deletes a key (a tombstone: an older concurrent write cannot bring it back). */
+  /**
+   * Deletes a key (a tombstone: an older concurrent write cannot bring it back).
+   *
+   * @throws SyncError (synchronously) `E_INVALID_KEY` for a bad key; nothing is written then
+   */
   delete(key: string): WriteHandle {
     return writeHandle(this.#engine.delete(this.name, key), this.#ackOf);
   }
