@@ -114,26 +114,88 @@ export class Collection<T = JsonValue> {
    * Listens to changes: of the whole collection (`subscribe(listener)`), or
    * of one key (`subscribe(key, listener)`).
    *
+   * @remarks
+   * With `{ initial: true }` the listener first gets the current state, in
+   * the same shape as live changes, synchronously before `subscribe` returns:
+   * every key that has a value (one call, skipped when there is none), or the
+   * key's value (skipped when it has none). Live changes follow, each once;
+   * none is delivered twice, none is missed in between. The `source` of an
+   * initial change says who wrote the value (`local` for this peer).
+   *
+   * @param options - `initial`: deliver the current entries first @default false
    * @returns a function that stops listening
    */
-  subscribe(listener: (changes: ReadonlyArray<CollectionChange<T>>) => void): () => void;
-  subscribe(key: string, listener: (value: T | undefined, change: CollectionChange<T>) => void): () => void;
+  subscribe(listener: (changes: ReadonlyArray<CollectionChange<T>>) => void, options?: SubscribeOptions): () => void;
+  subscribe(key: string, listener: (value: T | undefined, change: CollectionChange<T>) => void, options?: SubscribeOptions): () => void;
   subscribe(
     keyOrListener: string | ((changes: ReadonlyArray<CollectionChange<T>>) => void),
-    keyListener?: (value: T | undefined, change: CollectionChange<T>) => void,
+    listenerOrOptions?: ((value: T | undefined, change: CollectionChange<T>) => void) | SubscribeOptions,
+    keyOptions?: SubscribeOptions,
   ): () => void {
     if (typeof keyOrListener === 'function') {
-      return this.#engine.on('change', (changes) => {
+      const listener = keyOrListener;
+      const options = typeof listenerOrOptions === 'object' ? listenerOrOptions : undefined;
+      // Registered first, then the initial state, all in one synchronous step: no live change
+      // can fall between the two, and the initial state already holds every earlier one.
+      const off = this.#engine.on('change', (changes) => {
         const mine = changes.filter((c) => c.collection === this.name).map((c) => toChange<T>(c));
-        if (mine.length > 0) keyOrListener(mine);
+        if (mine.length > 0) listener(mine);
       });
+      if (options?.initial === true) {
+        const initial = this.#current();
+        if (initial.length > 0) this.#deliverInitial(off, () => listener(initial));
+      }
+      return off;
     }
+    const keyListener = typeof listenerOrOptions === 'function' ? listenerOrOptions : undefined;
     if (keyListener === undefined) throw new SyncError('E_INVALID_ARGUMENT', 'subscribe(key, listener) needs a listener');
     const key = keyOrListener;
-    return this.#engine.on('change', (changes) => {
+    const off = this.#engine.on('change', (changes) => {
       for (const change of changes) if (change.collection === this.name && change.key === key) keyListener(change.value as T | undefined, toChange<T>(change));
     });
+    if (keyOptions?.initial === true) {
+      const op = this.#engine.getOperation(this.name, key);
+      if (op?.kind === 'put') {
+        const change = this.#initialChange(op);
+        this.#deliverInitial(off, () => keyListener(change.value, change));
+      }
+    }
+    return off;
   }
+
+  /** The current entries as changes (deleted keys left out). */
+  #current(): Array<CollectionChange<T>> {
+    const out: Array<CollectionChange<T>> = [];
+    for (const [key] of this.#engine.entries(this.name)) {
+      const op = this.#engine.getOperation(this.name, key);
+      if (op?.kind === 'put') out.push(this.#initialChange(op));
+    }
+    return out;
+  }
+
+  #initialChange(op: Operation & { kind: 'put' }): CollectionChange<T> {
+    return { key: op.key, value: op.value as T, source: op.origin === this.#engine.peerId ? 'local' : 'remote', op };
+  }
+
+  /** Calls the listener with the initial state; if it throws, it is not left subscribed (subscribe throws). */
+  #deliverInitial(off: () => void, deliver: () => void): void {
+    try {
+      deliver();
+    } catch (error) {
+      off();
+      throw error;
+    }
+  }
+}
+
+/** Options of `collection.subscribe()`. */
+export interface SubscribeOptions {
+  /**
+   * Deliver the current entries (or the key's value) first, synchronously,
+   * as changes of the usual shape, before any live change.
+   * @default false
+   */
+  readonly initial?: boolean;
 }
 
 function toChange<T>(change: Change): CollectionChange<T> {
