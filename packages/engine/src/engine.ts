@@ -108,7 +108,8 @@ export interface SyncEngine {
    * and after a crash the last moments of acks may be forgotten (`false`
    * until the remote acks again — never `true` wrongly).
    */
-  isAcked(id: OpId, peer?: PeerId): boolean;
+  isAcked(id: OpId, peer: PeerId): boolean;
+  isAcked(id: OpId): boolean;
   /** Resolves once `peer` (or, without it, any peer) acknowledges the operation. */
   whenAcked(id: OpId, peer?: PeerId): Promise<void>;
   /**
@@ -117,7 +118,8 @@ export interface SyncEngine {
    * ({@link ConnectOptions.recordAcks}). Known from the WAL after a restart,
    * without reconnecting; may over-count after a crash, never under-count.
    */
-  unacked(peer?: PeerId): number;
+  unacked(peer: PeerId): number;
+  unacked(): number;
   /** Waits until every write issued so far is durable. */
   flush(): Promise<void>;
   /** Replaces the WAL's records by a snapshot of the durable state. */
