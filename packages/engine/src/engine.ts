@@ -110,7 +110,11 @@ export interface SyncEngine {
    */
   isAcked(id: OpId, peer: PeerId): boolean;
   isAcked(id: OpId): boolean;
-  /** Resolves once `peer` (or, without it, any peer) acknowledges the operation. */
+  /**
+   * Resolves once `peer` (or, without it, any peer: live sessions and
+   * recorded acks) acknowledges the operation; at once when a recorded ack
+   * already covers it, after a restart too.
+   */
   whenAcked(id: OpId, peer?: PeerId): Promise<void>;
   /**
    * Local writes that `peer` has not acknowledged yet; without `peer`, the

@@ -74,7 +74,9 @@ export interface ConnectOptions {
    * A session with `acceptWrites: false` is always `'none'`.
    *
    * Whatever the trust, claims about what the *remote* holds (its `hello`
-   * and `ack` vectors) only ever decide what is sent to it; for a session not
+   * and `ack` vectors) only ever decide what is sent to it, and — for `ack`
+   * with {@link ConnectOptions.recordAcks} — what this peer records as acked
+   * of its own durable writes (never more than it wrote); for a session not
    * trusted with `'all'` they are cut to what this peer holds, so a lying
    * vector costs no memory here.
    * @default 'all'
