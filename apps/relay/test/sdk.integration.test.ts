@@ -61,6 +61,27 @@ describe('the SDK through a real relay', () => {
     await eventually(() => notesB.size === 20, 'b gets the offline writes');
   });
 
+  it('after an offline restart, pending() and isAcked() know what the relay acked before, without reconnecting (issue 12, item 10)', async () => {
+    const server = await relay();
+    const { dir, cleanup } = await tempDir();
+    cleanups.push(cleanup);
+    const first = await createPeer({ storage: dir, relay: server.url });
+    const notes = (await first.space('team')).collection('notes');
+    const ops = [];
+    for (let i = 0; i < 10; i++) ops.push(await notes.put(`k${i}`, i));
+    await first.synced();
+    expect(first.pending()).toBe(0);
+    await first.close();
+    // Back without the relay: nothing can be asked of it.
+    const again = await peer({ storage: dir });
+    const space = await again.space('team');
+    expect(again.pending()).toBe(0);
+    for (const op of ops) expect(space.isAcked(op)).toBe(true);
+    const later = await space.collection('notes').put('offline', 1);
+    expect(again.pending()).toBe(1);
+    expect(space.isAcked(later)).toBe(false);
+  });
+
   it('reports where a peer differs from the relay, with the exact keys', async () => {
     const server = await relay();
     const a = await peer({ storage: ':memory:', relay: server.url });

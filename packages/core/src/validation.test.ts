@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { operationArb } from '../test/arbitraries.js';
-import { DEFAULT_LIMITS, resolveLimits, validateOperation, type SyncErrorCode } from './index.js';
+import { DEFAULT_LIMITS, copyValue, resolveLimits, validateOperation, type SyncErrorCode } from './index.js';
 
 const good = { origin: 'alice', seq: 1, hlc: { wall: 1_700_000_000_000, counter: 0, peer: 'alice' }, collection: 'todos', key: 'k1', kind: 'put', value: { title: 'x' } };
 
@@ -42,8 +42,8 @@ describe('validateOperation', () => {
     ['an empty key', { ...good, key: '' }, 'E_INVALID_KEY'],
     ['key __proto__', { ...good, key: '__proto__' }, 'E_INVALID_KEY'],
     ['a key with a lone surrogate', { ...good, key: 'a\ud800' }, 'E_INVALID_KEY'],
-    ['a key over 1 KiB', { ...good, key: 'é'.repeat(513) }, 'E_TOO_LARGE'],
-    ['a collection over 1 KiB', { ...good, collection: 'x'.repeat(1025) }, 'E_TOO_LARGE'],
+    ['a key over 1 KiB', { ...good, key: 'é'.repeat(513) }, 'E_INVALID_KEY'],
+    ['a collection over 1 KiB', { ...good, collection: 'x'.repeat(1025) }, 'E_INVALID_COLLECTION'],
     ['a put without value', { ...good, value: undefined }, 'E_INVALID_VALUE'],
     ['NaN', { ...good, value: Number.NaN }, 'E_INVALID_VALUE'],
     ['Infinity deep inside', { ...good, value: { a: [1, { b: Number.POSITIVE_INFINITY }] } }, 'E_INVALID_VALUE'],
@@ -73,10 +73,41 @@ describe('validateOperation', () => {
     expect(codeOf({ ...good, value: deep }, resolveLimits({ maxValueDepth: 100 }))).toBe('ok');
   });
 
-  it('survives a cyclic value', () => {
+  it('refuses a cyclic value with E_INVALID_VALUE, saying it is cyclic, and a deep shared (acyclic) one with E_TOO_LARGE', () => {
     const cyclic: Record<string, unknown> = {};
     cyclic['self'] = cyclic;
-    expect(codeOf({ ...good, value: cyclic })).toBe('E_TOO_LARGE');
+    const long: unknown[] = [];
+    let tail: unknown[] = long;
+    for (let i = 0; i < 10; i++) {
+      const next: unknown[] = [];
+      tail.push(next);
+      tail = next;
+    }
+    tail.push({ back: long });
+    for (const value of [cyclic, [1, { a: cyclic }], long]) {
+      const result = validateOperation({ ...good, value });
+      expect(result.ok ? 'ok' : result.error.code).toBe('E_INVALID_VALUE');
+      if (!result.ok) expect(result.error.message).toContain('cyclic');
+      const copied = copyValue(value);
+      expect(copied.ok ? 'ok' : copied.error.code).toBe('E_INVALID_VALUE');
+    }
+    // The same object many times on one path is not a cycle when it never contains itself.
+    const leaf = { x: 1 };
+    let shared: unknown = leaf;
+    for (let i = 0; i < 70; i++) shared = [shared, leaf];
+    const result = validateOperation({ ...good, value: shared });
+    expect(result.ok ? 'ok' : result.error.code).toBe('E_TOO_LARGE');
+    if (!result.ok) expect(result.error.message).not.toContain('cyclic');
+  });
+
+  it('gives every key problem E_INVALID_KEY, saying what is wrong', () => {
+    const messages = ['', '__proto__', 'x'.repeat(1025), '\ud800', 42].map((key) => {
+      const result = validateOperation({ ...good, key });
+      expect(result.ok ? 'ok' : result.error.code).toBe('E_INVALID_KEY');
+      return result.ok ? '' : result.error.message;
+    });
+    expect(messages[0]).toContain('empty');
+    expect(messages[2]).toContain('over the limit');
   });
 
   it('names the op in the error for ops with an id', () => {

@@ -21,9 +21,10 @@ export type ValidationResult =
  * only the operation's fields (the value is not copied). Error codes:
  * `E_INVALID_OP` (not an object), `E_INVALID_ORIGIN`, `E_INVALID_SEQ`,
  * `E_INVALID_HLC` (malformed, or its peer is not the origin), `E_INVALID_KIND`,
- * `E_INVALID_COLLECTION`, `E_INVALID_KEY`, `E_INVALID_VALUE` (not JSON,
- * non-finite number, lone surrogate, `__proto__` key, class instance, a value
- * on a delete) and `E_TOO_LARGE` (a name, a value or its nesting over the limits).
+ * `E_INVALID_COLLECTION`, `E_INVALID_KEY` (every problem of a name, over-long
+ * included), `E_INVALID_VALUE` (not JSON, non-finite number, lone surrogate,
+ * `__proto__` key, class instance, a cycle, a value on a delete) and
+ * `E_TOO_LARGE` (a value or its nesting over the limits).
  *
  * @param input - anything, typically a decoded operation
  * @param limits - size limits; every peer of a space must use the same
@@ -98,6 +99,9 @@ export function checkValue(
  * Checks a collection name or key: a non-empty well-formed string within
  * `maxBytes` UTF-8 bytes, and not `__proto__`.
  *
+ * @remarks
+ * Every problem gets `code` (over-long names too); the message says which.
+ *
  * @returns `undefined` when valid, else the error code and message
  */
 export function checkName(
@@ -111,16 +115,26 @@ export function checkName(
   if (name === '__proto__') return [code, `${what} "__proto__" is reserved`];
   const bytes = utf8Length(name);
   if (bytes < 0) return [code, `${what} holds a lone surrogate (not valid Unicode)`];
-  if (bytes > maxBytes) return ['E_TOO_LARGE', `${what} is ${bytes} UTF-8 bytes, over the limit of ${maxBytes}`];
+  // Every problem of a name has the name's code, over-long included: "what is wrong with my key" has one answer.
+  if (bytes > maxBytes) return [code, `${what} is ${bytes} UTF-8 bytes, over the limit of ${maxBytes}: use a shorter ${what}`];
   return undefined;
 }
 
 /** Encoded size of a value, counted by {@link walk}. */
 let walked = 0;
+/**
+ * The objects on the path being walked, by depth: read only once the depth
+ * limit is hit, to tell a cycle from a value that is merely deep.
+ */
+const ancestors: unknown[] = [];
 
 function valueSize(value: unknown, depth: number, maxDepth: number, path: string): number {
   walked = 0;
-  walk(value, depth, maxDepth, path, false);
+  try {
+    walk(value, depth, maxDepth, path, false);
+  } finally {
+    ancestors.length = 0;
+  }
   return walked;
 }
 
@@ -150,7 +164,13 @@ function walk(value: unknown, depth: number, maxDepth: number, path: string, cop
         walked += 1;
         return value;
       }
-      if (depth >= maxDepth) throw new SyncError('E_TOO_LARGE', `value is nested deeper than ${maxDepth} levels at ${path}`);
+      if (depth >= maxDepth) {
+        const cyclic = ancestors.lastIndexOf(value, depth - 1) >= 0;
+        ancestors.length = 0;
+        if (cyclic) throw new SyncError('E_INVALID_VALUE', `value is cyclic (an object contains itself, seen again at ${path}): only trees of JSON values can be stored`);
+        throw new SyncError('E_TOO_LARGE', `value is nested deeper than ${maxDepth} levels at ${path}`);
+      }
+      ancestors[depth] = value;
       if (Array.isArray(value)) {
         walked += 1 + varintSize(value.length);
         const out: unknown[] | undefined = copy ? new Array<unknown>(value.length) : undefined;
@@ -196,7 +216,12 @@ export function copyValue(
 ): { readonly ok: true; readonly value: JsonValue; readonly bytes: number } | { readonly ok: false; readonly error: SyncError } {
   try {
     walked = 0;
-    const copy = walk(value, 0, limits.maxValueDepth, '', true) as JsonValue;
+    let copy: JsonValue;
+    try {
+      copy = walk(value, 0, limits.maxValueDepth, '', true) as JsonValue;
+    } finally {
+      ancestors.length = 0;
+    }
     if (walked > limits.maxValueBytes) {
       return { ok: false, error: new SyncError('E_TOO_LARGE', `value is ${walked} bytes encoded, over the limit of ${limits.maxValueBytes}`) };
     }

@@ -39,7 +39,7 @@ interface LocalBatch {
   readonly waiters: Array<{ readonly op: Operation; readonly resolve: (op: Operation) => void; readonly reject: (error: unknown) => void }>;
 }
 
-const DEFAULT_TIMING: Timing = { resendMs: 3000, gapMs: 5000, maxBackoffMs: 30_000, coveredDelayMs: 50, highWaterBytes: 1024 * 1024, maxQueuedOps: 20_000 };
+const DEFAULT_TIMING: Timing = { resendMs: 3000, gapMs: 5000, maxBackoffMs: 30_000, coveredDelayMs: 50, highWaterBytes: 1024 * 1024, maxQueuedOps: 20_000, recordAcksMs: 1000 };
 
 type EngineState = 'open' | 'recovering' | 'failed' | 'closing' | 'closed';
 
@@ -59,13 +59,25 @@ export interface SyncEngine {
   readonly space: string;
   /** The aggregate sync status. */
   readonly status: SyncStatus;
+  /** The size limits in force (the defaults with {@link SyncEngineOptions.limits} applied). */
+  readonly limits: Limits;
   /**
    * Writes a value. Resolves once the write is durable, with its operation.
    *
-   * @throws SyncError for an invalid collection, key or value, `E_CLOSED` after close
+   * @remarks
+   * Input is checked before the promise is returned: an invalid collection,
+   * key or value throws synchronously (nothing is written, nothing applied),
+   * so a write that is not awaited cannot fail unseen. Only what depends on
+   * the engine's state arrives through the promise (`E_CLOSED`, `E_WAL_FAILED`).
+   *
+   * @throws SyncError (synchronously) `E_INVALID_COLLECTION`, `E_INVALID_KEY`, `E_INVALID_VALUE` or `E_TOO_LARGE`
    */
   put(collection: string, key: string, value: JsonValue): Promise<Operation>;
-  /** Deletes a key (writes a tombstone). Resolves once durable. */
+  /**
+   * Deletes a key (writes a tombstone). Resolves once durable.
+   *
+   * @throws SyncError (synchronously) `E_INVALID_COLLECTION` or `E_INVALID_KEY`, as {@link SyncEngine.put}
+   */
   delete(collection: string, key: string): Promise<Operation>;
   /** The current value of a key, or `undefined` (never written, or deleted). Treat it as read-only. */
   get(collection: string, key: string): JsonValue | undefined;
@@ -85,12 +97,33 @@ export interface SyncEngine {
   connect(connection: Connection, options?: ConnectOptions): SyncSession;
   /** The open sessions. */
   sessions(): SyncSession[];
-  /** Whether `peer` has acknowledged holding the operation durably. */
+  /**
+   * Whether `peer` has acknowledged holding the operation durably; without
+   * `peer`, whether a remote whose acks are recorded did
+   * ({@link ConnectOptions.recordAcks}).
+   *
+   * @remarks
+   * Recorded acks survive a restart: an earlier write can be asked about
+   * before any session is up again. They only cover this peer's own writes,
+   * and after a crash the last moments of acks may be forgotten (`false`
+   * until the remote acks again — never `true` wrongly).
+   */
   isAcked(id: OpId, peer: PeerId): boolean;
-  /** Resolves once `peer` (or, without it, any peer) acknowledges the operation. */
+  isAcked(id: OpId): boolean;
+  /**
+   * Resolves once `peer` (or, without it, any peer: live sessions and
+   * recorded acks) acknowledges the operation; at once when a recorded ack
+   * already covers it, after a restart too.
+   */
   whenAcked(id: OpId, peer?: PeerId): Promise<void>;
-  /** Local writes that `peer` has not acknowledged yet. */
+  /**
+   * Local writes that `peer` has not acknowledged yet; without `peer`, the
+   * local writes that no remote whose acks are recorded has acknowledged
+   * ({@link ConnectOptions.recordAcks}). Known from the WAL after a restart,
+   * without reconnecting; may over-count after a crash, never under-count.
+   */
   unacked(peer: PeerId): number;
+  unacked(): number;
   /** Waits until every write issued so far is durable. */
   flush(): Promise<void>;
   /** Replaces the WAL's records by a snapshot of the durable state. */
@@ -128,7 +161,16 @@ class Engine implements SyncEngine, SessionHost {
   readonly #options: SyncEngineOptions;
   readonly #emitter: EventListeners<SyncEngineEvents>;
   readonly #sessions = new Set<Session>();
+  /** What each remote acknowledged (live, and recorded ones from the WAL). */
   readonly #acked = new Map<PeerId, VersionVector>();
+  /**
+   * The acks kept durably (ConnectOptions.recordAcks): per remote, the part
+   * about this peer's own durable writes. Written to the WAL's meta under
+   * `acked:<peer>`, coalesced; `#ackRecordDirty` are the remotes not written yet.
+   */
+  readonly #recordedAcks = new Map<PeerId, VersionVector>();
+  readonly #ackRecordDirty = new Set<PeerId>();
+  #ackRecordTimer: unknown;
   /** The session each received batch came from (not pushed back to it). */
   readonly #sources = new WeakMap<CommitEntry, Session>();
   #ackWaiters: Array<{ id: OpId; peer: PeerId | undefined; resolve: () => void; reject: (e: unknown) => void }> = [];
@@ -191,6 +233,7 @@ class Engine implements SyncEngine, SessionHost {
     this.#meta = recovered.meta;
     this.#opsSinceSnapshot = recovered.opsSinceSnapshot;
     this.#nextSeq = this.#replica.durableVv.max(this.peerId) + 1;
+    this.#loadRecordedAcks();
     const maxHlc = recovered.maxHlc;
     this.#hlc = createHlc({
       peerId: this.peerId,
@@ -207,27 +250,38 @@ class Engine implements SyncEngine, SessionHost {
 
   // ── writes ────────────────────────────────────────────────────────────────
 
-  async put(collection: string, key: string, value: JsonValue): Promise<Operation> {
-    return this.#write(collection, key, 'put', value);
+  put(collection: string, key: string, value: JsonValue): Promise<Operation> {
+    // Checked (and copied) before anything else: bad input throws here, even when nobody awaits the write.
+    const stored = this.#checkWrite(collection, key, 'put', value);
+    return this.#write(collection, key, 'put', stored);
   }
 
-  async delete(collection: string, key: string): Promise<Operation> {
+  delete(collection: string, key: string): Promise<Operation> {
+    this.#checkWrite(collection, key, 'del', undefined);
     return this.#write(collection, key, 'del', undefined);
   }
 
-  #write(collection: string, key: string, kind: 'put' | 'del', value: JsonValue | undefined): Promise<Operation> {
-    if (this.#state !== 'open') return this.#whenWritable().then(() => this.#write(collection, key, kind, value));
+  /**
+   * Validates a local write synchronously and returns the value to store (a
+   * copy, so later changes by the caller cannot reach it).
+   *
+   * @throws SyncError `E_INVALID_COLLECTION`, `E_INVALID_KEY`, `E_INVALID_VALUE`, `E_TOO_LARGE`
+   */
+  #checkWrite(collection: string, key: string, kind: 'put' | 'del', value: JsonValue | undefined): JsonValue | undefined {
     const collectionError = checkName(collection, 'collection', this.limits.maxCollectionBytes, 'E_INVALID_COLLECTION');
-    if (collectionError) return Promise.reject(new SyncError(collectionError[0], collectionError[1]));
+    if (collectionError) throw new SyncError(collectionError[0], collectionError[1]);
     const keyError = checkName(key, 'key', this.limits.maxKeyBytes, 'E_INVALID_KEY');
-    if (keyError) return Promise.reject(new SyncError(keyError[0], keyError[1]));
-    let stored: JsonValue | undefined;
-    if (kind === 'put') {
-      // Checked and copied in one walk: later changes by the caller cannot reach the stored value.
-      const checked = copyValue(value, this.limits);
-      if (!checked.ok) return Promise.reject(checked.error);
-      stored = checked.value;
-    }
+    if (keyError) throw new SyncError(keyError[0], keyError[1]);
+    if (kind === 'del') return undefined;
+    // Checked and copied in one walk.
+    const checked = copyValue(value, this.limits);
+    if (!checked.ok) throw checked.error;
+    return checked.value;
+  }
+
+  /** Stamps, applies and queues a write already validated by {@link #checkWrite}. */
+  #write(collection: string, key: string, kind: 'put' | 'del', stored: JsonValue | undefined): Promise<Operation> {
+    if (this.#state !== 'open') return this.#whenWritable().then(() => this.#write(collection, key, kind, stored));
     const seq = this.#nextSeq++;
     const hlc = this.#hlc.now();
     const op: Operation =
@@ -442,13 +496,10 @@ class Engine implements SyncEngine, SessionHost {
     if (committed > 0) this.#maybeCompact();
   }
 
-  noteAck(peer: PeerId, vv: VersionVector): void {
-    let acked = this.#acked.get(peer);
-    if (acked === undefined) {
-      acked = new VersionVector();
-      this.#acked.set(peer, acked);
-    }
+  noteAck(peer: PeerId, vv: VersionVector, record: boolean): void {
+    const acked = this.#ackedOf(peer);
     acked.merge(vv);
+    if (record) this.#recordAck(peer, vv);
     if (this.#ackWaiters.length > 0) {
       this.#ackWaiters = this.#ackWaiters.filter((waiter) => {
         if ((waiter.peer === undefined || waiter.peer === peer) && acked.has(waiter.id)) {
@@ -461,8 +512,79 @@ class Engine implements SyncEngine, SessionHost {
     this.#emitter.emit('ack', { peer, vv });
   }
 
-  isAcked(id: OpId, peer: PeerId): boolean {
-    return this.#acked.get(peer)?.has(id) ?? false;
+  #ackedOf(peer: PeerId): VersionVector {
+    let acked = this.#acked.get(peer);
+    if (acked === undefined) {
+      acked = new VersionVector();
+      this.#acked.set(peer, acked);
+    }
+    return acked;
+  }
+
+  /** The part of `vv` about this peer's own durable writes: all a recorded ack may say. */
+  #ownHeld(vv: VersionVector): VersionVector {
+    const own = new VersionVector();
+    for (const [from, to] of this.#replica.durableVv.ranges(this.peerId)) own.addRange(this.peerId, from, to);
+    return vv.intersection(own);
+  }
+
+  #recordAck(peer: PeerId, vv: VersionVector): void {
+    const claim = this.#ownHeld(vv);
+    if (claim.isEmpty()) return;
+    let recorded = this.#recordedAcks.get(peer);
+    if (recorded === undefined) {
+      recorded = new VersionVector();
+      this.#recordedAcks.set(peer, recorded);
+    }
+    if (recorded.dominates(claim)) return;
+    recorded.merge(claim);
+    this.#ackRecordDirty.add(peer);
+    if (this.#ackRecordTimer === undefined && this.#state === 'open') {
+      this.#ackRecordTimer = this.clock.setTimeout(() => {
+        this.#ackRecordTimer = undefined;
+        this.#writeRecordedAcks().catch(() => undefined);
+      }, this.timing.recordAcksMs);
+    }
+  }
+
+  /** Writes the recorded acks not written yet: one WAL record, meta only. */
+  async #writeRecordedAcks(): Promise<void> {
+    if (this.#ackRecordDirty.size === 0 || (this.#state !== 'open' && this.#state !== 'closing')) return;
+    const meta: Record<string, string> = {};
+    const peers = [...this.#ackRecordDirty];
+    for (const peer of peers) meta[ACK_META_PREFIX + peer] = JSON.stringify(this.#recordedAcks.get(peer)!.toJSON());
+    this.#ackRecordDirty.clear();
+    try {
+      await this.#commit({ meta });
+    } catch (error) {
+      // Not written: try again with the next ack or at close (the WAL failure itself is reported).
+      for (const peer of peers) this.#ackRecordDirty.add(peer);
+      throw error;
+    }
+  }
+
+  /** Takes the recorded acks from the WAL's meta, cut to what this peer holds of its own. */
+  #loadRecordedAcks(): void {
+    for (const [name, json] of Object.entries(this.#meta)) {
+      if (!name.startsWith(ACK_META_PREFIX)) continue;
+      const peer = name.slice(ACK_META_PREFIX.length);
+      let vv: VersionVector;
+      try {
+        vv = this.#ownHeld(VersionVector.fromJSON(JSON.parse(json)));
+      } catch {
+        continue; // unreadable: as if never recorded (an over-count, the safe direction)
+      }
+      const recorded = this.#recordedAcks.get(peer);
+      if (recorded === undefined) this.#recordedAcks.set(peer, vv.clone());
+      else recorded.merge(vv);
+      this.#ackedOf(peer).merge(vv);
+    }
+  }
+
+  isAcked(id: OpId, peer?: PeerId): boolean {
+    if (peer !== undefined) return this.#acked.get(peer)?.has(id) ?? false;
+    for (const vv of this.#recordedAcks.values()) if (vv.has(id)) return true;
+    return false;
   }
 
   whenAcked(id: OpId, peer?: PeerId): Promise<void> {
@@ -471,12 +593,14 @@ class Engine implements SyncEngine, SessionHost {
     return new Promise((resolve, reject) => this.#ackWaiters.push({ id: { origin: id.origin, seq: id.seq }, peer, resolve, reject }));
   }
 
-  unacked(peer: PeerId): number {
+  unacked(peer?: PeerId): number {
     const written = this.#nextSeq - 1;
     if (written === 0) return 0;
-    const mine = new VersionVector().addRange(this.peerId, 1, written);
-    const acked = this.#acked.get(peer);
+    let acked: VersionVector | undefined;
+    if (peer !== undefined) acked = this.#acked.get(peer);
+    else for (const vv of this.#recordedAcks.values()) acked = acked === undefined ? vv.clone() : acked.merge(vv);
     if (acked === undefined) return written;
+    const mine = new VersionVector().addRange(this.peerId, 1, written);
     let count = 0;
     for (const range of mine.missingFrom(acked)) count += range.to - range.from + 1;
     return count;
@@ -603,6 +727,9 @@ class Engine implements SyncEngine, SessionHost {
     this.#state = 'closing';
     if (wasOpen) await this.#queue.idle();
     for (const session of [...this.#sessions]) session.close();
+    this.clock.clearTimeout(this.#ackRecordTimer);
+    this.#ackRecordTimer = undefined;
+    if (wasOpen) await this.#writeRecordedAcks().catch(() => undefined);
     for (const waiter of this.#ackWaiters) waiter.reject(new SyncError('E_CLOSED', 'the engine closed before the acknowledgement arrived'));
     this.#ackWaiters = [];
     this.#state = 'closed';
@@ -610,6 +737,9 @@ class Engine implements SyncEngine, SessionHost {
     this.#emitter.clear();
   }
 }
+
+/** The WAL meta key under which the acks of a remote are recorded: `acked:<peer id>`. */
+const ACK_META_PREFIX = 'acked:';
 
 /** A digest with leaves, as it would be computed without them. */
 function withoutLeaves(digest: StateDigest): StateDigest {

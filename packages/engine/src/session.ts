@@ -53,7 +53,8 @@ export interface SessionHost {
   applyRemote(ops: readonly Operation[], session: Session): ApplyReport;
   digest(options: { leaves: boolean }): StateDigest;
   commit(entry: CommitEntry, source?: Session): void;
-  noteAck(peer: PeerId, vv: VersionVector): void;
+  /** The remote acknowledged `vv`; `record`: keep it durably (see {@link ConnectOptions.recordAcks}). */
+  noteAck(peer: PeerId, vv: VersionVector, record: boolean): void;
   reportError(error: SyncError): void;
   reportProgress(progress: SyncProgress): void;
   sessionChanged(session: Session): void;
@@ -73,7 +74,9 @@ export interface ConnectOptions {
    * A session with `acceptWrites: false` is always `'none'`.
    *
    * Whatever the trust, claims about what the *remote* holds (its `hello`
-   * and `ack` vectors) only ever decide what is sent to it; for a session not
+   * and `ack` vectors) only ever decide what is sent to it, and — for `ack`
+   * with {@link ConnectOptions.recordAcks} — what this peer records as acked
+   * of its own durable writes (never more than it wrote); for a session not
    * trusted with `'all'` they are cut to what this peer holds, so a lying
    * vector costs no memory here.
    * @default 'all'
@@ -128,6 +131,27 @@ export interface ConnectOptions {
    */
   readonly requestBudget?: { readonly perSecond: number; readonly burst: number };
   /**
+   * Whether to keep what the remote acknowledges durably, so that after a
+   * restart `unacked()`, `isAcked()` and `whenAcked()` still know it without
+   * reconnecting (what `pending()` of the SDK counts).
+   *
+   * @remarks
+   * Only the part about this peer's own writes is kept, cut to what it holds
+   * durably: a claim can never make this peer record more than it wrote, and
+   * it costs one vector per remote peer, whatever the remote says. Records
+   * are coalesced (at most one WAL record every `timing.recordAcksMs`, and
+   * one at close), so after a crash the acks of the last moments may be
+   * forgotten: writes then count as unacknowledged until the remote acks them
+   * again — an over-count, never an under-count.
+   *
+   * The default records the acks of trusted remotes (`trustCovered: 'all'`,
+   * what outgoing client connections use), and not those of sessions a relay
+   * accepts from clients (`trustCovered` `'own-origin'` or `'none'`): a
+   * client's ack claims never grow a relay's durable state.
+   * @default true when `trustCovered` is `'all'` (its default), else false
+   */
+  readonly recordAcks?: boolean;
+  /**
    * Most replies (errors, digests) waiting to be sent while the remote reads
    * too slowly. Past it the remote is disconnected (close code 4008) instead
    * of growing this peer's memory: a peer that asks and never reads.
@@ -149,6 +173,7 @@ export class Session {
   readonly connection: Connection;
   readonly #host: SessionHost;
   readonly #trustCovered: 'all' | 'own-origin' | 'none';
+  readonly #recordAcks: boolean;
   readonly #policy: ConnectOptions;
   readonly #requests: TokenBucket;
   readonly #maxQueuedReplies: number;
@@ -205,6 +230,7 @@ export class Session {
     this.#host = host;
     this.connection = connection;
     this.#trustCovered = options.acceptWrites === false ? 'none' : (options.trustCovered ?? 'all');
+    this.#recordAcks = options.recordAcks ?? this.#trustCovered === 'all';
     this.#policy = options;
     const budget = options.requestBudget ?? DEFAULT_REQUEST_BUDGET;
     this.#requests = new TokenBucket(budget.perSecond, budget.burst, host.clock.now());
@@ -497,7 +523,7 @@ export class Session {
     const vv = this.#trustCovered === 'all' ? claimed : this.#host.heldOf(claimed);
     this.#remoteKnown.merge(vv);
     const progress = this.#pending.ack(vv);
-    this.#host.noteAck(this.remotePeer, vv);
+    this.#host.noteAck(this.remotePeer, vv, this.#recordAcks);
     if (progress) {
       this.#host.clock.clearTimeout(this.#resendTimer);
       this.#resendTimer = undefined;

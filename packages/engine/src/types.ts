@@ -87,6 +87,12 @@ export interface Timing {
    * @default 20000
    */
   readonly maxQueuedOps: number;
+  /**
+   * Most often the acknowledgements of remotes are written to the WAL (see
+   * `ConnectOptions.recordAcks`): acks arriving in between share one record.
+   * @default 1000
+   */
+  readonly recordAcksMs: number;
 }
 
 /**

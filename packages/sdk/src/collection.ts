@@ -1,4 +1,4 @@
-import { SyncError, type JsonValue, type Operation } from '@softadastra/sync-core';
+import { SyncError, checkName, type JsonValue, type Operation } from '@softadastra/sync-core';
 import type { Change, SyncEngine } from '@softadastra/sync-engine';
 import { runValidator, type Validator } from './validator.js';
 import { writeHandle, type WriteHandle } from './write-handle.js';
@@ -55,17 +55,37 @@ export class Collection<T = JsonValue> {
   /**
    * Writes a value.
    *
+   * @remarks
+   * Whatever can be known at once is checked before the handle is returned,
+   * and throws: a write nobody awaits cannot fail unseen. Only an
+   * asynchronous schema's verdict arrives later, through the handle.
+   *
    * @returns a handle: `await` it for durability, `acked` for the relay
-   * @throws SyncError `E_INVALID_VALUE` when the validator refuses it (or the handle rejects, for an asynchronous schema)
+   * @throws SyncError (synchronously) `E_INVALID_KEY` for a bad key (empty, too long, not a string…),
+   * `E_INVALID_VALUE` when the validator refuses the value or it is not JSON (a cycle, `10n`, `NaN`…),
+   * `E_TOO_LARGE` for a value over the limits; nothing is written then
    */
   put(key: string, value: T): WriteHandle {
-    const checked = this.#validate ? runValidator(this.#validate, value, `${this.name}/${key}`) : value;
-    // Values must be JSON: the engine validates them (E_INVALID_VALUE otherwise), whatever T says.
+    if (this.#validate === undefined) return writeHandle(this.#engine.put(this.name, key, value as JsonValue), this.#ackOf);
+    // The key first: a bad key must not wait for an asynchronous schema to be reported.
+    for (const [name, what, max, code] of [
+      [this.name, 'collection', this.#engine.limits.maxCollectionBytes, 'E_INVALID_COLLECTION'],
+      [key, 'key', this.#engine.limits.maxKeyBytes, 'E_INVALID_KEY'],
+    ] as const) {
+      const error = checkName(name, what, max, code);
+      if (error !== undefined) throw new SyncError(error[0], error[1]);
+    }
+    const checked = runValidator(this.#validate, value, `${this.name}/${key}`);
+    // Values must be JSON: the engine checks them (E_INVALID_VALUE otherwise), whatever T says.
     const durable = checked instanceof Promise ? checked.then((v) => this.#engine.put(this.name, key, v as JsonValue)) : this.#engine.put(this.name, key, checked as JsonValue);
     return writeHandle(durable, this.#ackOf);
   }
 
-  /** Deletes a key (a tombstone: an older concurrent write cannot bring it back). */
+  /**
+   * Deletes a key (a tombstone: an older concurrent write cannot bring it back).
+   *
+   * @throws SyncError (synchronously) `E_INVALID_KEY` for a bad key; nothing is written then
+   */
   delete(key: string): WriteHandle {
     return writeHandle(this.#engine.delete(this.name, key), this.#ackOf);
   }
@@ -94,26 +114,88 @@ export class Collection<T = JsonValue> {
    * Listens to changes: of the whole collection (`subscribe(listener)`), or
    * of one key (`subscribe(key, listener)`).
    *
+   * @remarks
+   * With `{ initial: true }` the listener first gets the current state, in
+   * the same shape as live changes, synchronously before `subscribe` returns:
+   * every key that has a value (one call, skipped when there is none), or the
+   * key's value (skipped when it has none). Live changes follow, each once;
+   * none is delivered twice, none is missed in between. The `source` of an
+   * initial change says who wrote the value (`local` for this peer).
+   *
+   * @param options - `initial`: deliver the current entries first @default false
    * @returns a function that stops listening
    */
-  subscribe(listener: (changes: ReadonlyArray<CollectionChange<T>>) => void): () => void;
-  subscribe(key: string, listener: (value: T | undefined, change: CollectionChange<T>) => void): () => void;
+  subscribe(listener: (changes: ReadonlyArray<CollectionChange<T>>) => void, options?: SubscribeOptions): () => void;
+  subscribe(key: string, listener: (value: T | undefined, change: CollectionChange<T>) => void, options?: SubscribeOptions): () => void;
   subscribe(
     keyOrListener: string | ((changes: ReadonlyArray<CollectionChange<T>>) => void),
-    keyListener?: (value: T | undefined, change: CollectionChange<T>) => void,
+    listenerOrOptions?: ((value: T | undefined, change: CollectionChange<T>) => void) | SubscribeOptions,
+    keyOptions?: SubscribeOptions,
   ): () => void {
     if (typeof keyOrListener === 'function') {
-      return this.#engine.on('change', (changes) => {
+      const listener = keyOrListener;
+      const options = typeof listenerOrOptions === 'object' ? listenerOrOptions : undefined;
+      // Registered first, then the initial state, all in one synchronous step: no live change
+      // can fall between the two, and the initial state already holds every earlier one.
+      const off = this.#engine.on('change', (changes) => {
         const mine = changes.filter((c) => c.collection === this.name).map((c) => toChange<T>(c));
-        if (mine.length > 0) keyOrListener(mine);
+        if (mine.length > 0) listener(mine);
       });
+      if (options?.initial === true) {
+        const initial = this.#current();
+        if (initial.length > 0) this.#deliverInitial(off, () => listener(initial));
+      }
+      return off;
     }
+    const keyListener = typeof listenerOrOptions === 'function' ? listenerOrOptions : undefined;
     if (keyListener === undefined) throw new SyncError('E_INVALID_ARGUMENT', 'subscribe(key, listener) needs a listener');
     const key = keyOrListener;
-    return this.#engine.on('change', (changes) => {
+    const off = this.#engine.on('change', (changes) => {
       for (const change of changes) if (change.collection === this.name && change.key === key) keyListener(change.value as T | undefined, toChange<T>(change));
     });
+    if (keyOptions?.initial === true) {
+      const op = this.#engine.getOperation(this.name, key);
+      if (op?.kind === 'put') {
+        const change = this.#initialChange(op);
+        this.#deliverInitial(off, () => keyListener(change.value, change));
+      }
+    }
+    return off;
   }
+
+  /** The current entries as changes (deleted keys left out). */
+  #current(): Array<CollectionChange<T>> {
+    const out: Array<CollectionChange<T>> = [];
+    for (const [key] of this.#engine.entries(this.name)) {
+      const op = this.#engine.getOperation(this.name, key);
+      if (op?.kind === 'put') out.push(this.#initialChange(op));
+    }
+    return out;
+  }
+
+  #initialChange(op: Operation & { kind: 'put' }): CollectionChange<T> {
+    return { key: op.key, value: op.value as T, source: op.origin === this.#engine.peerId ? 'local' : 'remote', op };
+  }
+
+  /** Calls the listener with the initial state; if it throws, it is not left subscribed (subscribe throws). */
+  #deliverInitial(off: () => void, deliver: () => void): void {
+    try {
+      deliver();
+    } catch (error) {
+      off();
+      throw error;
+    }
+  }
+}
+
+/** Options of `collection.subscribe()`. */
+export interface SubscribeOptions {
+  /**
+   * Deliver the current entries (or the key's value) first, synchronously,
+   * as changes of the usual shape, before any live change.
+   * @default false
+   */
+  readonly initial?: boolean;
 }
 
 function toChange<T>(change: Change): CollectionChange<T> {

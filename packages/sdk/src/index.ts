@@ -15,7 +15,7 @@ export { createPeer } from './peer.js';
 export type { Peer, PeerOptions, PeerEvents } from './peer.js';
 export { Space } from './space.js';
 export { Collection } from './collection.js';
-export type { CollectionOptions, CollectionChange } from './collection.js';
+export type { CollectionOptions, CollectionChange, SubscribeOptions } from './collection.js';
 export type { WriteHandle } from './write-handle.js';
 export type { Validator, StandardSchema, StandardResult } from './validator.js';
 export type { StorageOption } from './storage.js';

@@ -1,4 +1,4 @@
-import { SyncError, type Connection, type JsonValue, type Operation, type VersionVector } from '@softadastra/sync-core';
+import { SyncError, type Connection, type JsonValue, type OpId, type Operation, type VersionVector } from '@softadastra/sync-core';
 import type { Change, ConnectOptions, SyncEngine, SyncSession, SyncStatus } from '@softadastra/sync-engine';
 import { diffDigests, type DigestDiff, type DigestOptions, type StateDigest } from '@softadastra/sync-reconciler';
 import { Collection, type CollectionOptions } from './collection.js';
@@ -93,9 +93,17 @@ export class Space {
     return relay.requestDigest(options);
   }
 
-  /** Syncs this space over a connection of your own (another peer, another transport). */
+  /**
+   * Syncs this space over a connection of your own (another peer, another transport).
+   *
+   * @remarks
+   * Unlike `engine.connect()`, acks of such a session are not recorded by
+   * default (`recordAcks: false`): {@link Space.pending} and
+   * {@link Space.isAcked} keep meaning "on the relay". Pass `recordAcks: true`
+   * to count this remote as a relay.
+   */
   connect(connection: Connection, options?: ConnectOptions): SyncSession {
-    return this.engine.connect(connection, options);
+    return this.engine.connect(connection, { recordAcks: false, ...options });
   }
 
   /** Listens to every change of the space. */
@@ -103,10 +111,35 @@ export class Space {
     return this.engine.on('change', listener);
   }
 
-  /** Local writes of this peer that the relay has not acknowledged yet. */
+  /**
+   * Local writes of this peer that the relay has not acknowledged yet.
+   *
+   * @remarks
+   * The relay's acks are kept with the data, so this is right after a restart
+   * and while offline too, without reconnecting. After a crash (not a
+   * `close()`), acks of the last second may be forgotten: those writes count
+   * as pending until the relay acks them again — an over-count, never an
+   * under-count.
+   */
   pending(): number {
     const relay = this.#relay?.remotePeer;
-    return relay === undefined ? this.engine.unacked('') : this.engine.unacked(relay);
+    return relay === undefined ? this.engine.unacked() : this.engine.unacked(relay);
+  }
+
+  /**
+   * Whether the relay has acknowledged holding a write of this peer durably
+   * (pass the operation a write resolved with, or its `{ origin, seq }`).
+   *
+   * @remarks
+   * Answers from the acks kept with the data: after a restart too, before
+   * the relay is reached again. As for {@link Space.pending}, an ack of the
+   * last second before a crash may be forgotten (`false` until the relay acks
+   * again), never the other way round. Op ids are per space, hence here and
+   * not on the peer. To wait for it, use the write handle's `acked`.
+   */
+  isAcked(op: OpId): boolean {
+    const relay = this.#relay?.remotePeer;
+    return relay === undefined ? this.engine.isAcked(op) : this.engine.isAcked(op, relay);
   }
 
   /** @internal Drops the relay connection (going offline). */
