@@ -221,6 +221,8 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
       // A client's claims are claims (docs/security.md): a writer's about its own seqs only, in
       // the honest shape; a reader's about nothing at all.
       trustCovered: writes ? 'own-origin' : 'none',
+      // …and what a client acks never grows the relay's durable state.
+      recordAcks: false,
       acceptOrigins: 'own',
       acceptWrites: writes,
       ...(claims !== undefined ? { expectPeer: claims.sub } : {}),
