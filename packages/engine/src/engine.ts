@@ -235,14 +235,27 @@ class Engine implements SyncEngine, SessionHost {
     this.#nextSeq = this.#replica.durableVv.max(this.peerId) + 1;
     this.#loadRecordedAcks();
     const maxHlc = recovered.maxHlc;
+    let replaying = true;
     this.#hlc = createHlc({
       peerId: this.peerId,
       now: () => this.clock.now(),
       ...(this.#options.maxDriftMs !== undefined ? { maxDriftMs: this.#options.maxDriftMs } : {}),
-      onDrift: (event) =>
-        this.reportError(new SyncError('E_INVALID_HLC', `a remote timestamp from ${event.remote.peer} is ${event.driftMs} ms ahead of this clock (limit ${event.maxDriftMs} ms): its clock or ours is wrong`)),
+      onDrift: (event) => {
+        if (replaying) {
+          // The log itself is ahead of this clock: say so once, in words that fit (docs/protocol.md, "Clocks").
+          this.reportError(
+            new SyncError(
+              'E_CLOCK_SKEW',
+              `this peer's log holds operations stamped ${Math.round(event.driftMs / 1000)} s ahead of its clock (the newest by ${event.remote.peer}); new writes are stamped at most ${event.maxDriftMs} ms past the clock, so they lose to those operations on their keys. If this clock was wrong when they were written, they stay unacknowledged until a relay's clock reaches them (docs/protocol.md, "Clocks")`,
+            ),
+          );
+        } else {
+          this.reportError(new SyncError('E_INVALID_HLC', `a remote timestamp from ${event.remote.peer} is ${event.driftMs} ms ahead of this clock (limit ${event.maxDriftMs} ms): its clock or ours is wrong`));
+        }
+      },
     });
     if (maxHlc !== undefined) this.#hlc.receive(maxHlc);
+    replaying = false;
     this.#queue = new CommitQueue(this.#wal, (entries) => this.#onCommitted(entries), (error) => this.#onWalFailure(error));
     this.#localBatch = undefined;
     if (recovered.equivocations.length > 0) this.reportError(equivocationInLog(recovered.equivocations, this.peerId));

@@ -171,3 +171,40 @@ describe('claims of untrusted remotes (covered, hello, ack)', () => {
     expect(closed).toBe(4008);
   });
 });
+
+describe('a writer whose clock was wrong (docs/protocol.md, "Clocks")', () => {
+  it('keeps its far-future writes pending and local, is told why, and after its clock is fixed and it restarts writes that the relay accepts', async () => {
+    const world = new World();
+    const relay = (await world.add('relay')).engine;
+    const writer = await world.add('w');
+    writer.clock.skewMs = 10 * 365 * 86_400_000;
+    const connect = (): void => {
+      const [cw, cr] = world.network.connect('w', 'relay');
+      world.peer('w').links.add(cw);
+      world.engine('w').connect(cw);
+      relay.connect(cr, { ...relayPolicy, maxClockAheadMs: 300_000 });
+    };
+    await writer.engine.put('c', 'k', 'from the future');
+    connect();
+    await world.run(2_000);
+    expect(relay.has('c', 'k')).toBe(false);
+    expect(world.engine('w').unacked('relay')).toBe(1);
+    expect(world.errors).toContainEqual(expect.objectContaining({ peer: 'w', code: 'E_CLOCK_SKEW' }));
+
+    // The clock is fixed and the peer restarts: it is warned at open, and its new writes are stamped from the clock.
+    world.crash('w');
+    const atOpen: string[] = [];
+    const fixed = await world.restart('w', { onError: (error) => atOpen.push(`${error.code}: ${error.message}`) });
+    expect(atOpen).toEqual([expect.stringMatching(/^E_CLOCK_SKEW: this peer's log holds operations stamped \d+ s ahead/)]);
+    const later = await fixed.put('c', 'j', 'now');
+    expect(later.hlc.wall).toBeLessThanOrEqual(world.clock.now() + 60_000);
+    connect();
+    await world.run(2_000);
+    expect(relay.get('c', 'j')).toBe('now');
+    // The far-future write is not lost, not acknowledged, and still wins its key where it is held.
+    expect(relay.has('c', 'k')).toBe(false);
+    expect(fixed.get('c', 'k')).toBe('from the future');
+    expect(fixed.isAcked({ origin: 'w', seq: 1 }, 'relay')).toBe(false);
+    expect(fixed.isAcked({ origin: 'w', seq: 2 }, 'relay')).toBe(true);
+  });
+});
