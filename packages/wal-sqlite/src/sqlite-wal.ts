@@ -206,7 +206,7 @@ class SqliteWalHandle implements SqliteWal {
     this.synchronous = synchronous;
     this.#busyTimeoutMs = busyTimeoutMs;
     this.#isFile = path !== MEMORY;
-    this.capabilities = Object.freeze({ durable: this.#isFile, atomicBatch: true, compaction: true });
+    this.capabilities = Object.freeze({ durable: this.#isFile, atomicBatch: true, compaction: true, detectsCorruptTail: true });
     this.levers = {
       holdWrites: () => {
         this.#held = true;
