@@ -36,7 +36,7 @@ afterAll(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-const op = (seq: number, value: unknown) =>
+const op = (seq: number, value: string) =>
   ({ origin: 'a', seq, hlc: { wall: 1_700_000_000_000 + seq, counter: 0, peer: 'a' }, collection: 'c', key: `k${seq}`, kind: 'put', value }) as const;
 
 /** A real file WAL in a new directory, three records (seq 1; seq 2; seqs 3 and 4); its segment and where each record starts. */
