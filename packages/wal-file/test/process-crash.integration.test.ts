@@ -76,6 +76,19 @@ describe('process crash, page cache survives, then power loss', () => {
     }
   });
 
+  it('makes every segment the reopen read durable, not only the last (a writer with durability: none left several unsynced)', async () => {
+    const fs = createSimulatedFileSystem();
+    const writer = createFileWal({ dir: '/wal', fs, segmentBytes: 200, durability: 'none' });
+    await writer.open();
+    for (let seq = 1; seq <= 12; seq++) await writer.append({ ops: [put(seq)] });
+    expect((await fs.list('/wal')).filter((name) => name.endsWith('.log')).length, 'several segments').toBeGreaterThan(2);
+    const disk = fs.crashProcess();
+    const visible = await idsOn(disk);
+    expect(visible).toHaveLength(12);
+    // Without it a power loss keeps the last segment and loses the ones before: a hole in the log.
+    expect(await idsOn(disk.crash(LOST)), 'after the power loss').toEqual(visible);
+  });
+
   it('keeps an append acknowledged after the reopen when the dead process had renamed a segment into place without syncing the directory', async () => {
     const log = await logOf(async (fs) => {
       const wal = createFileWal({ dir: '/wal', fs, segmentBytes: 200 });
