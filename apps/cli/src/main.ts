@@ -34,7 +34,7 @@ commands:
   watch <space> [collection]               print changes as they happen
   status <space>                           sync status, pending writes, digest
   diff <peer-a> <peer-b> --space S         keys on which two peers differ (dirs or relay URLs; exit 6 if they do)
-  wal inspect|verify|compact <path>        a file WAL directory or a .sqlite file (exit 5 if damaged)
+  wal inspect|verify|compact <path>        a file WAL directory or a .sqlite file (shows a torn tail it would cut; exit 5 if damaged)
 
 options: --data DIR  --relay URL  --token T  --transport auto|websocket|http  --timeout MS  --json
 exit codes: 0 ok, 1 error, 2 usage, 3 not found, 4 relay unreachable or timeout, 5 damaged storage, 6 peers differ`;

@@ -30,6 +30,11 @@ export type SyncErrorCode =
   | 'E_WAL_CLOSED'
   | 'E_WAL_FAILED'
   | 'E_WAL_LOCKED'
+  /**
+   * A warning, not a failure: opening the WAL cut a torn tail (the write under
+   * way at a crash). Carries the report (`WalRepairedError.repair`).
+   */
+  | 'E_WAL_REPAIRED'
   // transport and access
   | 'E_TRANSPORT'
   | 'E_CLOSED'

@@ -28,7 +28,7 @@ import { applyBatch, type ApplyReport } from '@softadastra/sync-applier';
 import { planSync, type SyncPlan } from '@softadastra/sync-planner';
 import { compareOperations, computeDigest, mergeInto, type DigestOptions, type OperationOrder, type StateDigest } from '@softadastra/sync-reconciler';
 import { CommitQueue, type CommitEntry } from './commit-queue.js';
-import { equivocationInLog, recover } from './recovery.js';
+import { equivocationInLog, recover, repairedOnOpen } from './recovery.js';
 import type { Replica } from './replica.js';
 import { Session, type ConnectOptions, type SessionHost } from './session.js';
 import type { Change, PlantedBug, SyncEngineEvents, SyncEngineOptions, SyncProgress, SyncSession, SyncStatus, Timing } from './types.js';
@@ -259,6 +259,7 @@ class Engine implements SyncEngine, SessionHost {
     this.#queue = new CommitQueue(this.#wal, (entries) => this.#onCommitted(entries), (error) => this.#onWalFailure(error));
     this.#localBatch = undefined;
     if (recovered.equivocations.length > 0) this.reportError(equivocationInLog(recovered.equivocations, this.peerId));
+    if (recovered.repair !== undefined) this.reportError(repairedOnOpen(recovered.repair, this.peerId));
   }
 
   // ── writes ────────────────────────────────────────────────────────────────

@@ -1,4 +1,4 @@
-import { SyncError, compareHlc, type Hlc, type Operation, type PeerId, type Wal } from '@softadastra/sync-core';
+import { SyncError, WalRepairedError, compareHlc, type Hlc, type Operation, type PeerId, type Wal, type WalRepair } from '@softadastra/sync-core';
 import type { OperationOrder } from '@softadastra/sync-reconciler';
 import { Replica } from './replica.js';
 
@@ -12,6 +12,8 @@ export interface Recovered {
   readonly opsSinceSnapshot: number;
   /** Operations replayed that conflicted with a held one (same id, other content). */
   readonly equivocations: readonly Operation[];
+  /** What opening the WAL cut off its tail, if anything. */
+  readonly repair: WalRepair | undefined;
 }
 
 /**
@@ -45,7 +47,16 @@ export async function recover(wal: Wal, order?: OperationOrder): Promise<Recover
     if (record.meta !== undefined) Object.assign(meta, record.meta);
   }
   replica.seen.merge(replica.durableVv);
-  return { replica, meta, maxHlc, opsSinceSnapshot, equivocations };
+  return { replica, meta, maxHlc, opsSinceSnapshot, equivocations, repair: recovery.repair };
+}
+
+/**
+ * The warning that the WAL had a torn tail cut on open: the engine opens, but a
+ * repair is never silent (the same damage could have hit an acknowledged write).
+ * @internal
+ */
+export function repairedOnOpen(repair: WalRepair, peerId: PeerId): WalRepairedError {
+  return new WalRepairedError(repair, `peer ${peerId}`);
 }
 
 /** @internal */

@@ -124,7 +124,13 @@ export interface SyncEngineOptions {
   readonly clock?: Clock;
   /** Size limits; all peers of a space must use the same. */
   readonly limits?: Partial<Limits>;
-  /** Told about every background error (also emitted as `error`). */
+  /**
+   * Told about every background error (also emitted as `error`), and about
+   * warnings: `E_WAL_REPAIRED` when opening the WAL cut a torn tail (a
+   * `WalRepairedError` carrying the `repair` report; the engine still opens).
+   * Pass it here to hear what happens while `createSyncEngine` opens the WAL:
+   * no `error` listener exists yet then.
+   */
   readonly onError?: (error: SyncError) => void;
   /**
    * How far ahead of the local clock a remote timestamp may pull the HLC.

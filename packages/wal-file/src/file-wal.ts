@@ -6,11 +6,13 @@ import {
   encodeWalRecord,
   encodeWalSnapshot,
   isSyncError,
+  opIdKey,
   type SyncErrorCode,
   type Wal,
   type WalCapabilities,
   type WalRecord,
   type WalRecovery,
+  type WalRepair,
   type WalSnapshot,
 } from '@softadastra/sync-core';
 import { joinPath, type AppendHandle, type WalFileSystem } from './file-system.js';
@@ -21,6 +23,7 @@ import {
   SEGMENT_MAGIC,
   SNAPSHOT_MAGIC,
   checkHeader,
+  classifyTail,
   encodeHeader,
   findValidRecordAfter,
   frameRecord,
@@ -58,6 +61,15 @@ export interface FileWalOptions {
    * @default 268435456 (256 MiB)
    */
   readonly maxRecordBytes?: number;
+  /**
+   * Opens the log to read it and changes nothing: no torn tail is cut (the
+   * repair `open()` would make is still reported in `repair`), no leftover
+   * file removed, nothing fsynced; `append()` and `compact()` reject with
+   * `E_INVALID_ARGUMENT`. For `softadastra wal verify` and other inspections.
+   * The directory lock is still taken, so a live writer is never read mid-write.
+   * @default false
+   */
+  readonly readOnly?: boolean;
 }
 
 /** A {@link Wal} in a directory of segment files. */
@@ -82,9 +94,13 @@ const ADAPTER = 'file';
  *   and recovered in call order.
  * - New segments and snapshots are written to a temporary file, fsynced,
  *   renamed, and the directory fsynced.
- * - On open, a torn tail (an incomplete or damaged last record with nothing
- *   valid after it) is truncated and fsynced; damage followed by valid records
- *   is refused with `E_WAL_CORRUPT`, naming the file and byte offset.
+ * - On open, a torn tail (a last record cut short: fewer bytes than its
+ *   header announces, or a partial header) is truncated and fsynced, and
+ *   reported in `repair`; a damaged record that is whole — even the last one —
+ *   and damage followed by valid records are refused with `E_WAL_CORRUPT`,
+ *   naming the file and byte offset. Every segment read is fsynced, and the
+ *   directory, before `open()` resolves: what a dead process left in the page
+ *   cache is made durable before anything is built on it.
  * - A failed write or fsync fails the WAL: every later call rejects with
  *   `E_WAL_FAILED` until it is closed and opened again (fsyncs are never retried).
  * - `compact()` writes a snapshot, then removes the segments it replaces.
@@ -104,6 +120,7 @@ class FileWalImpl implements FileWal {
   readonly #sync: boolean;
   readonly #segmentBytes: number;
   readonly #maxRecordBytes: number;
+  readonly #readOnly: boolean;
   #state: 'closed' | 'opening' | 'open' | 'failed' | 'closing' = 'closed';
   #failure: unknown;
   #release: (() => Promise<void>) | undefined;
@@ -123,8 +140,9 @@ class FileWalImpl implements FileWal {
     this.#sync = (options.durability ?? 'fsync') === 'fsync';
     this.#segmentBytes = options.segmentBytes ?? 64 * 1024 * 1024;
     this.#maxRecordBytes = options.maxRecordBytes ?? 256 * 1024 * 1024;
+    this.#readOnly = options.readOnly === true;
     if (!(this.#segmentBytes > HEADER_BYTES)) throw new SyncError('E_INVALID_ARGUMENT', `segmentBytes must be above ${HEADER_BYTES}`);
-    this.capabilities = Object.freeze({ durable: true, atomicBatch: true, compaction: true });
+    this.capabilities = Object.freeze({ durable: true, atomicBatch: true, compaction: true, detectsCorruptTail: true });
   }
 
   #path(name: string): string {
@@ -156,7 +174,7 @@ class FileWalImpl implements FileWal {
 
   async #recover(): Promise<WalRecovery> {
     const fs = this.#fs;
-    await fs.mkdir(this.dir);
+    if (!this.#readOnly) await fs.mkdir(this.dir);
     if (fs.lock !== undefined) {
       try {
         this.#release = await fs.lock(this.dir);
@@ -172,7 +190,7 @@ class FileWalImpl implements FileWal {
     const snapshots: number[] = [];
     for (const name of names) {
       if (name.endsWith('.tmp')) {
-        await fs.remove(this.#path(name));
+        if (!this.#readOnly) await fs.remove(this.#path(name));
         continue;
       }
       const parsed = parseName(name);
@@ -190,8 +208,10 @@ class FileWalImpl implements FileWal {
       base = newest;
     }
     // Files a finished compaction replaced (its removals may not have reached the disk).
-    for (const n of segments) if (n < base) await fs.remove(this.#path(segmentName(n)));
-    for (const n of snapshots) if (n < base) await fs.remove(this.#path(snapshotName(n)));
+    if (!this.#readOnly) {
+      for (const n of segments) if (n < base) await fs.remove(this.#path(segmentName(n)));
+      for (const n of snapshots) if (n < base) await fs.remove(this.#path(snapshotName(n)));
+    }
     const live = segments.filter((n) => n >= base);
     // Segments are numbered without gaps from the snapshot's base (or 1): a gap means lost records.
     for (let i = 0; i < live.length; i++) {
@@ -206,22 +226,35 @@ class FileWalImpl implements FileWal {
     }
 
     const records: WalRecord[] = [];
+    let repair: WalRepair | undefined;
     for (let i = 0; i < live.length; i++) {
       const n = live[i]!;
       const path = this.#path(segmentName(n));
       const isLast = i === live.length - 1;
-      const size = await this.#readSegment(path, n, isLast, records);
-      if (isLast) this.#segment = { n, path, handle: undefined, durable: size };
+      const read = await this.#readSegment(path, n, isLast, records);
+      repair = read.repair;
+      if (isLast) this.#segment = { n, path, handle: undefined, durable: read.size };
     }
     this.#nextNumber = live.length > 0 ? live[live.length - 1]! + 1 : base;
-    // What was read may still sit only in the page cache (a process that died before its fsync, or
-    // a failed fsync): make it durable before anything is built on it, file data and directory entries.
-    if (this.#segment !== undefined) {
-      this.#segment.handle = await fs.openAppend(this.#segment.path);
-      await this.#segment.handle.sync();
+    if (this.#readOnly) return { snapshot, records, ...(repair === undefined ? {} : { repair }) };
+    // What was read may sit only in the page cache: a process that died before its fsync leaves its
+    // writes there, readable by this open, and a power loss later would take them away, with
+    // whatever the engine built on them (acks sent, seqs reused). Make every segment read durable
+    // before returning — file data, then the directory's entries (renames, removals, the cut tail).
+    for (const n of live) {
+      const path = this.#path(segmentName(n));
+      const handle = await fs.openAppend(path);
+      try {
+        await handle.sync();
+      } catch (error) {
+        await handle.close().catch(() => undefined);
+        throw error;
+      }
+      if (this.#segment?.path === path) this.#segment.handle = handle;
+      else await handle.close();
     }
     await fs.syncDir(this.dir);
-    return { snapshot, records };
+    return { snapshot, records, ...(repair === undefined ? {} : { repair }) };
   }
 
   async #readSnapshot(n: number): Promise<WalSnapshot> {
@@ -242,8 +275,8 @@ class FileWalImpl implements FileWal {
     }
   }
 
-  /** Reads one segment's records into `records`; truncates a torn tail of the last one. */
-  async #readSegment(path: string, n: number, isLast: boolean, records: WalRecord[]): Promise<number> {
+  /** Reads one segment's records into `records`; truncates a torn tail of the last one, and says what it cut. */
+  async #readSegment(path: string, n: number, isLast: boolean, records: WalRecord[]): Promise<{ size: number; repair: WalRepair | undefined }> {
     const bytes = await this.#fs.readFile(path);
     const corrupt = (offset: number, reason: string, cause?: unknown): WalError =>
       this.#error(
@@ -267,14 +300,26 @@ class FileWalImpl implements FileWal {
       }
       at = record.next;
     }
-    if (at === bytes.length) return at;
-    const reason = bytes.length - at < RECORD_HEADER_BYTES ? 'an incomplete record header' : 'a record that is incomplete or fails its checksum';
-    if (!isLast) throw corrupt(at, `${reason}, in a segment that is not the last`);
+    if (at === bytes.length) return { size: at, repair: undefined };
+    const tail = classifyTail(bytes, at, this.#maxRecordBytes);
+    const ids = opIdsIn(tail.payload);
+    const holding = ids === undefined ? '' : ` (holding ops ${ids.join(', ')})`;
+    if (!isLast) throw corrupt(at, `${tail.reason}${holding}, in a segment that is not the last`);
     const validAfter = findValidRecordAfter(bytes, at, this.#maxRecordBytes);
-    if (validAfter !== undefined) throw corrupt(at, `${reason}, followed by a valid record at byte ${validAfter}`);
+    if (validAfter !== undefined) throw corrupt(at, `${tail.reason}${holding}, followed by a valid record at byte ${validAfter}`);
+    // Whole on disk means written whole, and maybe acknowledged: damage, not a torn write, even at the end.
+    if (!tail.torn) throw corrupt(at, `${tail.reason}${holding}, as the last record: it was written whole, so this is damage, not a torn write`);
     // A torn tail: the write that was under way when the process or machine died.
-    await this.#fs.truncate(path, at);
-    return at;
+    const repair: WalRepair = {
+      records: tail.records,
+      bytes: bytes.length - at,
+      offset: at,
+      location: path,
+      reason: tail.reason,
+      ...(ids === undefined ? {} : { opIds: ids }),
+    };
+    if (!this.#readOnly) await this.#fs.truncate(path, at);
+    return { size: at, repair };
   }
 
   // ── appends and compaction ────────────────────────────────────────────────
@@ -308,6 +353,9 @@ class FileWalImpl implements FileWal {
   }
 
   #refusal(what: string): WalError | undefined {
+    if (this.#state === 'open' && this.#readOnly) {
+      return this.#error('E_INVALID_ARGUMENT', `file WAL ${this.dir} was opened with readOnly: true, cannot ${what}`, this.dir);
+    }
     if (this.#state === 'open') return undefined;
     if (this.#state === 'failed') {
       return this.#error('E_WAL_FAILED', `file WAL ${this.dir} failed earlier (${describe(this.#failure)}); its files are in an unknown state: close() and open() it again to replay`, this.dir, this.#failure);
@@ -469,6 +517,17 @@ class FileWalImpl implements FileWal {
         // A lock file that cannot be removed is taken over by the next open.
       }
     }
+  }
+}
+
+/** The ids of the operations in a damaged record's payload, if it still decodes. */
+function opIdsIn(payload: Uint8Array | undefined): string[] | undefined {
+  if (payload === undefined || payload.length === 0) return undefined;
+  try {
+    const ids = decodeWalRecord(payload).ops.map((op) => opIdKey(op));
+    return ids.length > 0 ? ids : undefined;
+  } catch {
+    return undefined;
   }
 }
 

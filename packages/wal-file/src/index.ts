@@ -5,10 +5,11 @@
  * {@link createFileWal} implements the `Wal` contract of `@softadastra/sync-core`
  * with append-only segment files: CRC-32-framed records, group commit (one
  * write and one fsync for every append issued meanwhile), torn-tail truncation
- * and refusal of damage in the middle, atomic snapshots for compaction. All
- * file access goes through a small {@link WalFileSystem}; the
- * {@link createSimulatedFileSystem} disk models unsynced writes, torn writes
- * and lost directory entries, for crash tests and simulations.
+ * reported in `repair`, refusal of damage (a whole damaged last record
+ * included), atomic snapshots for compaction. All file access goes through a
+ * small {@link WalFileSystem}; the {@link createSimulatedFileSystem} disk
+ * models unsynced writes, torn writes, lost directory entries and process
+ * crashes whose page cache survives, for crash tests and simulations.
  *
  * @packageDocumentation
  */

@@ -117,6 +117,45 @@ export function findValidRecordAfter(bytes: Uint8Array, from: number, maxRecordB
   return undefined;
 }
 
+/**
+ * What the bytes from `at` to the end of a segment are, once no valid record
+ * starts at `at`: a torn tail (a write cut short) or a damaged record.
+ *
+ * @remarks
+ * The length field tells them apart. A record with every byte its header
+ * announces present was written whole: a failing checksum there is damage,
+ * even at the very end of the log, and not a torn write. Torn are only:
+ * - fewer bytes than a record header;
+ * - fewer bytes than the header's length announces — unless the checksum
+ *   matches with the length the bytes present imply, which means a whole
+ *   record whose length field is damaged;
+ * - nothing but zero bytes (space the file system extended but the write
+ *   never filled; no valid record is all zeros).
+ * @internal
+ */
+export function classifyTail(bytes: Uint8Array, at: number, maxRecordBytes: number): { torn: boolean; records: number; reason: string; payload: Uint8Array | undefined } {
+  const left = bytes.length - at;
+  if (left < RECORD_HEADER_BYTES) return { torn: true, records: 1, reason: `an incomplete record header (${left} of ${RECORD_HEADER_BYTES} bytes)`, payload: undefined };
+  let zeros = true;
+  for (let i = at; i < bytes.length && zeros; i++) zeros = bytes[i] === 0;
+  if (zeros) return { torn: true, records: 0, reason: `${left} zero bytes where a record should start (space the write never filled)`, payload: undefined };
+  const length = readU32(bytes, at);
+  const present = left - RECORD_HEADER_BYTES;
+  const payload = bytes.subarray(at + RECORD_HEADER_BYTES);
+  if (length > present) {
+    // Would the checksum match if the length field said what is there? Then the record is whole and its length damaged.
+    const implied = new Uint8Array(left);
+    implied.set(bytes.subarray(at));
+    writeU32(implied, 0, present);
+    if (present <= maxRecordBytes && readU32(implied, 4) === recordChecksum(implied, 0, present)) {
+      return { torn: false, records: 1, reason: `a whole record whose length field is damaged (it says ${length} bytes, the checksum matches the ${present} present)`, payload };
+    }
+    return { torn: true, records: 1, reason: `an incomplete record (${present} of the ${length} payload bytes its header announces)`, payload };
+  }
+  if (length > maxRecordBytes) return { torn: false, records: 1, reason: `a record header announcing ${length} bytes, more than maxRecordBytes ${maxRecordBytes}`, payload: undefined };
+  return { torn: false, records: 1, reason: `a whole record (all ${length} payload bytes present) that fails its checksum`, payload: payload.subarray(0, length) };
+}
+
 function writeU32(out: Uint8Array, at: number, value: number): void {
   out[at] = value & 0xff;
   out[at + 1] = (value >>> 8) & 0xff;

@@ -78,4 +78,42 @@ describe('simulated file system', () => {
     await new Promise((resolve) => setTimeout(resolve, 10));
     expect(settled).toBe(false);
   });
+
+  it('keeps unsynced bytes and entries visible after a process crash, and loses them at a later power loss unless synced', async () => {
+    const fs = createSimulatedFileSystem();
+    await fs.mkdir('/d');
+    const file = await fs.openAppend('/d/f');
+    await fs.syncDir('/d');
+    await file.append(bytes(1, 2));
+    await file.sync();
+    await file.append(bytes(3, 4));
+    const unsyncedEntry = await fs.openAppend('/d/g');
+    await unsyncedEntry.append(bytes(7));
+    const next = fs.crashProcess();
+    // The next process reads what the page cache holds.
+    expect([...(next.peek('/d/f') ?? [])]).toEqual([1, 2, 3, 4]);
+    expect([...(next.peek('/d/g') ?? [])]).toEqual([7]);
+    // Nothing of it was made durable by the crash itself.
+    const lost = next.crash({ data: 'lost', dir: 'lost' });
+    expect([...(lost.peek('/d/f') ?? [])]).toEqual([1, 2]);
+    expect(lost.peek('/d/g')).toBeUndefined();
+  });
+
+  it('makes what the next process syncs after a process crash durable, and nothing the dead one does later', async () => {
+    const fs = createSimulatedFileSystem();
+    await fs.mkdir('/d');
+    const file = await fs.openAppend('/d/f');
+    await fs.syncDir('/d');
+    await file.append(bytes(1, 2));
+    const next = fs.crashProcess();
+    // The dead process's handle does nothing more.
+    void file.sync();
+    void file.append(bytes(9));
+    await Promise.resolve();
+    expect(next.crash({ data: 'lost', dir: 'lost' }).peek('/d/f')?.length).toBe(0);
+    const again = fs.crashProcess();
+    const reopened = await again.openAppend('/d/f');
+    await reopened.sync();
+    expect([...(again.crash({ data: 'lost', dir: 'lost' }).peek('/d/f') ?? [])]).toEqual([1, 2]);
+  });
 });

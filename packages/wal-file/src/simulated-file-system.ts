@@ -3,7 +3,8 @@ import type { AppendHandle, WalFileSystem } from './file-system.js';
 
 /**
  * What survives of the writes not yet made durable when a simulated machine
- * crashes.
+ * crashes (a power loss; see {@link SimulatedFileSystem.crashProcess} for a
+ * crash of the process alone, which keeps them all visible, none durable).
  *
  * - `data`: bytes appended since a file's last `sync()` are `lost`, `kept`, or
  *   `torn` (the first half of them reached the disk).
@@ -63,6 +64,16 @@ export interface SimulatedFileSystem extends WalFileSystem {
    * returned, keeping what `variant` says of the writes not yet durable.
    */
   crash(variant: CrashVariant, options?: Omit<SimulatedFileSystemOptions, 'failAt'>): SimulatedFileSystem;
+  /**
+   * Crashes the process only: this file system dies as in {@link SimulatedFileSystem.crash},
+   * but the machine and its page cache live on. The disk returned shows
+   * everything written so far — unsynced bytes and directory entries included,
+   * as the next process would read them — yet only what was durable stays
+   * durable: a later {@link SimulatedFileSystem.crash} (the power loss) of the
+   * returned disk loses, keeps or tears whatever was not synced since, by
+   * anyone. This is what a `kill -9` followed, minutes later, by a power cut does.
+   */
+  crashProcess(options?: Omit<SimulatedFileSystemOptions, 'failAt'>): SimulatedFileSystem;
   /** Makes the next append or sync fail with `EIO` (as `failAt` does for a given one). */
   failNextWrite(): void;
   /** Cancels a failure requested and not yet injected. */
@@ -97,13 +108,15 @@ export function createSimulatedFileSystem(options: SimulatedFileSystemOptions = 
 /**
  * Rebuilds the disk as it was after the first `count` calls of `log`, then
  * crashes it with `variant`: one possible state of the disk had the machine
- * died right there.
+ * died right there. With `'process'`, only the process died there: the disk
+ * comes back as {@link SimulatedFileSystem.crashProcess} leaves it, page
+ * cache included, ready for a power loss later.
  */
-export function replayFileSystem(log: readonly FsOperation[], count: number, variant: CrashVariant): SimulatedFileSystem {
+export function replayFileSystem(log: readonly FsOperation[], count: number, variant: CrashVariant | 'process'): SimulatedFileSystem {
   const fs = createSimulatedFileSystem();
   const disk = diskOf(fs);
   for (const op of log.slice(0, count)) apply(disk, op);
-  return fs.crash(variant);
+  return variant === 'process' ? fs.crashProcess() : fs.crash(variant);
 }
 
 const disks = new WeakMap<SimulatedFileSystem, Disk>();
@@ -254,6 +267,8 @@ function fromDisk(disk: Disk, options: SimulatedFileSystemOptions): SimulatedFil
               return found.length;
             });
             await after(latency);
+            // A dead process completes nothing, even an fsync it had started.
+            if (dead) return never();
             run({ kind: 'sync', path, length });
           },
           close: () =>
@@ -277,11 +292,13 @@ function fromDisk(disk: Disk, options: SimulatedFileSystemOptions): SimulatedFil
         countWrite('truncate of', path);
       });
       await after(latency);
+      if (dead) return never();
       run({ kind: 'truncate', path, size });
     },
     syncDir: async (dir) => {
       await alive(() => countWrite('fsync of directory', dir));
       await after(latency);
+      if (dead) return never();
       run({ kind: 'syncDir', path: dir });
     },
     crash(variant, next = {}) {
@@ -301,6 +318,11 @@ function fromDisk(disk: Disk, options: SimulatedFileSystemOptions): SimulatedFil
         survivor.durableEntries.set(path, copy);
       }
       return fromDisk(survivor, next);
+    },
+    crashProcess(next = {}) {
+      dead = true;
+      // The same disk, page cache and all: what is visible and what is durable both carry over.
+      return fromDisk(disk, next);
     },
     failNextWrite() {
       failAt = writes;

@@ -51,7 +51,7 @@ function recordOffsets(files: ReadonlyArray<{ name: string; bytes: Uint8Array }>
   return out;
 }
 
-// On the simulated disk: every hook, crashes with a write in flight included.
+// On the simulated disk: every hook, crashes (of the machine, or of the process alone) with a write in flight included.
 runWalConformance('file (simulated disk)', {
   create: () => {
     const gate = createSyncGate();
@@ -62,6 +62,11 @@ runWalConformance('file (simulated disk)', {
       open: () => createFileWal({ dir: '/wal', fs }),
       crash: (options) => {
         fs = fs.crash(VARIANT[options?.inFlight ?? 'lose'], { clock: gate.clock, syncLatencyMs: 1 });
+        gate.release();
+      },
+      // A kill -9: the page cache, and every unsynced byte in it, lives on until a later crash().
+      crashProcess: () => {
+        fs = fs.crashProcess({ clock: gate.clock, syncLatencyMs: 1 });
         gate.release();
       },
       holdWrites: () => gate.hold(),

@@ -144,18 +144,34 @@ describe('createMemoryWalStorage', () => {
       const before = storage.bytes();
       storage.tearTail();
       expect(storage.bytes()).toBeLessThan(before);
+      const tornBytes = before - storage.bytes();
       const wal = createMemoryWal({ storage });
-      expect(seqsOf(await recordsOf(await wal.open()))).toEqual([1, 2]);
+      const recovery = await wal.open();
+      expect(seqsOf(await recordsOf(recovery))).toEqual([1, 2]);
       expect(storage.records).toBe(2);
+      // Not silently: what was cut is reported.
+      const frameBytes = before / 3;
+      expect(recovery.repair).toEqual({ records: 1, bytes: frameBytes - tornBytes, offset: 2 * frameBytes, reason: expect.stringMatching(/incomplete frame/) as unknown });
       await wal.append(record(3));
       await wal.close();
       expect((await recover(storage)).seqs).toEqual([1, 2, 3]);
     });
 
-    it('treats a last record failing its checksum as a torn tail', async () => {
+    it('refuses a whole last record failing its checksum (E_WAL_CORRUPT): it may have been acknowledged', async () => {
       const storage = await filled(3);
       storage.corruptRecord(2);
-      expect((await recover(storage)).seqs).toEqual([1, 2]);
+      const error = await createMemoryWal({ storage }).open().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error).toMatchObject({ code: 'E_WAL_CORRUPT', adapter: 'memory' });
+      expect((error as Error).message).toMatch(/record 2 .*the last one, is damaged \(checksum mismatch/);
+      expect(storage.records, 'nothing cut').toBe(3);
+      await expect(createMemoryWal({ storage }).open()).rejects.toMatchObject({ code: 'E_WAL_CORRUPT' });
+    });
+
+    it('reports no repair when nothing was cut', async () => {
+      expect((await createMemoryWal({ storage: await filled(3) }).open()).repair).toBeUndefined();
     });
 
     it('needs a record to tear', () => {

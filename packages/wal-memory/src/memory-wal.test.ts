@@ -25,7 +25,7 @@ async function reopen(storage: MemoryWalStorage): Promise<{ wal: MemoryWal; reco
 
 describe('createMemoryWal', () => {
   it('declares its capabilities as data', () => {
-    expect(createMemoryWal().capabilities).toEqual({ durable: true, atomicBatch: true, compaction: true });
+    expect(createMemoryWal().capabilities).toEqual({ durable: true, atomicBatch: true, compaction: true, detectsCorruptTail: true });
   });
 
   it('opens empty, then replays records in append order', async () => {

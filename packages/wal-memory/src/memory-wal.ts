@@ -7,10 +7,11 @@ import {
   type WalCapabilities,
   type WalRecord,
   type WalRecovery,
+  type WalRepair,
   type WalSnapshot,
 } from '@softadastra/sync-core';
 import { createMemoryWalStorage, storageState, type MemoryWalStorage, type StorageState } from './memory-wal-storage.js';
-import { decodeRecordFrame, decodeSnapshotFrame, encodeRecordFrame, encodeSnapshotFrame } from './record-format.js';
+import { decodeRecordFrame, decodeSnapshotFrame, encodeRecordFrame, encodeSnapshotFrame, isIncompleteFrame, opIdsOfDamagedFrame } from './record-format.js';
 
 /** Options of {@link createMemoryWal}. */
 export interface MemoryWalOptions {
@@ -43,7 +44,7 @@ export interface MemoryWal extends Wal {
 
 const ADAPTER = 'memory';
 
-const CAPABILITIES: WalCapabilities = Object.freeze({ durable: true, atomicBatch: true, compaction: true });
+const CAPABILITIES: WalCapabilities = Object.freeze({ durable: true, atomicBatch: true, compaction: true, detectsCorruptTail: true });
 
 /**
  * Creates a write-ahead log kept in memory, which survives simulated crashes
@@ -53,8 +54,9 @@ const CAPABILITIES: WalCapabilities = Object.freeze({ durable: true, atomicBatch
  * It follows the {@link Wal} contract to the letter, so that engine tests and
  * the deterministic simulator exercise the same paths as with a file: records
  * are stored encoded and checksummed, concurrent appends are group-committed
- * and recovered in call order, a torn tail is dropped on open and damage
- * before the tail is refused with `E_WAL_CORRUPT`. With a `clock`, nothing
+ * and recovered in call order, a torn tail (a last record cut short) is
+ * dropped on open and reported in `repair`, and damage — in a whole record,
+ * the last one included — is refused with `E_WAL_CORRUPT`. With a `clock`, nothing
  * here reads the real time or schedules a real timer.
  *
  * @param options - the storage, clock and write latency
@@ -165,6 +167,7 @@ class MemoryWalHandle implements MemoryWal {
       }
     }
     const records: WalRecord[] = [];
+    let repair: WalRepair | undefined;
     let offset = disk.snapshot?.length ?? 0;
     const frames = disk.frames;
     for (let i = 0; i < frames.length; i++) {
@@ -172,10 +175,21 @@ class MemoryWalHandle implements MemoryWal {
       try {
         records.push(decodeRecordFrame(frame));
       } catch (error) {
-        if (i === frames.length - 1) {
-          // A torn tail: the write in progress when the process died. It was never acknowledged.
+        if (i === frames.length - 1 && isIncompleteFrame(frame)) {
+          // A torn tail: the write in progress when the process died. It was never acknowledged. Cut, and said so.
           frames.length = i;
+          repair = { records: 1, bytes: frame.length, offset, reason: reason(error) };
           break;
+        }
+        if (i === frames.length - 1) {
+          // Written whole, maybe acknowledged: damage, even as the last record.
+          const ids = opIdsOfDamagedFrame(frame);
+          throw new WalError(
+            'E_WAL_CORRUPT',
+            `memory WAL record ${i} at byte offset ${offset}, the last one, is damaged (${reason(error)}) although it was written whole${ids === undefined ? '' : ` (holding ops ${ids.join(', ')})`}; ` +
+              'refusing to open rather than drop a write that may have been acknowledged — restore the storage from a replica',
+            { adapter: ADAPTER, cause: error },
+          );
         }
         const after = frames.length - 1 - i;
         throw new WalError(
@@ -187,7 +201,7 @@ class MemoryWalHandle implements MemoryWal {
       }
       offset += frame.length;
     }
-    return { snapshot, records };
+    return { snapshot, records, ...(repair === undefined ? {} : { repair }) };
   }
 
   #write<T>(kind: PendingWrite['kind'], input: T, encode: (input: T) => Uint8Array): Promise<void> {

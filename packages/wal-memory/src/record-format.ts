@@ -67,6 +67,28 @@ export function decodeSnapshotFrame(bytes: Uint8Array): WalSnapshot {
   return guard(() => decodeWalSnapshot(checkFrame(bytes)));
 }
 
+/**
+ * Whether a frame that does not decode was cut short — shorter than its
+ * header, or than the length its header announces: a torn write. Anything
+ * else that fails (checksum, malformed payload, excess bytes) was written
+ * whole and is damage.
+ */
+export function isIncompleteFrame(bytes: Uint8Array): boolean {
+  if (bytes.length < FRAME_HEADER_BYTES) return true;
+  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(0, true) > bytes.length - FRAME_HEADER_BYTES;
+}
+
+/** The ids (`origin:seq`) of the operations in a damaged frame, if its payload still decodes. */
+export function opIdsOfDamagedFrame(bytes: Uint8Array): string[] | undefined {
+  if (bytes.length <= FRAME_HEADER_BYTES) return undefined;
+  try {
+    const ids = decodeWalRecord(bytes.subarray(FRAME_HEADER_BYTES)).ops.map((op) => `${op.origin}:${op.seq}`);
+    return ids.length > 0 ? ids : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function frame(payload: Uint8Array): Uint8Array {
   const out = new Uint8Array(FRAME_HEADER_BYTES + payload.length);
   const view = new DataView(out.buffer);

@@ -29,11 +29,11 @@ describe('createSqliteWal', () => {
     const wal = createSqliteWal({ path: 'relative/space.db' });
     expect(wal.path).toBe(`${process.cwd()}/relative/space.db`);
     expect(wal.synchronous).toBe('full');
-    expect(wal.capabilities).toEqual({ durable: true, atomicBatch: true, compaction: true });
+    expect(wal.capabilities).toEqual({ durable: true, atomicBatch: true, compaction: true, detectsCorruptTail: true });
   });
 
   it("declares ':memory:' not durable", () => {
-    expect(memoryWal().capabilities).toEqual({ durable: false, atomicBatch: true, compaction: true });
+    expect(memoryWal().capabilities).toEqual({ durable: false, atomicBatch: true, compaction: true, detectsCorruptTail: true });
   });
 });
 

@@ -206,7 +206,7 @@ class SqliteWalHandle implements SqliteWal {
     this.synchronous = synchronous;
     this.#busyTimeoutMs = busyTimeoutMs;
     this.#isFile = path !== MEMORY;
-    this.capabilities = Object.freeze({ durable: this.#isFile, atomicBatch: true, compaction: true });
+    this.capabilities = Object.freeze({ durable: this.#isFile, atomicBatch: true, compaction: true, detectsCorruptTail: true });
     this.levers = {
       holdWrites: () => {
         this.#held = true;
@@ -293,6 +293,13 @@ class SqliteWalHandle implements SqliteWal {
         this.#statements = prepareStatements(db);
       }
       const recovery = this.#replay(this.#statements!);
+      if (this.#isFile) {
+        // A killed process may leave commits in the -wal file that only reached the page cache;
+        // SQLite's recovery reads them back without an fsync. The engine builds on what we return
+        // (acks, next seqs), so make it durable first: a checkpoint syncs the -wal, copies it into
+        // the database, syncs that, and empties the -wal.
+        db.pragma('wal_checkpoint(TRUNCATE)');
+      }
       this.#db = db;
       this.#status = 'open';
       this.#failure = undefined;

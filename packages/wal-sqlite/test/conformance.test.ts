@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { runWalConformance } from '@softadastra/sync-testing';
 import { createSqliteWal, type SqliteWal } from '../src/index.js';
 import { sqliteWalLevers } from '../src/sqlite-wal.js';
@@ -9,9 +10,10 @@ import { sqliteWalLevers } from '../src/sqlite-wal.js';
 // holdWrites defers commits (a sync that hangs), crash drops the connection without closing it
 // as a killed process would (uncommitted writes lost, committed ones kept, or written into a
 // transaction SQLite rolls back), failNextAppend makes the next commit fail as SQLITE_IOERR_WRITE.
-// tearTail and corruptRecord are not provided: SQLite commits a transaction whole, so a torn last
-// record cannot exist, and a damaged last row is corruption to refuse, not a tail to drop
-// (test/corruption.integration.test.ts checks that damage is refused with E_WAL_CORRUPT).
+// tearTail is not provided: SQLite commits a transaction whole, so a torn last record cannot exist.
+// corruptRecord flips a byte inside the row holding the record, through a second connection while no
+// handle is open, as bit rot would: a damaged row is corruption to refuse, the last one included
+// (test/corruption.integration.test.ts flips bytes in the file itself).
 runWalConformance('sqlite', {
   create: () => {
     const dir = mkdtempSync(join(tmpdir(), 'softadastra-wal-sqlite-'));
@@ -41,6 +43,25 @@ runWalConformance('sqlite', {
       failNextAppend: () => {
         const wal = handles.at(-1);
         if (wal !== undefined) sqliteWalLevers(wal).failNextWrite();
+      },
+      corruptRecord: (index) => {
+        const db = new Database(path);
+        try {
+          let first = 0;
+          for (const [id, records, body] of db.prepare('SELECT id, records, body FROM wal_commits ORDER BY id').raw(true).all() as Array<[number, number, Buffer]>) {
+            if (index < first + records) {
+              const damaged = Buffer.from(body);
+              const at = damaged.length >> 1;
+              damaged[at] = damaged[at]! ^ 0x20;
+              db.prepare('UPDATE wal_commits SET body = ? WHERE id = ?').run(damaged, id);
+              return;
+            }
+            first += records;
+          }
+          throw new Error(`conformance harness: no record ${index} to corrupt`);
+        } finally {
+          db.close();
+        }
       },
       cleanup: () => rmSync(dir, { recursive: true, force: true }),
     };

@@ -170,6 +170,22 @@ describe('a write torn by a power cut', () => {
     await w.close();
   });
 
+  it('makes what it recovered from a killed process durable before open() resolves: the -wal is checkpointed into the database', async () => {
+    const { image } = await imageWithLastCommit();
+    expect(statSync(`${image}-wal`).size).toBeGreaterThan(0);
+    const w = wal(image);
+    const records = await recordsOf(await w.open());
+    // Still open (close() would checkpoint anyway): the commits read back are in the synced database
+    // file now, none only in a -wal that may sit in the page cache.
+    expect(statSync(`${image}-wal`).size, 'the -wal after open()').toBe(0);
+    const dbOnly = temp.path('db-only.db');
+    copyFileSync(image, dbOnly);
+    await w.close();
+    const fromDb = wal(dbOnly);
+    expect(seqsOf(await recordsOf(await fromDb.open())), 'the database file alone').toEqual(seqsOf(records));
+    await fromDb.close();
+  });
+
   it('recovers every commit from an intact image of a killed process', async () => {
     const { image } = await imageWithLastCommit();
     const w = wal(image);

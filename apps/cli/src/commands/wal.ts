@@ -6,8 +6,20 @@ import { createSqliteWal } from '@softadastra/wal-sqlite';
 import type { GlobalOptions } from '../context.js';
 import { CliError, EXIT, formatBytes } from '../output.js';
 
-function walAt(path: string): Wal {
-  return path.endsWith('.sqlite') || path.endsWith('.db') ? createSqliteWal({ path }) : createFileWal({ dir: path });
+function walAt(path: string, options: { readOnly?: boolean } = {}): Wal {
+  if (path.endsWith('.sqlite') || path.endsWith('.db')) return createSqliteWal({ path });
+  // inspect and verify change nothing: a torn tail is reported, not cut (the next real open cuts it).
+  return createFileWal({ dir: path, ...(options.readOnly === true ? { readOnly: true } : {}) });
+}
+
+type Repair = NonNullable<Awaited<ReturnType<Wal['open']>>['repair']>;
+
+/** What opening the WAL would cut, in one line. */
+function describeCut(repair: Repair): string {
+  const records = `${repair.records} record${repair.records === 1 ? '' : 's'}`;
+  const where = `${repair.location ?? 'the log'} at byte ${repair.offset}`;
+  const ops = repair.opIds !== undefined && repair.opIds.length > 0 ? `; ops ${repair.opIds.join(', ')}` : '';
+  return `torn tail: opening would cut ${records} (${repair.bytes} bytes) from ${where}: ${repair.reason}${ops}`;
 }
 
 async function bytesOf(path: string): Promise<number> {
@@ -52,7 +64,7 @@ export async function wal(options: GlobalOptions, [action, path]: readonly strin
     console.log(options.json ? JSON.stringify({ ok: true, before, after }) : `compacted ${path}: ${formatBytes(before)} → ${formatBytes(after)}`);
     return EXIT.ok;
   }
-  const log = walAt(path);
+  const log = walAt(path, { readOnly: true });
   let recovery;
   try {
     recovery = await log.open();
@@ -87,9 +99,14 @@ export async function wal(options: GlobalOptions, [action, path]: readonly strin
     peerId: meta['peerId'] ?? null,
     space: meta['space'] ?? null,
     versionVector: held.toJSON(),
+    repair: recovery.repair ?? null,
   };
   if (action === 'verify') {
-    console.log(options.json ? JSON.stringify(summary) : `ok: ${path} (${records} records, ${ops} ops${summary.snapshot ? `, snapshot of ${summary.snapshot.winners} winners` : ''})`);
+    if (options.json) console.log(JSON.stringify(summary));
+    else {
+      console.log(`ok: ${path} (${records} records, ${ops} ops${summary.snapshot ? `, snapshot of ${summary.snapshot.winners} winners` : ''})`);
+      if (recovery.repair !== undefined) console.log(describeCut(recovery.repair));
+    }
     return EXIT.ok;
   }
   if (options.json) console.log(JSON.stringify(summary));
@@ -98,6 +115,7 @@ export async function wal(options: GlobalOptions, [action, path]: readonly strin
     console.log(`peer      ${summary.peerId ?? '?'}   space ${summary.space ?? '?'}`);
     console.log(`snapshot  ${summary.snapshot ? `${summary.snapshot.winners} winners` : 'none'}`);
     console.log(`records   ${records} (${ops} ops)`);
+    if (recovery.repair !== undefined) console.log(`repair    ${describeCut(recovery.repair)}`);
     console.log('held      ' + Object.entries(summary.versionVector).map(([origin, ranges]) => `${origin}: ${Array.isArray(ranges) ? ranges.join(',') : `1..${String(ranges)}`}`).join('; '));
   }
   return EXIT.ok;

@@ -7,6 +7,7 @@ import {
   expectPrefixKeepingResolved,
   expectRecords,
   expectRejection,
+  expectRepair,
   expectSnapshot,
   startHeldAppend,
 } from './wal-expectations.js';
@@ -23,8 +24,11 @@ import { WalCase, type WalConformanceSetup, type WalHarnessHook } from './wal-ha
  * used. Each case gets a fresh harness from `setup.create()` and calls its
  * `cleanup()` afterwards. The cases check what the TSDoc of `Wal` promises:
  * replay in call order with every field intact, durability of every resolved
- * append across a crash, atomic records, torn tails dropped, mid-log damage
- * refused with `E_WAL_CORRUPT`, compaction, idempotent reopening, `close()`
+ * append across a crash (of the machine, or of the process alone with the
+ * page cache surviving until a later power loss), atomic records, torn tails
+ * dropped and reported in `repair`, mid-log damage refused with
+ * `E_WAL_CORRUPT` (and a damaged whole last record too, with
+ * `capabilities.detectsCorruptTail`), compaction, idempotent reopening, `close()`
  * semantics and typed errors. Cases that need an optional hook the harness
  * lacks, or a capability the adapter does not declare, are reported as
  * skipped with the reason, never passed silently.
@@ -109,9 +113,10 @@ export function runWalConformance(name: string, setup: WalConformanceSetup): voi
       ];
       await c.appendAll(wal, expected);
       await wal.close();
-      const { snapshot, records } = await c.recover();
+      const { snapshot, records, repair } = await c.recover();
       expect(snapshot, 'snapshot (no compaction happened)').toBeUndefined();
       expectRecords(records, expected, 'after reopen');
+      expect(repair, 'repair reported by open() of an intact log').toBeUndefined();
     });
 
     it('continues the log across reopens: records appended after reopening follow the earlier ones', async (context) => {
@@ -227,7 +232,7 @@ export function runWalConformance(name: string, setup: WalConformanceSetup): voi
       expectRecords((await c.recover()).records, [...acked, pending], "after a crash with inFlight 'keep'");
     });
 
-    it('drops exactly a torn last record on open, and appends after it follow the intact records', async (context) => {
+    it('drops exactly a torn last record on open, reports what it cut, and appends after it follow the intact records', async (context) => {
       const c = start(context, ['tearTail']);
       const { wal } = await c.opened();
       const written = [c.source.record({ ops: 2 }), c.source.record({ covered: true, meta: true }), c.source.record({ ops: 4 })];
@@ -235,22 +240,43 @@ export function runWalConformance(name: string, setup: WalConformanceSetup): voi
       await wal.close();
       await c.harness.tearTail!();
       const intact = written.slice(0, 2);
-      const { wal: reopened, records } = await c.opened();
+      const { wal: reopened, records, repair } = await c.opened();
       expectRecords(records, intact, 'after tearing the last record');
+      // Repairing a torn tail is right; doing it silently is not.
+      expectRepair(repair, 'open() after tearing the last record');
       const after = [c.source.record(), c.source.record({ ops: 3, meta: true })];
       await c.appendAll(reopened, after);
       await reopened.close();
-      expectRecords((await c.recover()).records, [...intact, ...after], 'after appending past the torn tail');
+      const again = await c.recover();
+      expectRecords(again.records, [...intact, ...after], 'after appending past the torn tail');
+      expect(again.repair, 'repair reported again by the open() after the repaired one').toBeUndefined();
     });
 
-    it('drops a damaged last record as a torn tail (nothing valid after it)', async (context) => {
+    it('refuses a damaged last record that is whole with E_WAL_CORRUPT, not dropping it as a torn tail (capabilities.detectsCorruptTail)', async (context) => {
       const c = start(context, ['corruptRecord']);
       const { wal } = await c.opened();
+      context.skip(wal.capabilities.detectsCorruptTail !== true, 'capabilities.detectsCorruptTail is not true: the format cannot tell a torn write from a damaged record');
+      const written = [c.source.record(), c.source.record({ ops: 3 })];
+      await c.appendAll(wal, written);
+      await wal.close();
+      // The last record was written whole and acknowledged: dropping it would lose an awaited write.
+      await c.harness.corruptRecord!(1);
+      const error = await expectRejection((await c.handle()).open(), 'E_WAL_CORRUPT', 'open() after damaging the whole last record');
+      expect(error.message, 'the message must name the record, offset, or file').toMatch(/record|offset|byte|position|line|row|path|file/i);
+      await expectRejection((await c.handle()).open(), 'E_WAL_CORRUPT', 'a second open() of the same damaged log');
+    });
+
+    it('drops a damaged last record as a torn tail and reports it, when the format cannot tell (no detectsCorruptTail)', async (context) => {
+      const c = start(context, ['corruptRecord']);
+      const { wal } = await c.opened();
+      context.skip(wal.capabilities.detectsCorruptTail === true, 'capabilities.detectsCorruptTail is true: a damaged whole record is refused (the case above)');
       const written = [c.source.record(), c.source.record({ ops: 3 })];
       await c.appendAll(wal, written);
       await wal.close();
       await c.harness.corruptRecord!(1);
-      expectRecords((await c.recover()).records, written.slice(0, 1), 'after damaging the last record');
+      const { records, repair } = await c.recover();
+      expectRecords(records, written.slice(0, 1), 'after damaging the last record');
+      expectRepair(repair, 'open() after damaging the last record');
     });
 
     for (const [index, where] of [
@@ -270,6 +296,30 @@ export function runWalConformance(name: string, setup: WalConformanceSetup): voi
         await expectRejection((await c.handle()).open(), 'E_WAL_CORRUPT', 'a second open() of the same damaged log');
       });
     }
+
+    it('keeps what a reopen after a process crash recovered, and the appends it acknowledged, across a later power loss', async (context) => {
+      const c = start(context, ['crashProcess', 'crash', 'holdWrites']);
+      const { wal } = await c.opened();
+      requireDurable(context, wal);
+      const acked = [c.source.record({ ops: 2 }), c.source.record({ meta: true })];
+      await c.appendAll(wal, acked);
+      // Written, not yet durable, when the process dies: the page cache keeps it for the next process.
+      const pending = c.source.record({ ops: 3, covered: true });
+      const inFlight = await startHeldAppend(c, wal, pending);
+      expectHeld(inFlight);
+      await c.crashProcess();
+      const { records: visible } = await c.opened();
+      expectPrefixKeepingResolved(visible, [...acked, pending], [true, true, false]);
+      // The engine builds on what it read (sends it, numbers the next writes after it): a power loss,
+      // even before anything else is written, must not take it away.
+      await c.crash({ inFlight: 'lose' });
+      const { wal: reopened, records } = await c.opened();
+      expectRecords(records, visible, 'after a process crash, a reopen and a power loss');
+      const after = [c.source.record(), c.source.record({ ops: 2, meta: true })];
+      await c.appendAll(reopened, after);
+      await c.crash({ inFlight: 'lose' });
+      expectRecords((await c.recover()).records, [...visible, ...after], 'after appending on it and another power loss');
+    });
 
     it('returns the snapshot and only the later records after compact() and reopen', async (context) => {
       const c = start(context);

@@ -1,5 +1,5 @@
 import { expect } from 'vitest';
-import { isSyncError, type SyncError, type SyncErrorCode, type Wal, type WalRecord } from '@softadastra/sync-core';
+import { isSyncError, type SyncError, type SyncErrorCode, type Wal, type WalRecord, type WalRepair } from '@softadastra/sync-core';
 import { describeError, letWorkProgress, outcome, track, type Tracked } from './async-helpers.js';
 import { recordsDifference, snapshotDifference } from './wal-fixtures.js';
 import type { WalCase } from './wal-harness.js';
@@ -72,4 +72,14 @@ export async function expectRejection(promise: Promise<unknown>, code: SyncError
   if (!isSyncError(error)) throw new Error(`${what}: expected a SyncError ${code}, got ${describeError(error)}`);
   expect(error.code, `${what}: ${describeError(error)}`).toBe(code);
   return error;
+}
+
+/** Fails unless `repair` reports a cut: at least one byte, a count of records, an offset and a reason. */
+export function expectRepair(repair: WalRepair | undefined, what: string): void {
+  if (repair === undefined) throw new Error(`${what}: the adapter dropped data without reporting it in WalRecovery.repair (a repair must never be silent)`);
+  expect(Number.isInteger(repair.records) && repair.records >= 0, `${what}: repair.records must be a count, got ${String(repair.records)}`).toBe(true);
+  expect(Number.isInteger(repair.bytes) && repair.bytes > 0, `${what}: repair.bytes must count the bytes cut, got ${String(repair.bytes)}`).toBe(true);
+  expect(Number.isInteger(repair.offset) && repair.offset >= 0, `${what}: repair.offset must say where the cut starts, got ${String(repair.offset)}`).toBe(true);
+  expect(typeof repair.reason === 'string' && repair.reason.length > 0, `${what}: repair.reason must say why it was a torn tail`).toBe(true);
+  if (repair.opIds !== undefined) expect(Array.isArray(repair.opIds), `${what}: repair.opIds must be an array when present`).toBe(true);
 }

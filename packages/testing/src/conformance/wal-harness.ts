@@ -1,4 +1,4 @@
-import { type Wal, type WalRecord, type WalSnapshot } from '@softadastra/sync-core';
+import { type Wal, type WalRecord, type WalRepair, type WalSnapshot } from '@softadastra/sync-core';
 import { delay } from './async-helpers.js';
 import { RecordSource, readRecords } from './wal-fixtures.js';
 
@@ -48,6 +48,16 @@ export interface WalHarness {
    */
   crash?(options?: WalCrashOptions): Promise<void> | void;
   /**
+   * Simulates a crash of the process alone, the machine living on: the
+   * handles die as in {@link WalHarness.crash}, but what they wrote and did
+   * not make durable (the write in flight included) stays readable, as the
+   * page cache keeps it for the next process — and is still lost by a later
+   * {@link WalHarness.crash} (the power loss) unless someone made it durable
+   * since. Ends {@link WalHarness.holdWrites}. For adapters over a file
+   * system; others leave it out.
+   */
+  crashProcess?(): Promise<void> | void;
+  /**
    * Stops writes from becoming durable, as a disk whose fsync hangs: appends
    * (and compactions) started from now on are accepted and may reach the
    * storage, but do not complete and their promises stay pending, until
@@ -65,8 +75,9 @@ export interface WalHarness {
   tearTail?(): Promise<void> | void;
   /**
    * Damages stored record `index` (0-based, counted after the snapshot)
-   * while leaving the records after it intact: mid-log corruption, as a
-   * flipped bit would cause. Called while no handle is open.
+   * while leaving its length and the records after it intact: corruption, as
+   * a flipped bit in a record that was written whole would cause. Called while
+   * no handle is open.
    */
   corruptRecord?(index: number): Promise<void> | void;
   /** Makes the next append fail as an I/O error (a failed write or fsync) would. */
@@ -82,12 +93,14 @@ export interface WalConformanceSetup {
 }
 
 /** The names of the optional hooks of a {@link WalHarness}. */
-export type WalHarnessHook = 'crash' | 'holdWrites' | 'releaseWrites' | 'tearTail' | 'corruptRecord' | 'failNextAppend';
+export type WalHarnessHook = 'crash' | 'crashProcess' | 'holdWrites' | 'releaseWrites' | 'tearTail' | 'corruptRecord' | 'failNextAppend';
 
 /** What a fresh handle recovered. */
 export interface Recovered {
   readonly snapshot: WalSnapshot | undefined;
   readonly records: WalRecord[];
+  /** What `open()` said it cut, if anything. */
+  readonly repair: WalRepair | undefined;
 }
 
 /**
@@ -122,14 +135,14 @@ export class WalCase {
   async opened(): Promise<Recovered & { readonly wal: Wal }> {
     const wal = await this.handle();
     const recovery = await wal.open();
-    return { wal, snapshot: recovery.snapshot, records: await readRecords(recovery) };
+    return { wal, snapshot: recovery.snapshot, records: await readRecords(recovery), repair: recovery.repair };
   }
 
   /** What a new handle recovers; the handle is closed again. */
   async recover(): Promise<Recovered> {
-    const { wal, snapshot, records } = await this.opened();
+    const { wal, snapshot, records, repair } = await this.opened();
     await wal.close();
-    return { snapshot, records };
+    return { snapshot, records, repair };
   }
 
   /** Appends each record in turn, awaiting each. */
@@ -141,6 +154,14 @@ export class WalCase {
     if (this.harness.crash === undefined) throw new Error('conformance bug: crash() used without checking for the hook');
     // Called before any await, so nothing runs between the caller's last look and the crash.
     const done = options === undefined ? this.harness.crash() : this.harness.crash(options);
+    this.#live = [];
+    this.#holding = false;
+    await done;
+  }
+
+  async crashProcess(): Promise<void> {
+    if (this.harness.crashProcess === undefined) throw new Error('conformance bug: crashProcess() used without checking for the hook');
+    const done = this.harness.crashProcess();
     this.#live = [];
     this.#holding = false;
     await done;

@@ -14,8 +14,12 @@ import type { SimStorage } from './sim-disk.js';
  * - the other memory seeds failed in the same runs, from the same three defects.
  * - 8190 (file): a failed directory fsync left a new segment's entry unsynced;
  *   the reopened file WAL appended to it and a crash lost acknowledged records.
+ * - 972 (file): a process killed with its page cache intact, then a power
+ *   loss; without open() fsyncing what it read, a peer's vector went back
+ *   (it had acked ops a later power loss took away).
  */
 export const REGRESSION_SEEDS: ReadonlyArray<{ readonly seed: number; readonly storage: SimStorage }> = [
   ...[1, 2, 4, 6, 9, 10, 11, 15, 20, 21, 24, 27, 34, 37, 40, 41, 43, 45, 47, 49, 50, 59, 65, 88].map((seed) => ({ seed, storage: 'memory' as const })),
   { seed: 8190, storage: 'file' },
+  { seed: 972, storage: 'file' },
 ];

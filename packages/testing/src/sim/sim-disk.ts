@@ -14,7 +14,11 @@ export interface SimDisk {
   readonly kind: SimStorage;
   /** A WAL for a (re)started process, its writes timed on that process's clock. */
   wal(clock: Clock, latencyMs: number): Wal;
-  /** The process (and, for files, the machine) dies; `inFlight` says what the write under way leaves behind. */
+  /**
+   * The process dies; `inFlight` says what the write under way leaves behind. For files, `'lose'` and
+   * `'tear'` are a power loss (the machine dies too), `'keep'` a kill of the process alone (the page
+   * cache survives until a later power loss).
+   */
   crash(inFlight: 'lose' | 'keep' | 'tear'): void;
   /** The next write or fsync fails (EIO). */
   failNextWrite(): void;
@@ -24,9 +28,8 @@ export interface SimDisk {
   replay(): Wal;
 }
 
-const VARIANT: Record<'lose' | 'keep' | 'tear', CrashVariant> = {
+const VARIANT: Record<'lose' | 'tear', CrashVariant> = {
   lose: { data: 'lost', dir: 'lost' },
-  keep: { data: 'kept', dir: 'kept' },
   tear: { data: 'torn', dir: 'kept' },
 };
 
@@ -47,7 +50,8 @@ export function memoryDisk(): SimDisk {
 
 /**
  * A simulated file system under the file WAL: unsynced bytes and directory
- * entries are lost, kept or torn at a crash. Its fsyncs take time on the
+ * entries are lost or torn at a power loss, kept (visible, not yet durable) at
+ * a kill of the process. Its fsyncs take time on the
  * clock of the process using it (a dead process's fsyncs never complete).
  * @internal
  */
@@ -71,7 +75,11 @@ export function fileDisk(): SimDisk {
       return createFileWal({ dir: '/data', fs, segmentBytes: 4096 });
     },
     crash(inFlight) {
-      fs = fs.crash(VARIANT[inFlight], options());
+      // 'keep' (the write in flight reached the OS, not the acknowledgement) is a kill of the process
+      // alone: the page cache keeps every unsynced byte and entry visible to the next process, yet
+      // durable only once someone fsyncs them — a later crash with 'lose' or 'tear' is the power loss
+      // that takes back whatever the reopened WAL did not make durable.
+      fs = inFlight === 'keep' ? fs.crashProcess(options()) : fs.crash(VARIANT[inFlight], options());
     },
     failNextWrite: () => fs.failNextWrite(),
     cancelFailure: () => fs.cancelFailure(),

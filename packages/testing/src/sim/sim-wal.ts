@@ -17,7 +17,7 @@ export function observeWal(inner: Wal, storage: string, history: History): Wal {
       const replayed = (op: Operation): void => history.durableAt(storage, op, true);
       if (recovery.snapshot !== undefined) for (const op of recovery.snapshot.ops) replayed(op);
       for (const record of records) for (const op of record.ops) replayed(op);
-      return { snapshot: recovery.snapshot, records };
+      return { snapshot: recovery.snapshot, records, ...(recovery.repair === undefined ? {} : { repair: recovery.repair }) };
     },
     async append(record: WalRecord): Promise<void> {
       await inner.append(record);
