@@ -1,4 +1,5 @@
-import type { SyncError } from './errors.js';
+import { SyncError, isSyncError } from './errors.js';
+import { EventListeners, rethrowLater } from './event-listeners.js';
 
 /** What a transport promises, as data. */
 export interface ConnectionCapabilities {
@@ -72,4 +73,105 @@ export interface Connection {
   on<E extends keyof ConnectionEvents>(event: E, listener: ConnectionEvents[E]): () => void;
   /** Closes for good; emits `close` with `final: true`. */
   close(code?: number, reason?: string): void;
+}
+
+/**
+ * How {@link wrapConnection} observes or changes the traffic of a
+ * connection. Every hook is optional; without any, the wrapper is the inner
+ * connection under another name.
+ */
+export interface ConnectionTaps {
+  /**
+   * Sees each message sent through the wrapper. `forward` hands bytes to the
+   * inner connection's `send()` — whose errors (`E_CLOSED`, `E_TOO_LARGE`)
+   * reach the caller — so a tap may count, change, hold back, duplicate or
+   * refuse (by throwing) a message. Without it every message is forwarded.
+   */
+  readonly send?: (bytes: Uint8Array, forward: (bytes: Uint8Array) => void) => void;
+  /**
+   * Sees each message the inner connection receives, once whatever the
+   * number of listeners. `deliver` hands bytes to the wrapper's `message`
+   * listeners: now, later (from a timer: a throttle) or never (a filter).
+   * Without it every message is delivered.
+   */
+  readonly receive?: (bytes: Uint8Array, deliver: (bytes: Uint8Array) => void) => void;
+  /**
+   * The wrapper got its first `message` listener (called from a microtask):
+   * the moment to deliver what `receive` held while nobody listened.
+   */
+  readonly listening?: () => void;
+}
+
+const CONNECTION_EVENTS: readonly (keyof ConnectionEvents)[] = ['open', 'message', 'close', 'error', 'drain'];
+
+/**
+ * Wraps a connection to observe or transform its messages — count bytes,
+ * meter, throttle, replay, inject faults — while keeping the contract.
+ *
+ * @remarks
+ * `capabilities`, `state` and `bufferedAmount` are the inner connection's
+ * (so backpressure works through the wrapper), `close()` closes it, and
+ * `open`, `close`, `error` and `drain` are forwarded as they come. The
+ * wrapper listens to the inner connection once per event and calls its own
+ * listeners the way the transports do: a listener that throws does not stop
+ * the others and is reported as an `E_INTERNAL` `error` event (rethrown from
+ * a microtask when nobody listens for errors), never into the tap or the
+ * inner connection. Written once here, so that the relay, the SDK, the
+ * simulator, the benchmarks and the tests do not each hand-write one.
+ *
+ * @example
+ * ```ts
+ * let sent = 0;
+ * const counted = wrapConnection(connection, { send: (bytes, forward) => { forward(bytes); sent += bytes.length; } });
+ * engine.connect(counted);
+ * ```
+ *
+ * @param inner - the connection to wrap
+ * @param taps - what to do with the messages; see {@link ConnectionTaps}
+ */
+export function wrapConnection(inner: Connection, taps: ConnectionTaps): Connection {
+  const listeners: EventListeners<ConnectionEvents> = new EventListeners<ConnectionEvents>(CONNECTION_EVENTS, (error, event) => {
+    if (event === 'error' || listeners.count('error') === 0) {
+      rethrowLater(error);
+      return;
+    }
+    const reason = error instanceof Error ? error.message : String(error);
+    listeners.emit('error', isSyncError(error) ? error : new SyncError('E_INTERNAL', `a '${event}' listener of a connection threw: ${reason}`, { cause: error }));
+  });
+  const forward = (bytes: Uint8Array): void => inner.send(bytes);
+  const deliver = (bytes: Uint8Array): void => listeners.emit('message', bytes);
+  const { send, receive, listening } = taps;
+  inner.on('open', () => listeners.emit('open'));
+  inner.on('message', receive === undefined ? deliver : (bytes) => receive(bytes, deliver));
+  inner.on('close', (info) => listeners.emit('close', info));
+  inner.on('error', (error) => listeners.emit('error', error));
+  inner.on('drain', () => listeners.emit('drain'));
+  let heard = false;
+  return {
+    get capabilities() {
+      return inner.capabilities;
+    },
+    get state() {
+      return inner.state;
+    },
+    get bufferedAmount() {
+      return inner.bufferedAmount;
+    },
+    send(bytes) {
+      if (send === undefined) inner.send(bytes);
+      else send(bytes, forward);
+    },
+    on(event, listener) {
+      const off = listeners.on(event, listener);
+      if (event === 'message' && !heard && listening !== undefined) {
+        heard = true;
+        // Asynchronously, as every connection event is.
+        queueMicrotask(listening);
+      }
+      return off;
+    },
+    close(code, reason) {
+      inner.close(code, reason);
+    },
+  };
 }
