@@ -1,19 +1,21 @@
 import {
   SyncError,
   TransportError,
-  backoffDelay,
+  createReconnectLoop,
   isSyncError,
   type Connection,
   type ConnectionCapabilities,
   type ConnectionCloseInfo,
   type ConnectionEvents,
   type ConnectionState,
+  type ReconnectAttempt,
+  type ReconnectLoop,
   EventListeners,
   rethrowLater,
 } from '@softadastra/sync-core';
 import { CLOSE_CODES, authErrorOf } from './close-codes.js';
 import { SocketLink, type LinkDown } from './socket-link.js';
-import type { ResolvedTransportOptions } from './transport-options.js';
+import { checkWebSocketUrls, type ResolvedTransportOptions } from './transport-options.js';
 import { closeSocket, openSocket, terminateSocket, type HttpResponseLike, type SocketErrorEvent, type WebSocketLike } from './web-socket-like.js';
 
 /**
@@ -28,8 +30,22 @@ import { closeSocket, openSocket, terminateSocket, type HttpResponseLike, type S
  * 4401/4403), which are final.
  */
 export interface WebSocketConnection extends Connection {
-  /** The server URL given in the options (without the token). */
+  /** The server URL of the current (or next) connection attempt, without the token. */
   readonly url: string;
+  /** Every server URL, in the order they are tried (the `url` option, or the last `setUrl()`). */
+  readonly urls: readonly string[];
+  /**
+   * Points the connection at another server (or list of servers): an open
+   * link is closed cleanly (emitting `close` with code 1000 and
+   * `final: false`), and the first new URL is dialled at once; a new session
+   * then starts there with a fresh `hello`, so nothing sent but not yet
+   * acknowledged is lost.
+   *
+   * @param url - a `ws://` or `wss://` URL, or a non-empty list of them
+   * @throws SyncError `E_INVALID_ARGUMENT` for a bad URL; TransportError
+   * `E_CLOSED` once the connection is closed for good
+   */
+  setUrl(url: string | readonly string[]): void;
 }
 
 const EVENTS: readonly (keyof ConnectionEvents)[] = ['open', 'message', 'close', 'error', 'drain'];
@@ -49,31 +65,46 @@ interface Rejection {
  */
 export class WebSocketClientConnection implements WebSocketConnection {
   readonly capabilities: ConnectionCapabilities;
-  readonly url: string;
   readonly #options: ResolvedTransportOptions;
   readonly #listeners: EventListeners<ConnectionEvents>;
+  readonly #loop: ReconnectLoop;
   #state: ConnectionState = 'connecting';
-  /** Bumped by every dial and by `close()`: a stale dial or socket is ignored. */
-  #generation = 0;
-  /** The socket being dialled, until it opens. */
+  /** The socket being dialled, until it opens (a socket that is not this one or the link's is stale). */
   #socket: WebSocketLike | undefined;
   #socketError: TransportError | undefined;
   #rejection: Rejection | undefined;
   #link: SocketLink | undefined;
-  /** Consecutive attempts that brought nothing (the backoff exponent). */
-  #attempt = 0;
-  /** An error was reported during the current outage (one per outage, not one per retry). */
-  #outageReported = false;
-  #reconnectTimer: unknown;
   #connectTimer: unknown;
 
   /** @param options - checked options, with defaults */
   constructor(options: ResolvedTransportOptions) {
     this.#options = options;
-    this.url = options.url;
     this.capabilities = Object.freeze({ ordered: true, reliable: true, maxMessageBytes: options.maxMessageBytes, reconnects: options.reconnect !== false });
     this.#listeners = new EventListeners<ConnectionEvents>(EVENTS, (error, event) => this.#onListenerError(error, event));
-    void this.#dial();
+    this.#loop = createReconnectLoop({
+      urls: options.urls,
+      policy: options.reconnect,
+      clock: options.clock,
+      token: options.token,
+      connect: (attempt) => this.#dial(attempt),
+      report: (error) => this.#emit('error', error),
+      giveUp: (error) => {
+        this.#finish();
+        this.#emit('error', error);
+        this.#emit('close', { code: CLOSE_CODES.abnormal, reason: error.message, final: true });
+      },
+    });
+    this.#loop.start();
+  }
+
+  /** The server URL of the current (or next) attempt. */
+  get url(): string {
+    return this.#loop.url;
+  }
+
+  /** Every server URL, in the order they are tried. */
+  get urls(): readonly string[] {
+    return this.#loop.urls;
   }
 
   /** Where the connection stands. */
@@ -137,26 +168,41 @@ export class WebSocketClientConnection implements WebSocketConnection {
     queueMicrotask(() => this.#emit('close', { code, reason, final: true }));
   }
 
+  /**
+   * Points the connection at other server URLs: closes an open link (or
+   * abandons the attempt in flight) and dials the first new URL at once.
+   *
+   * @param url - a `ws://` or `wss://` URL, or a non-empty list of them
+   * @throws SyncError `E_INVALID_ARGUMENT` for a bad URL; TransportError `E_CLOSED` once closed for good
+   */
+  setUrl(url: string | readonly string[]): void {
+    const urls = checkWebSocketUrls(url);
+    if (this.#state === 'closed') throw new TransportError('E_CLOSED', `cannot point the connection to ${this.url} at ${urls.join(', ')}: it was closed for good; create a new connection`, { peer: this.url });
+    const reason = `moving to ${urls[0]!}`;
+    const link = this.#link;
+    this.#link = undefined;
+    this.#options.clock.clearTimeout(this.#connectTimer);
+    this.#connectTimer = undefined;
+    if (this.#socket !== undefined) closeSocket(this.#socket, CLOSE_CODES.normal, reason);
+    this.#socket = undefined;
+    this.#loop.setUrls(urls);
+    if (link === undefined) return;
+    link.close(CLOSE_CODES.normal, reason);
+    this.#state = 'connecting';
+    queueMicrotask(() => {
+      // A listener may have called close() meanwhile: its own final close follows.
+      if (this.#state !== 'closed') this.#emit('close', { code: CLOSE_CODES.normal, reason, final: false });
+    });
+  }
+
   // ── dialling ─────────────────────────────────────────────────────────────
 
-  async #dial(): Promise<void> {
-    const generation = ++this.#generation;
-    // Never dial (nor fail) inside the factory: listeners attached right after it see everything.
-    await Promise.resolve();
-    if (generation !== this.#generation) return;
-    let token: string | undefined;
-    try {
-      token = await this.#options.token?.();
-      if (token !== undefined && typeof token !== 'string') throw new TypeError(`it returned ${typeof token} instead of a string`);
-    } catch (error) {
-      if (generation !== this.#generation) return;
-      this.#attemptFailed(new TransportError('E_TRANSPORT', `the token provider for ${this.url} failed: ${describe(error)} — retrying with backoff`, { peer: this.url, cause: error }));
-      return;
-    }
-    if (generation !== this.#generation || this.#state === 'closed') return;
+  #dial(attempt: ReconnectAttempt): void {
+    if (this.#state === 'closed') return;
+    const url = attempt.url;
     let socket: WebSocketLike;
     try {
-      socket = openSocket(this.#options.WebSocket, this.url, token, this.#options.maxMessageBytes);
+      socket = openSocket(this.#options.WebSocket, url, attempt.token, this.#options.maxMessageBytes);
     } catch (error) {
       this.#attemptFailed(new TransportError('E_TRANSPORT', `cannot open a WebSocket to ${this.url}: ${describe(error)}`, { peer: this.url, cause: error }));
       return;
@@ -204,7 +250,7 @@ export class WebSocketClientConnection implements WebSocketConnection {
     );
     this.#link = link;
     this.#state = 'open';
-    this.#outageReported = false;
+    this.#loop.opened();
     this.#emit('open');
   }
 
@@ -288,18 +334,7 @@ export class WebSocketClientConnection implements WebSocketConnection {
 
   /** A connection attempt failed before opening. */
   #attemptFailed(error: TransportError): void {
-    if (this.#state === 'closed') return;
-    if (this.#options.reconnect === false) {
-      this.#finish();
-      this.#emit('error', error);
-      this.#emit('close', { code: CLOSE_CODES.abnormal, reason: error.message, final: true });
-      return;
-    }
-    this.#scheduleReconnect(false);
-    if (!this.#outageReported) {
-      this.#outageReported = true;
-      this.#emit('error', error);
-    }
+    if (this.#state !== 'closed') this.#loop.failed(error);
   }
 
   /**
@@ -311,13 +346,9 @@ export class WebSocketClientConnection implements WebSocketConnection {
     if (link !== this.#link) return;
     this.#link = undefined;
     const stop = authErrorOf(info.code, info.reason, this.url);
-    const final = stop !== undefined || this.#options.reconnect === false;
+    const final = stop !== undefined || !this.#loop.lost(link.hasHeard, info.error !== undefined);
     if (final) this.#finish();
-    else {
-      this.#state = 'connecting';
-      this.#outageReported = info.error !== undefined;
-      this.#scheduleReconnect(link.hasHeard);
-    }
+    else this.#state = 'connecting';
     const close: ConnectionCloseInfo = { code: info.code, reason: info.reason, final };
     const emit = (): void => {
       if (info.error !== undefined) this.#emit('error', info.error);
@@ -330,26 +361,12 @@ export class WebSocketClientConnection implements WebSocketConnection {
     else emit();
   }
 
-  #scheduleReconnect(worked: boolean): void {
-    if (this.#options.reconnect === false) return;
-    if (worked) this.#attempt = 0;
-    const { baseMs, maxMs } = this.#options.reconnect;
-    const delay = backoffDelay(this.#attempt, this.#options.clock.random(), baseMs, maxMs);
-    this.#attempt++;
-    this.#options.clock.clearTimeout(this.#reconnectTimer);
-    this.#reconnectTimer = this.#options.clock.setTimeout(() => {
-      this.#reconnectTimer = undefined;
-      if (this.#state !== 'closed') void this.#dial();
-    }, delay);
-  }
-
   /** Closed for good: no more dials, timers off. */
   #finish(): void {
     this.#state = 'closed';
-    this.#generation++;
-    this.#options.clock.clearTimeout(this.#reconnectTimer);
+    this.#loop.stop();
     this.#options.clock.clearTimeout(this.#connectTimer);
-    this.#reconnectTimer = this.#connectTimer = undefined;
+    this.#connectTimer = undefined;
   }
 
   #emit<E extends keyof ConnectionEvents>(event: E, ...args: Parameters<ConnectionEvents[E]>): void {
