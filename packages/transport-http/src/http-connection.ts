@@ -1,19 +1,21 @@
 import {
   SyncError,
   TransportError,
-  backoffDelay,
+  createReconnectLoop,
   isSyncError,
   type Connection,
   type ConnectionCapabilities,
   type ConnectionCloseInfo,
   type ConnectionEvents,
   type ConnectionState,
+  type ReconnectAttempt,
+  type ReconnectLoop,
   type SyncErrorCode,
   EventListeners,
   rethrowLater,
 } from '@softadastra/sync-core';
 import { describe, exchange, type Exchange } from './http-exchange.js';
-import type { ResolvedHttpTransportOptions } from './http-transport-options.js';
+import { checkHttpUrls, type ResolvedHttpTransportOptions } from './http-transport-options.js';
 import { decodeFrames, encodeFrames, framedLength } from './message-framing.js';
 import { CLOSE_CODES, maxBodyBytes, parseSessionGrant } from './wire-protocol.js';
 
@@ -30,8 +32,22 @@ import { CLOSE_CODES, maxBodyBytes, parseSessionGrant } from './wire-protocol.js
  * HTTP 401/403, which are final.
  */
 export interface HttpConnection extends Connection {
-  /** The base URL given in the options, without trailing slashes. */
+  /** The base URL of the current (or next) session, without trailing slashes. */
   readonly url: string;
+  /** Every base URL, in the order they are tried (the `url` option, or the last `setUrl()`). */
+  readonly urls: readonly string[];
+  /**
+   * Points the connection at another server (or list of servers): the
+   * current session is deleted on its server (emitting `close` with code
+   * 1000 and `final: false`), and a session is created at the first new URL
+   * at once; a new protocol session then starts there with a fresh `hello`,
+   * so nothing sent but not yet acknowledged is lost.
+   *
+   * @param url - an `http://` or `https://` base URL, or a non-empty list of them
+   * @throws SyncError `E_INVALID_ARGUMENT` for a bad URL; TransportError
+   * `E_CLOSED` once the connection is closed for good
+   */
+  setUrl(url: string | readonly string[]): void;
   /** The id of the current session while `'open'`; `undefined` otherwise. */
   readonly session: string | undefined;
 }
@@ -40,6 +56,8 @@ const EVENTS: readonly (keyof ConnectionEvents)[] = ['open', 'message', 'close',
 
 /** One session on the server, as the client holds it. */
 interface ClientSession {
+  /** The base URL of the server holding it. */
+  readonly url: string;
   readonly id: string;
   readonly token: string | undefined;
   /** The server's `maxMessageBytes`. */
@@ -63,12 +81,10 @@ interface ClientSession {
  */
 export class HttpClientConnection implements HttpConnection {
   readonly capabilities: ConnectionCapabilities;
-  readonly url: string;
   readonly #options: ResolvedHttpTransportOptions;
   readonly #listeners: EventListeners<ConnectionEvents>;
+  readonly #loop: ReconnectLoop;
   #state: ConnectionState = 'connecting';
-  /** Bumped by every dial and by `close()`: a stale dial is ignored. */
-  #generation = 0;
   #session: ClientSession | undefined;
   /** Messages sent and not yet in a POST. */
   #queue: Uint8Array[] = [];
@@ -76,19 +92,36 @@ export class HttpClientConnection implements HttpConnection {
   /** Bytes of the messages in the POST in flight. */
   #postingBytes = 0;
   #flushScheduled = false;
-  /** Consecutive attempts that brought nothing (the backoff exponent). */
-  #attempt = 0;
-  /** An error was reported during the current outage (one per outage, not one per retry). */
-  #outageReported = false;
-  #reconnectTimer: unknown;
 
   /** @param options - checked options, with defaults */
   constructor(options: ResolvedHttpTransportOptions) {
     this.#options = options;
-    this.url = options.url;
     this.capabilities = Object.freeze({ ordered: true, reliable: false, maxMessageBytes: options.maxMessageBytes, reconnects: options.reconnect !== false });
     this.#listeners = new EventListeners<ConnectionEvents>(EVENTS, (error, event) => this.#onListenerError(error, event));
-    void this.#dial();
+    this.#loop = createReconnectLoop({
+      urls: options.urls,
+      policy: options.reconnect,
+      clock: options.clock,
+      token: options.token,
+      connect: (attempt) => void this.#dial(attempt),
+      report: (error) => this.#emit('error', error),
+      giveUp: (error) => {
+        this.#finish();
+        this.#emit('error', error);
+        this.#emit('close', { code: CLOSE_CODES.abnormal, reason: error.message, final: true });
+      },
+    });
+    this.#loop.start();
+  }
+
+  /** The base URL of the current (or next) session. */
+  get url(): string {
+    return this.#session?.url ?? this.#loop.url;
+  }
+
+  /** Every base URL, in the order they are tried. */
+  get urls(): readonly string[] {
+    return this.#loop.urls;
   }
 
   /** Where the connection stands. */
@@ -157,33 +190,45 @@ export class HttpClientConnection implements HttpConnection {
     if (this.#state === 'closed') return;
     const session = this.#session;
     this.#finish();
-    if (session !== undefined) void this.#deleteSession(session.id, session.token);
+    if (session !== undefined) void this.#deleteSession(session.url, session.id, session.token);
     queueMicrotask(() => this.#emit('close', { code, reason, final: true }));
+  }
+
+  /**
+   * Points the connection at other base URLs: ends the current session
+   * (deleting it on its server) or abandons the creation in flight, and
+   * creates a session at the first new URL at once.
+   *
+   * @param url - an `http://` or `https://` base URL, or a non-empty list of them
+   * @throws SyncError `E_INVALID_ARGUMENT` for a bad URL; TransportError `E_CLOSED` once closed for good
+   */
+  setUrl(url: string | readonly string[]): void {
+    const urls = checkHttpUrls(url);
+    if (this.#state === 'closed') throw new TransportError('E_CLOSED', `cannot point the connection to ${this.url} at ${urls.join(', ')}: it was closed for good; create a new connection`, { peer: this.url });
+    const reason = `moving to ${urls[0]!}`;
+    const session = this.#session;
+    this.#endSession();
+    this.#loop.setUrls(urls);
+    if (session === undefined) return;
+    void this.#deleteSession(session.url, session.id, session.token);
+    this.#state = 'connecting';
+    queueMicrotask(() => {
+      // A listener may have called close() meanwhile: its own final close follows.
+      if (this.#state !== 'closed') this.#emit('close', { code: CLOSE_CODES.normal, reason, final: false });
+    });
   }
 
   // ── sessions ─────────────────────────────────────────────────────────────
 
-  async #dial(): Promise<void> {
-    const generation = ++this.#generation;
-    // Never dial (nor fail) inside the factory: listeners attached right after it see everything.
-    await Promise.resolve();
-    if (generation !== this.#generation) return;
-    let token: string | undefined;
-    try {
-      token = await this.#options.token?.();
-      if (token !== undefined && typeof token !== 'string') throw new TypeError(`it returned ${typeof token} instead of a string`);
-    } catch (error) {
-      if (generation !== this.#generation) return;
-      this.#attemptFailed(new TransportError('E_TRANSPORT', `the token provider for ${this.url} failed: ${describe(error)} — retrying with backoff`, { peer: this.url, cause: error }));
-      return;
-    }
-    if (generation !== this.#generation) return;
+  async #dial(attempt: ReconnectAttempt): Promise<void> {
+    const { url, token } = attempt;
+    if (this.#state === 'closed') return;
     // Not aborted by close(): a session created meanwhile is deleted below instead of lingering on the server.
-    const answer = await this.#request('POST', '/sessions', token, undefined, this.#options.requestTimeoutMs, new Set());
-    if (generation !== this.#generation) {
-      // Closed meanwhile: a session the server created for nothing is deleted rather than left to expire.
+    const answer = await this.#request(url, 'POST', '/sessions', token, undefined, this.#options.requestTimeoutMs, new Set());
+    if (!attempt.isCurrent()) {
+      // Closed or moved meanwhile: a session the server created for nothing is deleted rather than left to expire.
       const orphan = answer.ok && answer.status === 201 ? parseSessionGrant(new TextDecoder().decode(answer.body)) : undefined;
-      if (orphan !== undefined && typeof orphan !== 'string') void this.#deleteSession(orphan.session, token);
+      if (orphan !== undefined && typeof orphan !== 'string') void this.#deleteSession(url, orphan.session, token);
       return;
     }
     if (!answer.ok) {
@@ -206,6 +251,7 @@ export class HttpClientConnection implements HttpConnection {
     }
     const wanted = this.#options.pollTimeoutMs ?? grant.pollTimeoutMs;
     const session: ClientSession = {
+      url,
       id: grant.session,
       token,
       serverMax: grant.maxMessageBytes,
@@ -217,7 +263,7 @@ export class HttpClientConnection implements HttpConnection {
     };
     this.#session = session;
     this.#state = 'open';
-    this.#outageReported = false;
+    this.#loop.opened();
     this.#emit('open');
     if (this.#session === session) void this.#pollLoop(session);
   }
@@ -226,7 +272,7 @@ export class HttpClientConnection implements HttpConnection {
   async #pollLoop(session: ClientSession): Promise<void> {
     const path = `/sessions/${session.id}/messages?wait=${session.waitMs}`;
     while (this.#session === session) {
-      const answer = await this.#request('GET', path, session.token, undefined, session.waitMs + this.#options.requestTimeoutMs, session.requests);
+      const answer = await this.#request(session.url, 'GET', path, session.token, undefined, session.waitMs + this.#options.requestTimeoutMs, session.requests);
       if (this.#session !== session) return;
       if (!answer.ok) {
         this.#lose(session, `a poll failed: ${answer.detail}`);
@@ -282,7 +328,7 @@ export class HttpClientConnection implements HttpConnection {
     if (batch.length > 0) {
       session.posting = true;
       this.#postingBytes = messageBytes;
-      const answer = await this.#request('POST', `/sessions/${session.id}/messages`, session.token, encodeFrames(batch), this.#options.requestTimeoutMs, session.requests);
+      const answer = await this.#request(session.url, 'POST', `/sessions/${session.id}/messages`, session.token, encodeFrames(batch), this.#options.requestTimeoutMs, session.requests);
       if (this.#session !== session) return;
       session.posting = false;
       this.#postingBytes = 0;
@@ -318,9 +364,9 @@ export class HttpClientConnection implements HttpConnection {
   }
 
   /** Best effort: tells the server a session is over. */
-  async #deleteSession(id: string, token: string | undefined): Promise<void> {
+  async #deleteSession(url: string, id: string, token: string | undefined): Promise<void> {
     // Whatever the outcome, the server lets an unpolled session expire.
-    await this.#request('DELETE', `/sessions/${id}`, token, undefined, this.#options.requestTimeoutMs, new Set());
+    await this.#request(url, 'DELETE', `/sessions/${id}`, token, undefined, this.#options.requestTimeoutMs, new Set());
   }
 
   /** A session creation refused with 401 or 403, or an open session revoked: final. */
@@ -337,50 +383,22 @@ export class HttpClientConnection implements HttpConnection {
 
   /** A session could not be created. */
   #attemptFailed(error: TransportError): void {
-    if (this.#state === 'closed') return;
-    if (this.#options.reconnect === false) {
-      this.#finish();
-      this.#emit('error', error);
-      this.#emit('close', { code: CLOSE_CODES.abnormal, reason: error.message, final: true });
-      return;
-    }
-    this.#scheduleReconnect(false);
-    if (!this.#outageReported) {
-      this.#outageReported = true;
-      this.#emit('error', error);
-    }
+    if (this.#state !== 'closed') this.#loop.failed(error);
   }
 
   /** An open session was lost: replace it (or stop, without `reconnect`). */
   #lose(session: ClientSession, reason: string, error?: SyncError): void {
     if (this.#session !== session) return;
     this.#endSession();
-    const final = this.#options.reconnect === false;
+    // A session that never worked (lost at its first request) counts as a failed attempt.
+    const final = !this.#loop.lost(session.worked, error !== undefined);
     if (final) this.#finish();
-    else {
-      this.#state = 'connecting';
-      this.#outageReported = error !== undefined;
-      // A session that never worked (lost at its first request) counts as a failed attempt.
-      this.#scheduleReconnect(session.worked);
-    }
+    else this.#state = 'connecting';
     if (error !== undefined) this.#emit('error', error);
     // An 'error' listener may have called close(): its own final close follows.
     if (!final && this.#state === 'closed') return;
     const close: ConnectionCloseInfo = { code: CLOSE_CODES.abnormal, reason, final };
     this.#emit('close', close);
-  }
-
-  #scheduleReconnect(worked: boolean): void {
-    if (this.#options.reconnect === false) return;
-    if (worked) this.#attempt = 0;
-    const { baseMs, maxMs } = this.#options.reconnect;
-    const delay = backoffDelay(this.#attempt, this.#options.clock.random(), baseMs, maxMs);
-    this.#attempt++;
-    this.#options.clock.clearTimeout(this.#reconnectTimer);
-    this.#reconnectTimer = this.#options.clock.setTimeout(() => {
-      this.#reconnectTimer = undefined;
-      if (this.#state !== 'closed') void this.#dial();
-    }, delay);
   }
 
   /** Forgets the current session: its requests aborted, what was not sent dropped. */
@@ -396,15 +414,13 @@ export class HttpClientConnection implements HttpConnection {
   /** Closed for good: no more dials, timers off, the session's requests aborted (a creation in flight finishes, to be deleted). */
   #finish(): void {
     this.#state = 'closed';
-    this.#generation++;
+    this.#loop.stop();
     this.#endSession();
-    this.#options.clock.clearTimeout(this.#reconnectTimer);
-    this.#reconnectTimer = undefined;
   }
 
-  /** One request to `{url}{path}` with this connection's fetch, clock and token. */
-  #request(method: string, path: string, token: string | undefined, body: Uint8Array<ArrayBuffer> | undefined, timeoutMs: number, requests: Set<AbortController>): Promise<Exchange> {
-    return exchange({ fetch: this.#options.fetch, clock: this.#options.clock, url: this.url + path, method, token, body, timeoutMs, requests });
+  /** One request to `{base}{path}` with this connection's fetch, clock and token. */
+  #request(base: string, method: string, path: string, token: string | undefined, body: Uint8Array<ArrayBuffer> | undefined, timeoutMs: number, requests: Set<AbortController>): Promise<Exchange> {
+    return exchange({ fetch: this.#options.fetch, clock: this.#options.clock, url: base + path, method, token, body, timeoutMs, requests });
   }
 
   // ── events ───────────────────────────────────────────────────────────────

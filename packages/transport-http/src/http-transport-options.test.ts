@@ -18,7 +18,7 @@ describe('client options', () => {
   it('fills in the defaults', () => {
     const resolved = resolveHttpTransportOptions({ url: 'http://127.0.0.1:8787/v1/spaces/team/http/', fetch });
     expect(resolved).toMatchObject({
-      url: 'http://127.0.0.1:8787/v1/spaces/team/http',
+      urls: ['http://127.0.0.1:8787/v1/spaces/team/http'],
       token: undefined,
       fetch,
       clock: systemClock,
