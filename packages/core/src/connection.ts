@@ -1,4 +1,4 @@
-import { SyncError, isSyncError } from './errors.js';
+import { SyncError, TransportError, isSyncError } from './errors.js';
 import { EventListeners, rethrowLater } from './event-listeners.js';
 
 /** What a transport promises, as data. */
@@ -75,6 +75,58 @@ export interface Connection {
   close(code?: number, reason?: string): void;
 }
 
+const CONNECTION_EVENTS: readonly (keyof ConnectionEvents)[] = ['open', 'message', 'close', 'error', 'drain'];
+
+/**
+ * The listeners of a {@link Connection}'s events, with the contract's policy
+ * for a listener that throws: the other listeners still run, and the error
+ * is reported on `error` as `E_INTERNAL` — or rethrown from a microtask when
+ * nobody listens for errors, or when an `error` listener threw — never back
+ * into the code that emitted the event. For implementations of the contract.
+ *
+ * @param owner - names the connection in messages, e.g. `the connection to ws://…` (asked when needed: it may change)
+ */
+export function createConnectionListeners(owner: () => string): EventListeners<ConnectionEvents> {
+  const listeners: EventListeners<ConnectionEvents> = new EventListeners<ConnectionEvents>(CONNECTION_EVENTS, (error, event) => {
+    if (event === 'error' || listeners.count('error') === 0) {
+      rethrowLater(error);
+      return;
+    }
+    const reason = error instanceof Error ? error.message : String(error);
+    listeners.emit('error', isSyncError(error) ? error : new SyncError('E_INTERNAL', `a '${event}' listener of ${owner()} threw: ${reason}`, { cause: error }));
+  });
+  return listeners;
+}
+
+/**
+ * Checks a message handed to `send()`: a `Uint8Array` of at most
+ * `maxMessageBytes`.
+ *
+ * @param bytes - what `send()` was given
+ * @param maxMessageBytes - the connection's `capabilities.maxMessageBytes`
+ * @param peer - the remote, for the message
+ * @throws SyncError `E_INVALID_ARGUMENT` for anything but a Uint8Array;
+ * TransportError `E_TOO_LARGE` over the limit
+ */
+export function checkOutgoingMessage(bytes: unknown, maxMessageBytes: number, peer: string): asserts bytes is Uint8Array {
+  if (!(bytes instanceof Uint8Array)) throw new SyncError('E_INVALID_ARGUMENT', `send() takes a Uint8Array, got ${typeof bytes}`);
+  if (bytes.length > maxMessageBytes) {
+    throw new TransportError('E_TOO_LARGE', `message of ${bytes.length} bytes to ${peer} exceeds maxMessageBytes (${maxMessageBytes}): split it into smaller messages`, { peer });
+  }
+}
+
+/**
+ * The `E_CLOSED` error of a client connection's `send()` while it is not
+ * open, telling what to do: wait for `open`, or make a new connection.
+ *
+ * @param peer - the server
+ * @param state - where the connection stands
+ */
+export function notOpenError(peer: string, state: ConnectionState): TransportError {
+  const hint = state === 'closed' ? 'it was closed for good; create a new connection' : "wait for its 'open' event";
+  return new TransportError('E_CLOSED', `cannot send to ${peer}: the connection is ${state} (${hint})`, { peer });
+}
+
 /**
  * How {@link wrapConnection} observes or changes the traffic of a
  * connection. Every hook is optional; without any, the wrapper is the inner
@@ -102,8 +154,6 @@ export interface ConnectionTaps {
   readonly listening?: () => void;
 }
 
-const CONNECTION_EVENTS: readonly (keyof ConnectionEvents)[] = ['open', 'message', 'close', 'error', 'drain'];
-
 /**
  * Wraps a connection to observe or transform its messages — count bytes,
  * meter, throttle, replay, inject faults — while keeping the contract.
@@ -130,14 +180,7 @@ const CONNECTION_EVENTS: readonly (keyof ConnectionEvents)[] = ['open', 'message
  * @param taps - what to do with the messages; see {@link ConnectionTaps}
  */
 export function wrapConnection(inner: Connection, taps: ConnectionTaps): Connection {
-  const listeners: EventListeners<ConnectionEvents> = new EventListeners<ConnectionEvents>(CONNECTION_EVENTS, (error, event) => {
-    if (event === 'error' || listeners.count('error') === 0) {
-      rethrowLater(error);
-      return;
-    }
-    const reason = error instanceof Error ? error.message : String(error);
-    listeners.emit('error', isSyncError(error) ? error : new SyncError('E_INTERNAL', `a '${event}' listener of a connection threw: ${reason}`, { cause: error }));
-  });
+  const listeners = createConnectionListeners(() => 'a connection');
   const forward = (bytes: Uint8Array): void => inner.send(bytes);
   const deliver = (bytes: Uint8Array): void => listeners.emit('message', bytes);
   const { send, receive, listening } = taps;

@@ -72,7 +72,7 @@ export { crc32 } from './crc32.js';
 export { systemClock, backoffDelay, createManualClock, setLongTimeout, MAX_TIMER_MS } from './clock.js';
 export type { Clock, ManualClock, LongTimeout } from './clock.js';
 export type { Wal, WalCapabilities, WalRecord, WalSnapshot, WalRecovery } from './wal.js';
-export { wrapConnection } from './connection.js';
+export { wrapConnection, createConnectionListeners, checkOutgoingMessage, notOpenError } from './connection.js';
 export type { Connection, ConnectionCapabilities, ConnectionState, ConnectionCloseInfo, ConnectionEvents, ConnectionTaps } from './connection.js';
 export { toTokenProvider, readToken, bearerHeaders } from './token-provider.js';
 export type { TokenOption, TokenProvider, TokenReading } from './token-provider.js';

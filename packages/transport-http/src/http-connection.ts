@@ -1,8 +1,9 @@
 import {
-  SyncError,
   TransportError,
+  checkOutgoingMessage,
+  createConnectionListeners,
   createReconnectLoop,
-  isSyncError,
+  notOpenError,
   type Connection,
   type ConnectionCapabilities,
   type ConnectionCloseInfo,
@@ -10,9 +11,9 @@ import {
   type ConnectionState,
   type ReconnectAttempt,
   type ReconnectLoop,
+  type SyncError,
   type SyncErrorCode,
-  EventListeners,
-  rethrowLater,
+  type EventListeners,
 } from '@softadastra/sync-core';
 import { describe, exchange, type Exchange } from './http-exchange.js';
 import { checkHttpUrls, type ResolvedHttpTransportOptions } from './http-transport-options.js';
@@ -52,7 +53,6 @@ export interface HttpConnection extends Connection {
   readonly session: string | undefined;
 }
 
-const EVENTS: readonly (keyof ConnectionEvents)[] = ['open', 'message', 'close', 'error', 'drain'];
 
 /** One session on the server, as the client holds it. */
 interface ClientSession {
@@ -97,7 +97,7 @@ export class HttpClientConnection implements HttpConnection {
   constructor(options: ResolvedHttpTransportOptions) {
     this.#options = options;
     this.capabilities = Object.freeze({ ordered: true, reliable: false, maxMessageBytes: options.maxMessageBytes, reconnects: options.reconnect !== false });
-    this.#listeners = new EventListeners<ConnectionEvents>(EVENTS, (error, event) => this.#onListenerError(error, event));
+    this.#listeners = createConnectionListeners(() => `the connection to ${this.url}`);
     this.#loop = createReconnectLoop({
       urls: options.urls,
       policy: options.reconnect,
@@ -147,15 +147,8 @@ export class HttpClientConnection implements HttpConnection {
    * `capabilities.maxMessageBytes`
    */
   send(bytes: Uint8Array): void {
-    if (this.#state !== 'open' || this.#session === undefined) {
-      const hint = this.#state === 'closed' ? 'it was closed for good; create a new connection' : "wait for its 'open' event";
-      throw new TransportError('E_CLOSED', `cannot send to ${this.url}: the connection is ${this.#state} (${hint})`, { peer: this.url });
-    }
-    if (!(bytes instanceof Uint8Array)) throw new SyncError('E_INVALID_ARGUMENT', `send() takes a Uint8Array, got ${typeof bytes}`);
-    const max = this.capabilities.maxMessageBytes;
-    if (bytes.length > max) {
-      throw new TransportError('E_TOO_LARGE', `message of ${bytes.length} bytes to ${this.url} exceeds maxMessageBytes (${max}): split it into smaller messages`, { peer: this.url });
-    }
+    if (this.#state !== 'open' || this.#session === undefined) throw notOpenError(this.url, this.#state);
+    checkOutgoingMessage(bytes, this.capabilities.maxMessageBytes, this.url);
     this.#queue.push(bytes.slice());
     this.#queuedBytes += bytes.length;
     if (!this.#flushScheduled) {
@@ -427,14 +420,5 @@ export class HttpClientConnection implements HttpConnection {
 
   #emit<E extends keyof ConnectionEvents>(event: E, ...args: Parameters<ConnectionEvents[E]>): void {
     this.#listeners.emit(event, ...args);
-  }
-
-  #onListenerError(error: unknown, event: keyof ConnectionEvents): void {
-    if (event === 'error' || this.#listeners.count('error') === 0) {
-      rethrowLater(error);
-      return;
-    }
-    const wrapped = isSyncError(error) ? error : new SyncError('E_INTERNAL', `a '${event}' listener of the connection to ${this.url} threw: ${describe(error)}`, { cause: error });
-    this.#emit('error', wrapped);
   }
 }

@@ -1,8 +1,9 @@
 import {
-  SyncError,
   TransportError,
+  checkOutgoingMessage,
+  createConnectionListeners,
   createReconnectLoop,
-  isSyncError,
+  notOpenError,
   type Connection,
   type ConnectionCapabilities,
   type ConnectionCloseInfo,
@@ -10,8 +11,7 @@ import {
   type ConnectionState,
   type ReconnectAttempt,
   type ReconnectLoop,
-  EventListeners,
-  rethrowLater,
+  type EventListeners,
 } from '@softadastra/sync-core';
 import { CLOSE_CODES, authErrorOf } from './close-codes.js';
 import { SocketLink, type LinkDown } from './socket-link.js';
@@ -48,7 +48,6 @@ export interface WebSocketConnection extends Connection {
   setUrl(url: string | readonly string[]): void;
 }
 
-const EVENTS: readonly (keyof ConnectionEvents)[] = ['open', 'message', 'close', 'error', 'drain'];
 const MAX_REJECTION_BODY = 4096;
 
 /** A refused upgrade, as `ws` reports it. */
@@ -80,7 +79,7 @@ export class WebSocketClientConnection implements WebSocketConnection {
   constructor(options: ResolvedTransportOptions) {
     this.#options = options;
     this.capabilities = Object.freeze({ ordered: true, reliable: true, maxMessageBytes: options.maxMessageBytes, reconnects: options.reconnect !== false });
-    this.#listeners = new EventListeners<ConnectionEvents>(EVENTS, (error, event) => this.#onListenerError(error, event));
+    this.#listeners = createConnectionListeners(() => `the connection to ${this.url}`);
     this.#loop = createReconnectLoop({
       urls: options.urls,
       policy: options.reconnect,
@@ -126,15 +125,8 @@ export class WebSocketClientConnection implements WebSocketConnection {
    */
   send(bytes: Uint8Array): void {
     const link = this.#link;
-    if (this.#state !== 'open' || link === undefined) {
-      const hint = this.#state === 'closed' ? 'it was closed for good; create a new connection' : "wait for its 'open' event";
-      throw new TransportError('E_CLOSED', `cannot send to ${this.url}: the connection is ${this.#state} (${hint})`, { peer: this.url });
-    }
-    if (!(bytes instanceof Uint8Array)) throw new SyncError('E_INVALID_ARGUMENT', `send() takes a Uint8Array, got ${typeof bytes}`);
-    const max = this.capabilities.maxMessageBytes;
-    if (bytes.length > max) {
-      throw new TransportError('E_TOO_LARGE', `message of ${bytes.length} bytes to ${this.url} exceeds maxMessageBytes (${max}): split it into smaller messages`, { peer: this.url });
-    }
+    if (this.#state !== 'open' || link === undefined) throw notOpenError(this.url, this.#state);
+    checkOutgoingMessage(bytes, this.capabilities.maxMessageBytes, this.url);
     const down = link.send(bytes);
     if (down === undefined) return;
     this.#lose(link, down, true);
@@ -371,15 +363,6 @@ export class WebSocketClientConnection implements WebSocketConnection {
 
   #emit<E extends keyof ConnectionEvents>(event: E, ...args: Parameters<ConnectionEvents[E]>): void {
     this.#listeners.emit(event, ...args);
-  }
-
-  #onListenerError(error: unknown, event: keyof ConnectionEvents): void {
-    if (event === 'error' || this.#listeners.count('error') === 0) {
-      rethrowLater(error);
-      return;
-    }
-    const wrapped = isSyncError(error) ? error : new SyncError('E_INTERNAL', `a '${event}' listener of the connection to ${this.url} threw: ${describe(error)}`, { cause: error });
-    this.#emit('error', wrapped);
   }
 }
 
