@@ -75,6 +75,30 @@ export interface Connection {
   close(code?: number, reason?: string): void;
 }
 
+/**
+ * The client end of a transport: it dials a server by URL, comes back by
+ * itself after drops (see {@link createReconnectLoop}), and can be pointed at
+ * another server while it runs.
+ */
+export interface ClientConnection extends Connection {
+  /** The server URL of the current (or next) connection attempt, without any token. */
+  readonly url: string;
+  /** Every server URL, in the order they are tried (the `url` option, or the last `setUrl()`). */
+  readonly urls: readonly string[];
+  /**
+   * Points the connection at another server (or list of servers, tried in
+   * turn): the current link is closed cleanly (emitting `close` with code
+   * 1000 and `final: false`) and the first new URL is dialled at once. A
+   * new session then starts there with a fresh `hello`, so nothing sent but
+   * not yet acknowledged is lost.
+   *
+   * @param url - a URL, or a non-empty list of them
+   * @throws SyncError `E_INVALID_ARGUMENT` for a bad URL; TransportError
+   * `E_CLOSED` once the connection is closed for good
+   */
+  setUrl(url: string | readonly string[]): void;
+}
+
 const CONNECTION_EVENTS: readonly (keyof ConnectionEvents)[] = ['open', 'message', 'close', 'error', 'drain'];
 
 /**

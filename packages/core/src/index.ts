@@ -73,7 +73,7 @@ export { systemClock, backoffDelay, createManualClock, setLongTimeout, MAX_TIMER
 export type { Clock, ManualClock, LongTimeout } from './clock.js';
 export type { Wal, WalCapabilities, WalRecord, WalSnapshot, WalRecovery } from './wal.js';
 export { wrapConnection, createConnectionListeners, checkOutgoingMessage, notOpenError } from './connection.js';
-export type { Connection, ConnectionCapabilities, ConnectionState, ConnectionCloseInfo, ConnectionEvents, ConnectionTaps } from './connection.js';
+export type { Connection, ClientConnection, ConnectionCapabilities, ConnectionState, ConnectionCloseInfo, ConnectionEvents, ConnectionTaps } from './connection.js';
 export { toTokenProvider, readToken, bearerHeaders } from './token-provider.js';
 export type { TokenOption, TokenProvider, TokenReading } from './token-provider.js';
 export { checkEndpointUrl, checkEndpointUrls } from './endpoint-url.js';

@@ -1,4 +1,4 @@
-import { SyncError, createConnectionListeners, wrapConnection, type Clock, type Connection, type TokenOption } from '@softadastra/sync-core';
+import { SyncError, createConnectionListeners, wrapConnection, type ClientConnection, type Clock, type Connection, type TokenOption } from '@softadastra/sync-core';
 import { createHttpTransport } from '@softadastra/transport-http';
 import { createWebSocketTransport } from '@softadastra/transport-websocket';
 
@@ -83,15 +83,10 @@ export function createRelayConnection(options: RelayConnectionOptions): RelayCon
   });
 }
 
-/** What a transport of the fallback connection can do besides the contract. */
-interface Movable extends Connection {
-  setUrl(url: readonly string[]): void;
-}
-
 /** Forwards a primary connection, replaced by a fallback when the primary never opens in time. */
 function fallbackConnection(
-  primary: () => Movable,
-  fallback: () => Movable,
+  primary: () => ClientConnection,
+  fallback: () => ClientConnection,
   afterMs: number,
   clock: Clock | undefined,
   resolve: (relay: RelayOption) => { ws: string[]; http: string[] },
@@ -101,7 +96,7 @@ function fallbackConnection(
   let closed = false;
   let onFallback = false;
   let detach: Array<() => void> = [];
-  const attach = (connection: Movable): Movable => {
+  const attach = (connection: ClientConnection): ClientConnection => {
     detach = [
       connection.on('open', () => {
         opened = true;

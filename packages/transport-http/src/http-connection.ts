@@ -4,7 +4,7 @@ import {
   createConnectionListeners,
   createReconnectLoop,
   notOpenError,
-  type Connection,
+  type ClientConnection,
   type ConnectionCapabilities,
   type ConnectionCloseInfo,
   type ConnectionEvents,
@@ -32,23 +32,9 @@ import { CLOSE_CODES, maxBodyBytes, parseSessionGrant } from './wire-protocol.js
  * a new protocol session starts with a fresh `hello`) … until `close()`, or an
  * HTTP 401/403, which are final.
  */
-export interface HttpConnection extends Connection {
-  /** The base URL of the current (or next) session, without trailing slashes. */
+export interface HttpConnection extends ClientConnection {
+  /** The base URL of the current (or next) session: `http://` or `https://`, without trailing slashes. */
   readonly url: string;
-  /** Every base URL, in the order they are tried (the `url` option, or the last `setUrl()`). */
-  readonly urls: readonly string[];
-  /**
-   * Points the connection at another server (or list of servers): the
-   * current session is deleted on its server (emitting `close` with code
-   * 1000 and `final: false`), and a session is created at the first new URL
-   * at once; a new protocol session then starts there with a fresh `hello`,
-   * so nothing sent but not yet acknowledged is lost.
-   *
-   * @param url - an `http://` or `https://` base URL, or a non-empty list of them
-   * @throws SyncError `E_INVALID_ARGUMENT` for a bad URL; TransportError
-   * `E_CLOSED` once the connection is closed for good
-   */
-  setUrl(url: string | readonly string[]): void;
   /** The id of the current session while `'open'`; `undefined` otherwise. */
   readonly session: string | undefined;
 }

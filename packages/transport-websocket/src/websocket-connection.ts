@@ -4,7 +4,7 @@ import {
   createConnectionListeners,
   createReconnectLoop,
   notOpenError,
-  type Connection,
+  type ClientConnection,
   type ConnectionCapabilities,
   type ConnectionCloseInfo,
   type ConnectionEvents,
@@ -29,23 +29,9 @@ import { closeSocket, openSocket, terminateSocket, type HttpResponseLike, type S
  * `close()`, or an HTTP 401/403 answer to the upgrade (or close code
  * 4401/4403), which are final.
  */
-export interface WebSocketConnection extends Connection {
-  /** The server URL of the current (or next) connection attempt, without the token. */
+export interface WebSocketConnection extends ClientConnection {
+  /** The server URL of the current (or next) connection attempt: a `ws://` or `wss://` URL, without the token. */
   readonly url: string;
-  /** Every server URL, in the order they are tried (the `url` option, or the last `setUrl()`). */
-  readonly urls: readonly string[];
-  /**
-   * Points the connection at another server (or list of servers): an open
-   * link is closed cleanly (emitting `close` with code 1000 and
-   * `final: false`), and the first new URL is dialled at once; a new session
-   * then starts there with a fresh `hello`, so nothing sent but not yet
-   * acknowledged is lost.
-   *
-   * @param url - a `ws://` or `wss://` URL, or a non-empty list of them
-   * @throws SyncError `E_INVALID_ARGUMENT` for a bad URL; TransportError
-   * `E_CLOSED` once the connection is closed for good
-   */
-  setUrl(url: string | readonly string[]): void;
 }
 
 const MAX_REJECTION_BODY = 4096;
