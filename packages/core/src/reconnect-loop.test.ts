@@ -146,6 +146,7 @@ describe('reconnect loop', () => {
     loop.failed(refused());
     expect(clock.pending()).toBe(0);
     expect(loop.lost(true, false)).toBe(false);
+    expect(() => loop.setUrls(['ws://c/'])).toThrow(expect.objectContaining({ code: 'E_CLOSED' }) as Error);
   });
 });
 

@@ -104,7 +104,11 @@ export interface ReconnectLoop {
    * @returns false when reconnecting is off (or stopped): the loss is final
    */
   lost(worked: boolean, reported: boolean): boolean;
-  /** Replaces the URLs and dials the first at once, superseding any attempt in flight. */
+  /**
+   * Replaces the URLs and dials the first at once, superseding any attempt in flight.
+   *
+   * @throws TransportError `E_CLOSED` once stopped: the client was closed for good
+   */
   setUrls(urls: readonly string[]): void;
   /** No more attempts; the current one, if any, is superseded. */
   stop(): void;
@@ -200,11 +204,14 @@ export function createReconnectLoop(options: ReconnectLoopOptions): ReconnectLoo
     },
     setUrls(replacement) {
       if (replacement.length === 0) throw new TypeError('setUrls() takes at least one URL');
+      if (stopped) {
+        throw new TransportError('E_CLOSED', `cannot point the connection to ${loop.url} at ${replacement.join(', ')}: it was closed for good; create a new connection`, { peer: loop.url });
+      }
       urls = replacement;
       index = 0;
       failures = 0;
       reported = false;
-      if (!stopped) dial();
+      dial();
     },
     stop() {
       stopped = true;

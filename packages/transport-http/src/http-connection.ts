@@ -173,21 +173,13 @@ export class HttpClientConnection implements HttpConnection {
     queueMicrotask(() => this.#emit('close', { code, reason, final: true }));
   }
 
-  /**
-   * Points the connection at other base URLs: ends the current session
-   * (deleting it on its server) or abandons the creation in flight, and
-   * creates a session at the first new URL at once.
-   *
-   * @param url - an `http://` or `https://` base URL, or a non-empty list of them
-   * @throws SyncError `E_INVALID_ARGUMENT` for a bad URL; TransportError `E_CLOSED` once closed for good
-   */
+  /** Ends the current session (deleting it on its server), or abandons the creation in flight, and creates a session at the first new URL at once. */
   setUrl(url: string | readonly string[]): void {
     const urls = checkHttpUrls(url);
-    if (this.#state === 'closed') throw new TransportError('E_CLOSED', `cannot point the connection to ${this.url} at ${urls.join(', ')}: it was closed for good; create a new connection`, { peer: this.url });
+    this.#loop.setUrls(urls);
     const reason = `moving to ${urls[0]!}`;
     const session = this.#session;
     this.#endSession();
-    this.#loop.setUrls(urls);
     if (session === undefined) return;
     void this.#deleteSession(session.url, session.id, session.token);
     this.#state = 'connecting';

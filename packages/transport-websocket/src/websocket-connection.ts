@@ -146,16 +146,10 @@ export class WebSocketClientConnection implements WebSocketConnection {
     queueMicrotask(() => this.#emit('close', { code, reason, final: true }));
   }
 
-  /**
-   * Points the connection at other server URLs: closes an open link (or
-   * abandons the attempt in flight) and dials the first new URL at once.
-   *
-   * @param url - a `ws://` or `wss://` URL, or a non-empty list of them
-   * @throws SyncError `E_INVALID_ARGUMENT` for a bad URL; TransportError `E_CLOSED` once closed for good
-   */
+  /** Closes an open link, or abandons the socket being dialled, and dials the first new URL at once. */
   setUrl(url: string | readonly string[]): void {
     const urls = checkWebSocketUrls(url);
-    if (this.#state === 'closed') throw new TransportError('E_CLOSED', `cannot point the connection to ${this.url} at ${urls.join(', ')}: it was closed for good; create a new connection`, { peer: this.url });
+    this.#loop.setUrls(urls);
     const reason = `moving to ${urls[0]!}`;
     const link = this.#link;
     this.#link = undefined;
@@ -163,7 +157,6 @@ export class WebSocketClientConnection implements WebSocketConnection {
     this.#connectTimer = undefined;
     if (this.#socket !== undefined) closeSocket(this.#socket, CLOSE_CODES.normal, reason);
     this.#socket = undefined;
-    this.#loop.setUrls(urls);
     if (link === undefined) return;
     link.close(CLOSE_CODES.normal, reason);
     this.#state = 'connecting';
