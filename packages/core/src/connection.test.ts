@@ -110,9 +110,9 @@ describe('wrapConnection', () => {
         if (listening) deliver(message);
         else held.push(message);
       },
-      listening() {
+      listening(deliver) {
         listening = true;
-        for (const message of held.splice(0)) inner.emit('message', message);
+        for (const message of held.splice(0)) deliver(message);
       },
     });
     inner.emit('message', bytes(1));
@@ -122,6 +122,8 @@ describe('wrapConnection', () => {
     expect(got).toEqual([]);
     await Promise.resolve();
     expect(got).toEqual([1, 2]);
+    inner.emit('message', bytes(3));
+    expect(got).toEqual([1, 2, 3]);
   });
 
   it('reports a listener that throws as an E_INTERNAL error, without stopping the other listeners', () => {

@@ -174,8 +174,9 @@ export interface ConnectionTaps {
   /**
    * The wrapper got its first `message` listener (called from a microtask):
    * the moment to deliver what `receive` held while nobody listened.
+   * `deliver` is the same function `receive` is given.
    */
-  readonly listening?: () => void;
+  readonly listening?: (deliver: (bytes: Uint8Array) => void) => void;
 }
 
 /**
@@ -233,7 +234,7 @@ export function wrapConnection(inner: Connection, taps: ConnectionTaps): Connect
       if (event === 'message' && !heard && listening !== undefined) {
         heard = true;
         // Asynchronously, as every connection event is.
-        queueMicrotask(listening);
+        queueMicrotask(() => listening(deliver));
       }
       return off;
     },
