@@ -81,6 +81,8 @@ export type { EndpointUrlRules } from './endpoint-url.js';
 export { createReconnectLoop, resolveReconnectPolicy } from './reconnect-loop.js';
 export type { ReconnectLoop, ReconnectLoopOptions, ReconnectAttempt, ReconnectOptions, ReconnectPolicy } from './reconnect-loop.js';
 export { checkNumberOption } from './option-checks.js';
+export { resolveClientOptions } from './client-options.js';
+export type { ClientConnectionOptions, ResolvedClientOptions } from './client-options.js';
 export { createSeededRandom } from './random.js';
 export type { SeededRandom } from './random.js';
 export { encodeWalRecord, decodeWalRecord, encodeWalSnapshot, decodeWalSnapshot, WAL_FORMAT_VERSION } from './wal-codec.js';

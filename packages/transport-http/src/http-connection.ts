@@ -82,13 +82,10 @@ export class HttpClientConnection implements HttpConnection {
   /** @param options - checked options, with defaults */
   constructor(options: ResolvedHttpTransportOptions) {
     this.#options = options;
-    this.capabilities = Object.freeze({ ordered: true, reliable: false, maxMessageBytes: options.maxMessageBytes, reconnects: options.reconnect !== false });
+    this.capabilities = Object.freeze({ ordered: true, reliable: false, maxMessageBytes: options.maxMessageBytes, reconnects: options.policy !== false });
     this.#listeners = createConnectionListeners(() => `the connection to ${this.url}`);
     this.#loop = createReconnectLoop({
-      urls: options.urls,
-      policy: options.reconnect,
-      clock: options.clock,
-      token: options.token,
+      ...options,
       connect: (attempt) => void this.#dial(attempt),
       report: (error) => this.#emit('error', error),
       giveUp: (error) => {

@@ -22,7 +22,7 @@ describe('client options', () => {
       token: undefined,
       fetch,
       clock: systemClock,
-      reconnect: { baseMs: 250, maxMs: 30_000 },
+      policy: { baseMs: 250, maxMs: 30_000 },
       pollTimeoutMs: undefined,
       requestTimeoutMs: 30_000,
       maxMessageBytes: 1024 * 1024,
@@ -36,7 +36,7 @@ describe('client options', () => {
   it('turns a token string into a provider', async () => {
     const resolved = resolveHttpTransportOptions({ url: 'https://relay.example', token: 'secret', fetch, reconnect: false });
     expect(await resolved.token?.()).toBe('secret');
-    expect(resolved.reconnect).toBe(false);
+    expect(resolved.policy).toBe(false);
   });
 
   it('refuses bad options with E_INVALID_ARGUMENT', () => {

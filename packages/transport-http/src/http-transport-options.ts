@@ -1,18 +1,5 @@
-import {
-  DEFAULT_LIMITS,
-  SyncError,
-  checkEndpointUrls,
-  checkNumberOption as checkNumber,
-  resolveReconnectPolicy,
-  systemClock,
-  toTokenProvider,
-  type Clock,
-  type EndpointUrlRules,
-  type ReconnectOptions,
-  type ReconnectPolicy,
-  type TokenOption,
-  type TokenProvider,
-} from '@softadastra/sync-core';
+import { DEFAULT_LIMITS, SyncError, checkEndpointUrls, resolveClientOptions, type Clock, type EndpointUrlRules, type ReconnectOptions, type ResolvedClientOptions, type TokenOption } from '@softadastra/sync-core';
+import { checkNumber } from './option-checks.js';
 
 export type { ReconnectOptions } from '@softadastra/sync-core';
 
@@ -98,13 +85,8 @@ export interface HttpTransportOptions {
 }
 
 /** The options of a client connection, checked and with their defaults. @internal */
-export interface ResolvedHttpTransportOptions {
-  /** The base URLs, normalised, without trailing slashes (see {@link checkHttpUrls}). */
-  readonly urls: readonly string[];
-  readonly token: TokenProvider | undefined;
+export interface ResolvedHttpTransportOptions extends ResolvedClientOptions {
   readonly fetch: HttpFetch;
-  readonly clock: Clock;
-  readonly reconnect: ReconnectPolicy | false;
   readonly pollTimeoutMs: number | undefined;
   readonly requestTimeoutMs: number;
   readonly maxMessageBytes: number;
@@ -136,21 +118,16 @@ export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
  */
 export function resolveHttpTransportOptions(options: HttpTransportOptions): ResolvedHttpTransportOptions {
   if (typeof options !== 'object' || options === null) throw new SyncError('E_INVALID_ARGUMENT', 'createHttpTransport() takes an options object with at least a url');
-  const urls = checkHttpUrls(options.url);
-  const token = toTokenProvider(options.token);
+  const client = resolveClientOptions(options, HTTP_URL_RULES);
   let fetch = options.fetch;
   if (fetch === undefined) {
     const platform = (globalThis as { fetch?: HttpFetch }).fetch;
     if (typeof platform === 'function') fetch = (target, init) => platform(target, init);
   }
   if (typeof fetch !== 'function') throw new SyncError('E_INVALID_ARGUMENT', 'no fetch in this environment: pass one as options.fetch');
-  const reconnect = resolveReconnectPolicy(options.reconnect);
   return {
-    urls,
-    token,
+    ...client,
     fetch,
-    clock: options.clock ?? systemClock,
-    reconnect,
     pollTimeoutMs: options.pollTimeoutMs === undefined ? undefined : checkNumber('pollTimeoutMs', options.pollTimeoutMs, 1, true),
     requestTimeoutMs: checkNumber('requestTimeoutMs', options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS, 1),
     maxMessageBytes: checkNumber('maxMessageBytes', options.maxMessageBytes ?? DEFAULT_LIMITS.maxMessageBytes, 1, true),

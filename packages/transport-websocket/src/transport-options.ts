@@ -1,18 +1,4 @@
-import {
-  DEFAULT_LIMITS,
-  SyncError,
-  checkEndpointUrls,
-  checkNumberOption,
-  resolveReconnectPolicy,
-  systemClock,
-  toTokenProvider,
-  type Clock,
-  type EndpointUrlRules,
-  type ReconnectOptions,
-  type ReconnectPolicy,
-  type TokenOption,
-  type TokenProvider,
-} from '@softadastra/sync-core';
+import { DEFAULT_LIMITS, SyncError, checkEndpointUrls, checkNumberOption, resolveClientOptions, type Clock, type EndpointUrlRules, type ReconnectOptions, type ResolvedClientOptions, type TokenOption } from '@softadastra/sync-core';
 import type { WebSocketConstructor } from './web-socket-like.js';
 
 export type { ReconnectOptions } from '@softadastra/sync-core';
@@ -76,12 +62,7 @@ export interface WebSocketTransportOptions {
 }
 
 /** The options of a client connection, checked and with their defaults. @internal */
-export interface ResolvedTransportOptions {
-  /** Checked and normalised (see {@link checkWebSocketUrls}). */
-  readonly urls: readonly string[];
-  readonly token: TokenProvider | undefined;
-  readonly clock: Clock;
-  readonly reconnect: ReconnectPolicy | false;
+export interface ResolvedTransportOptions extends ResolvedClientOptions {
   readonly heartbeatMs: number;
   readonly maxMessageBytes: number;
   readonly maxBufferedBytes: number;
@@ -124,20 +105,15 @@ export function checkWebSocketUrls(url: unknown): readonly string[] {
  */
 export function resolveTransportOptions(options: WebSocketTransportOptions, WebSocket: WebSocketConstructor | undefined): ResolvedTransportOptions {
   if (typeof options !== 'object' || options === null) throw new SyncError('E_INVALID_ARGUMENT', 'createWebSocketTransport() takes an options object with at least a url');
-  const urls = checkWebSocketUrls(options.url);
+  const client = resolveClientOptions(options, WEBSOCKET_URL_RULES);
   const ctor = options.WebSocket ?? WebSocket;
   if (typeof ctor !== 'function') {
     throw new SyncError('E_INVALID_ARGUMENT', 'no WebSocket class in this environment: pass one as options.WebSocket (for instance WebSocket from the ws package)');
   }
-  const token = toTokenProvider(options.token);
-  const reconnect = resolveReconnectPolicy(options.reconnect);
   const maxMessageBytes = checkNumber('maxMessageBytes', options.maxMessageBytes ?? DEFAULT_LIMITS.maxMessageBytes, 1, true);
   const maxBufferedBytes = checkNumber('maxBufferedBytes', options.maxBufferedBytes ?? Math.max(DEFAULT_MAX_BUFFERED_BYTES, maxMessageBytes), maxMessageBytes, true);
   return {
-    urls,
-    token,
-    clock: options.clock ?? systemClock,
-    reconnect,
+    ...client,
     heartbeatMs: checkNumber('heartbeatMs', options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS, 1),
     maxMessageBytes,
     maxBufferedBytes,

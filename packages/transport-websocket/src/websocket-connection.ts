@@ -64,13 +64,10 @@ export class WebSocketClientConnection implements WebSocketConnection {
   /** @param options - checked options, with defaults */
   constructor(options: ResolvedTransportOptions) {
     this.#options = options;
-    this.capabilities = Object.freeze({ ordered: true, reliable: true, maxMessageBytes: options.maxMessageBytes, reconnects: options.reconnect !== false });
+    this.capabilities = Object.freeze({ ordered: true, reliable: true, maxMessageBytes: options.maxMessageBytes, reconnects: options.policy !== false });
     this.#listeners = createConnectionListeners(() => `the connection to ${this.url}`);
     this.#loop = createReconnectLoop({
-      urls: options.urls,
-      policy: options.reconnect,
-      clock: options.clock,
-      token: options.token,
+      ...options,
       connect: (attempt) => this.#dial(attempt),
       report: (error) => this.#emit('error', error),
       giveUp: (error) => {
