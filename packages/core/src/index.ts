@@ -59,6 +59,8 @@ export {
   CODEC_VERSION,
 } from './codec.js';
 export type { DecodeOptions } from './codec.js';
+export { readOpsHeader } from './ops-header.js';
+export type { OpsHeader } from './ops-header.js';
 export {
   encodeMessageJson,
   decodeMessageJson,
