@@ -3,7 +3,7 @@
  * operation on the wire, and a full sync of 100,000 operations to a fresh peer
  * over the memory transport. Run: `pnpm --filter @softadastra/bench engine`.
  */
-import { VersionVector, decodeMessage, encodeMessage, type Operation } from '@softadastra/sync-core';
+import { VersionVector, decodeMessage, encodeMessage, wrapConnection, type Operation } from '@softadastra/sync-core';
 import { applyBatch } from '@softadastra/sync-applier';
 import { ReplicaState } from '@softadastra/sync-reconciler';
 import { createSyncEngine } from '@softadastra/sync-engine';
@@ -66,14 +66,14 @@ async function syncFresh(keys: number): Promise<void> {
     }
     const b = await createSyncEngine({ wal: createMemoryWal(), peerId: 'fresh', compaction: false });
     const network = createMemoryNetwork();
-    const [toB, toA] = network.connect('a', 'b');
+    const [rawToB, toA] = network.connect('a', 'b');
     let wireBytes = 0;
-    toB.on('open', () => undefined);
-    const originalSend = toB.send.bind(toB);
-    toB.send = (bytes: Uint8Array) => {
-      wireBytes += bytes.length;
-      originalSend(bytes);
-    };
+    const toB = wrapConnection(rawToB, {
+      send(bytes, forward) {
+        forward(bytes);
+        wireBytes += bytes.length;
+      },
+    });
     const started = performance.now();
     a.connect(toB);
     b.connect(toA);

@@ -3,7 +3,7 @@
  * every message sent (by its type byte: hello, ops, covered, ack, error) and
  * the time its peer spends handling each message received.
  */
-import type { Connection, ConnectionEvents } from '@softadastra/sync-core';
+import { wrapConnection, type Connection } from '@softadastra/sync-core';
 import type { Direction, Meter, MessageKind, Role } from './meter.ts';
 
 /** Type byte of a binary message (docs/protocol.md): magic, version, type. */
@@ -17,29 +17,13 @@ const OPS = 2;
  */
 export function meteredConnection(inner: Connection, meter: Meter, side: Role): Connection {
   const direction: Direction = side === 'sender' ? 'forward' : 'back';
-  return {
-    get capabilities() {
-      return inner.capabilities;
-    },
-    get state() {
-      return inner.state;
-    },
-    get bufferedAmount() {
-      return inner.bufferedAmount;
-    },
-    send(bytes) {
+  return wrapConnection(inner, {
+    send(bytes, forward) {
       const type = bytes[2];
       const kind: MessageKind = type === OPS ? 'data' : type === HELLO && side === 'receiver' ? 'handshake' : 'control';
       meter.send(direction, kind, bytes.byteLength);
-      inner.send(bytes);
+      forward(bytes);
     },
-    on<E extends keyof ConnectionEvents>(event: E, listener: ConnectionEvents[E]): () => void {
-      if (event !== 'message') return inner.on(event, listener);
-      const handle = listener as ConnectionEvents['message'];
-      return inner.on('message', (bytes) => meter.time(side, () => handle(bytes)));
-    },
-    close(code, reason) {
-      inner.close(code, reason);
-    },
-  };
+    receive: (bytes, deliver) => meter.time(side, () => deliver(bytes)),
+  });
 }

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
-import type { PeerId, VersionVector } from '@softadastra/sync-core';
+import { readOpsHeader, type PeerId, type VersionVector } from '@softadastra/sync-core';
 import { createSyncEngine, type SyncEngine } from '@softadastra/sync-engine';
 import { createWebSocketTransport } from '@softadastra/transport-websocket';
 import { createMemoryWal } from '@softadastra/wal-memory';
@@ -19,8 +19,9 @@ export async function openClient(url: string, space: string, peerId: PeerId): Pr
   /** `epoch:n` of the ops messages received: one seen again is a resend. */
   const seen = new Set<string>();
   connection.on('message', (bytes) => {
-    if (bytes[2] !== 2) return; // protocol type byte: 2 = ops (docs/protocol.md)
-    const { epoch, n, ops } = opsHeader(bytes);
+    const header = readOpsHeader(bytes);
+    if (header === undefined) return;
+    const { epoch, n, ops } = header;
     wire.messages++;
     wire.ops += ops;
     const id = `${epoch}:${n}`;
@@ -29,35 +30,6 @@ export async function openClient(url: string, space: string, peerId: PeerId): Pr
   });
   engine.connect(connection);
   return engine;
-}
-
-/**
- * The epoch, number and operation count of an encoded `ops` message, read
- * from its header (docs/protocol.md: magic, version, type, varint epoch,
- * varint n, then the batch: origin and collection tables, then the operation
- * count) without decoding the operations.
- */
-export function opsHeader(bytes: Uint8Array): { epoch: number; n: number; ops: number } {
-  let at = 3;
-  const varint = (): number => {
-    let result = 0;
-    let scale = 1;
-    for (;;) {
-      const byte = bytes[at++] ?? 0;
-      result += (byte & 0x7f) * scale;
-      if (byte < 0x80) return result;
-      scale *= 0x80;
-    }
-  };
-  const epoch = varint();
-  const n = varint();
-  for (let table = 0; table < 2; table++) {
-    for (let i = varint(); i > 0; i--) {
-      const length = varint();
-      at += length;
-    }
-  }
-  return { epoch, n, ops: varint() };
 }
 
 /** Opens a client per peer id, `parallel` at a time, and waits until each is synced. */

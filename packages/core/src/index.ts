@@ -59,6 +59,8 @@ export {
   CODEC_VERSION,
 } from './codec.js';
 export type { DecodeOptions } from './codec.js';
+export { readOpsHeader } from './ops-header.js';
+export type { OpsHeader } from './ops-header.js';
 export {
   encodeMessageJson,
   decodeMessageJson,
@@ -73,7 +75,17 @@ export { systemClock, backoffDelay, createManualClock, setLongTimeout, MAX_TIMER
 export type { Clock, ManualClock, LongTimeout } from './clock.js';
 export type { Wal, WalCapabilities, WalRecord, WalSnapshot, WalRecovery, WalRepair } from './wal.js';
 export { WalRepairedError, describeRepair } from './wal.js';
-export type { Connection, ConnectionCapabilities, ConnectionState, ConnectionCloseInfo, ConnectionEvents } from './connection.js';
+export { wrapConnection, createConnectionListeners, checkOutgoingMessage, notOpenError } from './connection.js';
+export type { Connection, ClientConnection, ConnectionCapabilities, ConnectionState, ConnectionCloseInfo, ConnectionEvents, ConnectionTaps } from './connection.js';
+export { toTokenProvider, readToken, bearerHeaders } from './token-provider.js';
+export type { TokenOption, TokenProvider, TokenReading } from './token-provider.js';
+export { checkEndpointUrl, checkEndpointUrls } from './endpoint-url.js';
+export type { EndpointUrlRules } from './endpoint-url.js';
+export { createReconnectLoop, resolveReconnectPolicy } from './reconnect-loop.js';
+export type { ReconnectLoop, ReconnectLoopOptions, ReconnectAttempt, ReconnectOptions, ReconnectPolicy } from './reconnect-loop.js';
+export { checkNumberOption } from './option-checks.js';
+export { resolveClientOptions } from './client-options.js';
+export type { ClientConnectionOptions, ResolvedClientOptions } from './client-options.js';
 export { createSeededRandom } from './random.js';
 export type { SeededRandom } from './random.js';
 export { encodeWalRecord, decodeWalRecord, encodeWalSnapshot, decodeWalSnapshot, WAL_FORMAT_VERSION } from './wal-codec.js';

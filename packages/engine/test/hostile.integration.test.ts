@@ -1,4 +1,4 @@
-import { VersionVector, type Connection, type Operation } from '@softadastra/sync-core';
+import { VersionVector, wrapConnection, type Operation } from '@softadastra/sync-core';
 import { describe, expect, it } from 'vitest';
 import { RawPeer, World, expectConverged } from './harness.js';
 
@@ -120,23 +120,12 @@ describe('a transport that breaks its contract', () => {
     await a.put('c', 'k1', 1);
     const [ca, cb] = world.network.connect('a', 'b');
     let throws = true;
-    const broken: Connection = {
-      get capabilities() {
-        return ca.capabilities;
-      },
-      get state() {
-        return ca.state;
-      },
-      get bufferedAmount() {
-        return ca.bufferedAmount;
-      },
-      send(bytes) {
+    const broken = wrapConnection(ca, {
+      send(bytes, forward) {
         if (throws) throw new TypeError('Buffer is not defined');
-        ca.send(bytes);
+        forward(bytes);
       },
-      on: (event, listener) => ca.on(event, listener),
-      close: (code, reason) => ca.close(code, reason),
-    };
+    });
     a.connect(broken);
     b.connect(cb);
     await world.run(500);

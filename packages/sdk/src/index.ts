@@ -19,7 +19,7 @@ export type { CollectionOptions, CollectionChange, SubscribeOptions } from './co
 export type { WriteHandle } from './write-handle.js';
 export type { Validator, StandardSchema, StandardResult } from './validator.js';
 export type { StorageOption } from './storage.js';
-export type { RelayTransport } from './relay-connection.js';
+export type { RelayTransport, RelayOption } from './relay-connection.js';
 
 // Building blocks.
 export {

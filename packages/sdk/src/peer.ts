@@ -1,6 +1,6 @@
 import { EventListeners, SyncError, rethrowLater, type Clock, type Limits, type PeerId, type Wal } from '@softadastra/sync-core';
 import { createSyncEngine, type Change, type SyncProgress, type SyncStatus } from '@softadastra/sync-engine';
-import { createRelayConnection, type RelayTransport } from './relay-connection.js';
+import { createRelayConnection, relayUrlLists, type RelayConnection, type RelayOption, type RelayTransport } from './relay-connection.js';
 import { Space } from './space.js';
 import { SPACE_NAME, resolveStorage, type StorageOption } from './storage.js';
 
@@ -8,8 +8,13 @@ import { SPACE_NAME, resolveStorage, type StorageOption } from './storage.js';
 export interface PeerOptions {
   /** Where data lives: a directory, `{ sqlite: dir }`, `':memory:'` or `{ wal }` (see {@link StorageOption}). */
   readonly storage: StorageOption;
-  /** The relay to sync with, e.g. `ws://localhost:8787` (also `wss://`, `http(s)://`). Without it the peer works offline. */
-  readonly relay?: string;
+  /**
+   * The relay to sync with, e.g. `ws://localhost:8787` (also `wss://`,
+   * `http(s)://`), or several tried in turn (a failed connection attempt
+   * moves to the next). Without it the peer works offline. See also
+   * {@link Peer.setRelay}.
+   */
+  readonly relay?: RelayOption;
   /** The bearer token for the relay, or a function that returns a fresh one. */
   readonly token?: string | (() => string | Promise<string>);
   /**
@@ -58,6 +63,16 @@ export interface Peer {
   offline(): void;
   /** Connects to the relay again. */
   online(): void;
+  /**
+   * Points the running peer at another relay (or list of relays): each
+   * space's current session closes cleanly and reconnects to the new relay
+   * at once; writes not yet acknowledged are sent there and acknowledged by
+   * it. Offline spaces use it when they go online.
+   *
+   * @throws SyncError `E_INVALID_ARGUMENT` for a relay that is not a URL, or
+   * when the peer was created without a relay
+   */
+  setRelay(relay: RelayOption): void;
   /** Listens to an event; returns a function that stops listening. */
   on<E extends keyof PeerEvents>(event: E, listener: PeerEvents[E]): () => void;
   /** Flushes every pending write to disk and closes every space. */
@@ -90,6 +105,8 @@ class PeerImpl implements Peer {
     else this.#emit('error', new SyncError('E_INTERNAL', `a ${String(event)} listener threw: ${String(error)}`, { cause: error }));
   });
   #status: SyncStatus = 'offline';
+  #relay: RelayOption | undefined;
+  readonly #relayConnections = new Set<RelayConnection>();
   #online = true;
   #closed = false;
 
@@ -97,6 +114,7 @@ class PeerImpl implements Peer {
     this.#options = options;
     this.id = id;
     this.#walFor = walFor;
+    this.#relay = options.relay;
   }
 
   get status(): SyncStatus {
@@ -130,21 +148,24 @@ class PeerImpl implements Peer {
         this.#emit('error', error);
       },
     });
-    const relay = options.relay;
     const connect =
-      relay === undefined
+      this.#relay === undefined
         ? undefined
-        : () =>
-            engine.connect(
-              createRelayConnection({
-                relay,
-                space: name,
-                transport: options.transport ?? 'auto',
-                fallbackAfterMs: 4_000,
-                ...(options.token !== undefined ? { token: options.token } : {}),
-                ...(options.clock !== undefined ? { clock: options.clock } : {}),
-              }),
-            );
+        : () => {
+            const connection = createRelayConnection({
+              relay: this.#relay ?? [],
+              space: name,
+              transport: options.transport ?? 'auto',
+              fallbackAfterMs: 4_000,
+              ...(options.token !== undefined ? { token: options.token } : {}),
+              ...(options.clock !== undefined ? { clock: options.clock } : {}),
+            });
+            this.#relayConnections.add(connection);
+            connection.on('close', (info) => {
+              if (info.final) this.#relayConnections.delete(connection);
+            });
+            return engine.connect(connection);
+          };
     const space = new Space(name, engine, connect, this.#online);
     engine.on('status', () => this.#updateStatus());
     engine.on('change', (changes) => this.#emit('change', name, changes));
@@ -190,6 +211,13 @@ class PeerImpl implements Peer {
     this.#online = true;
     for (const space of this.#open) space.reconnect();
     this.#updateStatus();
+  }
+
+  setRelay(relay: RelayOption): void {
+    if (this.#relay === undefined) throw new SyncError('E_INVALID_ARGUMENT', 'this peer was created without a relay: pass relay to createPeer() to sync with one');
+    relayUrlLists(relay, 'check');
+    this.#relay = relay;
+    for (const connection of this.#relayConnections) if (connection.state !== 'closed') connection.setRelay(relay);
   }
 
   on<E extends keyof PeerEvents>(event: E, listener: PeerEvents[E]): () => void {

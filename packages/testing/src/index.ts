@@ -8,6 +8,8 @@
 export { runWalConformance } from './conformance/wal-conformance.js';
 export type { WalConformanceSetup, WalHarness, WalCrashOptions, WalInFlight } from './conformance/wal-harness.js';
 export { runTransportConformance } from './conformance/transport-conformance.js';
+export { recordConnection, until, sleep } from './connection-recorder.js';
+export type { RecordedConnection } from './connection-recorder.js';
 export type { TransportConformanceSetup, TransportPair } from './conformance/transport-harness.js';
 export { runSimulation, runScenario, failed, HEAL_BUDGET_MS } from './sim/run.js';
 export type { SimulationResult } from './sim/run.js';

@@ -1,19 +1,22 @@
 import {
-  SyncError,
   TransportError,
-  backoffDelay,
-  isSyncError,
-  type Connection,
+  checkOutgoingMessage,
+  createConnectionListeners,
+  createReconnectLoop,
+  notOpenError,
+  type ClientConnection,
   type ConnectionCapabilities,
   type ConnectionCloseInfo,
   type ConnectionEvents,
   type ConnectionState,
+  type ReconnectAttempt,
+  type ReconnectLoop,
+  type SyncError,
   type SyncErrorCode,
-  EventListeners,
-  rethrowLater,
+  type EventListeners,
 } from '@softadastra/sync-core';
 import { describe, exchange, type Exchange } from './http-exchange.js';
-import type { ResolvedHttpTransportOptions } from './http-transport-options.js';
+import { checkHttpUrls, type ResolvedHttpTransportOptions } from './http-transport-options.js';
 import { decodeFrames, encodeFrames, framedLength } from './message-framing.js';
 import { CLOSE_CODES, maxBodyBytes, parseSessionGrant } from './wire-protocol.js';
 
@@ -29,17 +32,18 @@ import { CLOSE_CODES, maxBodyBytes, parseSessionGrant } from './wire-protocol.js
  * a new protocol session starts with a fresh `hello`) … until `close()`, or an
  * HTTP 401/403, which are final.
  */
-export interface HttpConnection extends Connection {
-  /** The base URL given in the options, without trailing slashes. */
+export interface HttpConnection extends ClientConnection {
+  /** The base URL of the current (or next) session: `http://` or `https://`, without trailing slashes. */
   readonly url: string;
   /** The id of the current session while `'open'`; `undefined` otherwise. */
   readonly session: string | undefined;
 }
 
-const EVENTS: readonly (keyof ConnectionEvents)[] = ['open', 'message', 'close', 'error', 'drain'];
 
 /** One session on the server, as the client holds it. */
 interface ClientSession {
+  /** The base URL of the server holding it. */
+  readonly url: string;
   readonly id: string;
   readonly token: string | undefined;
   /** The server's `maxMessageBytes`. */
@@ -63,12 +67,10 @@ interface ClientSession {
  */
 export class HttpClientConnection implements HttpConnection {
   readonly capabilities: ConnectionCapabilities;
-  readonly url: string;
   readonly #options: ResolvedHttpTransportOptions;
   readonly #listeners: EventListeners<ConnectionEvents>;
+  readonly #loop: ReconnectLoop;
   #state: ConnectionState = 'connecting';
-  /** Bumped by every dial and by `close()`: a stale dial is ignored. */
-  #generation = 0;
   #session: ClientSession | undefined;
   /** Messages sent and not yet in a POST. */
   #queue: Uint8Array[] = [];
@@ -76,19 +78,33 @@ export class HttpClientConnection implements HttpConnection {
   /** Bytes of the messages in the POST in flight. */
   #postingBytes = 0;
   #flushScheduled = false;
-  /** Consecutive attempts that brought nothing (the backoff exponent). */
-  #attempt = 0;
-  /** An error was reported during the current outage (one per outage, not one per retry). */
-  #outageReported = false;
-  #reconnectTimer: unknown;
 
   /** @param options - checked options, with defaults */
   constructor(options: ResolvedHttpTransportOptions) {
     this.#options = options;
-    this.url = options.url;
-    this.capabilities = Object.freeze({ ordered: true, reliable: false, maxMessageBytes: options.maxMessageBytes, reconnects: options.reconnect !== false });
-    this.#listeners = new EventListeners<ConnectionEvents>(EVENTS, (error, event) => this.#onListenerError(error, event));
-    void this.#dial();
+    this.capabilities = Object.freeze({ ordered: true, reliable: false, maxMessageBytes: options.maxMessageBytes, reconnects: options.policy !== false });
+    this.#listeners = createConnectionListeners(() => `the connection to ${this.url}`);
+    this.#loop = createReconnectLoop({
+      ...options,
+      connect: (attempt) => void this.#dial(attempt),
+      report: (error) => this.#emit('error', error),
+      giveUp: (error) => {
+        this.#finish();
+        this.#emit('error', error);
+        this.#emit('close', { code: CLOSE_CODES.abnormal, reason: error.message, final: true });
+      },
+    });
+    this.#loop.start();
+  }
+
+  /** The base URL of the current (or next) session. */
+  get url(): string {
+    return this.#session?.url ?? this.#loop.url;
+  }
+
+  /** Every base URL, in the order they are tried. */
+  get urls(): readonly string[] {
+    return this.#loop.urls;
   }
 
   /** Where the connection stands. */
@@ -114,15 +130,8 @@ export class HttpClientConnection implements HttpConnection {
    * `capabilities.maxMessageBytes`
    */
   send(bytes: Uint8Array): void {
-    if (this.#state !== 'open' || this.#session === undefined) {
-      const hint = this.#state === 'closed' ? 'it was closed for good; create a new connection' : "wait for its 'open' event";
-      throw new TransportError('E_CLOSED', `cannot send to ${this.url}: the connection is ${this.#state} (${hint})`, { peer: this.url });
-    }
-    if (!(bytes instanceof Uint8Array)) throw new SyncError('E_INVALID_ARGUMENT', `send() takes a Uint8Array, got ${typeof bytes}`);
-    const max = this.capabilities.maxMessageBytes;
-    if (bytes.length > max) {
-      throw new TransportError('E_TOO_LARGE', `message of ${bytes.length} bytes to ${this.url} exceeds maxMessageBytes (${max}): split it into smaller messages`, { peer: this.url });
-    }
+    if (this.#state !== 'open' || this.#session === undefined) throw notOpenError(this.url, this.#state);
+    checkOutgoingMessage(bytes, this.capabilities.maxMessageBytes, this.url);
     this.#queue.push(bytes.slice());
     this.#queuedBytes += bytes.length;
     if (!this.#flushScheduled) {
@@ -157,33 +166,37 @@ export class HttpClientConnection implements HttpConnection {
     if (this.#state === 'closed') return;
     const session = this.#session;
     this.#finish();
-    if (session !== undefined) void this.#deleteSession(session.id, session.token);
+    if (session !== undefined) void this.#deleteSession(session.url, session.id, session.token);
     queueMicrotask(() => this.#emit('close', { code, reason, final: true }));
+  }
+
+  /** Ends the current session (deleting it on its server), or abandons the creation in flight, and creates a session at the first new URL at once. */
+  setUrl(url: string | readonly string[]): void {
+    const urls = checkHttpUrls(url);
+    this.#loop.setUrls(urls);
+    const reason = `moving to ${urls[0]!}`;
+    const session = this.#session;
+    this.#endSession();
+    if (session === undefined) return;
+    void this.#deleteSession(session.url, session.id, session.token);
+    this.#state = 'connecting';
+    queueMicrotask(() => {
+      // A listener may have called close() meanwhile: its own final close follows.
+      if (this.#state !== 'closed') this.#emit('close', { code: CLOSE_CODES.normal, reason, final: false });
+    });
   }
 
   // ── sessions ─────────────────────────────────────────────────────────────
 
-  async #dial(): Promise<void> {
-    const generation = ++this.#generation;
-    // Never dial (nor fail) inside the factory: listeners attached right after it see everything.
-    await Promise.resolve();
-    if (generation !== this.#generation) return;
-    let token: string | undefined;
-    try {
-      token = await this.#options.token?.();
-      if (token !== undefined && typeof token !== 'string') throw new TypeError(`it returned ${typeof token} instead of a string`);
-    } catch (error) {
-      if (generation !== this.#generation) return;
-      this.#attemptFailed(new TransportError('E_TRANSPORT', `the token provider for ${this.url} failed: ${describe(error)} — retrying with backoff`, { peer: this.url, cause: error }));
-      return;
-    }
-    if (generation !== this.#generation) return;
+  async #dial(attempt: ReconnectAttempt): Promise<void> {
+    const { url, token } = attempt;
+    if (this.#state === 'closed') return;
     // Not aborted by close(): a session created meanwhile is deleted below instead of lingering on the server.
-    const answer = await this.#request('POST', '/sessions', token, undefined, this.#options.requestTimeoutMs, new Set());
-    if (generation !== this.#generation) {
-      // Closed meanwhile: a session the server created for nothing is deleted rather than left to expire.
+    const answer = await this.#request(url, 'POST', '/sessions', token, undefined, this.#options.requestTimeoutMs, new Set());
+    if (!attempt.isCurrent()) {
+      // Closed or moved meanwhile: a session the server created for nothing is deleted rather than left to expire.
       const orphan = answer.ok && answer.status === 201 ? parseSessionGrant(new TextDecoder().decode(answer.body)) : undefined;
-      if (orphan !== undefined && typeof orphan !== 'string') void this.#deleteSession(orphan.session, token);
+      if (orphan !== undefined && typeof orphan !== 'string') void this.#deleteSession(url, orphan.session, token);
       return;
     }
     if (!answer.ok) {
@@ -206,6 +219,7 @@ export class HttpClientConnection implements HttpConnection {
     }
     const wanted = this.#options.pollTimeoutMs ?? grant.pollTimeoutMs;
     const session: ClientSession = {
+      url,
       id: grant.session,
       token,
       serverMax: grant.maxMessageBytes,
@@ -217,7 +231,7 @@ export class HttpClientConnection implements HttpConnection {
     };
     this.#session = session;
     this.#state = 'open';
-    this.#outageReported = false;
+    this.#loop.opened();
     this.#emit('open');
     if (this.#session === session) void this.#pollLoop(session);
   }
@@ -226,7 +240,7 @@ export class HttpClientConnection implements HttpConnection {
   async #pollLoop(session: ClientSession): Promise<void> {
     const path = `/sessions/${session.id}/messages?wait=${session.waitMs}`;
     while (this.#session === session) {
-      const answer = await this.#request('GET', path, session.token, undefined, session.waitMs + this.#options.requestTimeoutMs, session.requests);
+      const answer = await this.#request(session.url, 'GET', path, session.token, undefined, session.waitMs + this.#options.requestTimeoutMs, session.requests);
       if (this.#session !== session) return;
       if (!answer.ok) {
         this.#lose(session, `a poll failed: ${answer.detail}`);
@@ -282,7 +296,7 @@ export class HttpClientConnection implements HttpConnection {
     if (batch.length > 0) {
       session.posting = true;
       this.#postingBytes = messageBytes;
-      const answer = await this.#request('POST', `/sessions/${session.id}/messages`, session.token, encodeFrames(batch), this.#options.requestTimeoutMs, session.requests);
+      const answer = await this.#request(session.url, 'POST', `/sessions/${session.id}/messages`, session.token, encodeFrames(batch), this.#options.requestTimeoutMs, session.requests);
       if (this.#session !== session) return;
       session.posting = false;
       this.#postingBytes = 0;
@@ -318,9 +332,9 @@ export class HttpClientConnection implements HttpConnection {
   }
 
   /** Best effort: tells the server a session is over. */
-  async #deleteSession(id: string, token: string | undefined): Promise<void> {
+  async #deleteSession(url: string, id: string, token: string | undefined): Promise<void> {
     // Whatever the outcome, the server lets an unpolled session expire.
-    await this.#request('DELETE', `/sessions/${id}`, token, undefined, this.#options.requestTimeoutMs, new Set());
+    await this.#request(url, 'DELETE', `/sessions/${id}`, token, undefined, this.#options.requestTimeoutMs, new Set());
   }
 
   /** A session creation refused with 401 or 403, or an open session revoked: final. */
@@ -337,50 +351,22 @@ export class HttpClientConnection implements HttpConnection {
 
   /** A session could not be created. */
   #attemptFailed(error: TransportError): void {
-    if (this.#state === 'closed') return;
-    if (this.#options.reconnect === false) {
-      this.#finish();
-      this.#emit('error', error);
-      this.#emit('close', { code: CLOSE_CODES.abnormal, reason: error.message, final: true });
-      return;
-    }
-    this.#scheduleReconnect(false);
-    if (!this.#outageReported) {
-      this.#outageReported = true;
-      this.#emit('error', error);
-    }
+    if (this.#state !== 'closed') this.#loop.failed(error);
   }
 
   /** An open session was lost: replace it (or stop, without `reconnect`). */
   #lose(session: ClientSession, reason: string, error?: SyncError): void {
     if (this.#session !== session) return;
     this.#endSession();
-    const final = this.#options.reconnect === false;
+    // A session that never worked (lost at its first request) counts as a failed attempt.
+    const final = !this.#loop.lost(session.worked, error !== undefined);
     if (final) this.#finish();
-    else {
-      this.#state = 'connecting';
-      this.#outageReported = error !== undefined;
-      // A session that never worked (lost at its first request) counts as a failed attempt.
-      this.#scheduleReconnect(session.worked);
-    }
+    else this.#state = 'connecting';
     if (error !== undefined) this.#emit('error', error);
     // An 'error' listener may have called close(): its own final close follows.
     if (!final && this.#state === 'closed') return;
     const close: ConnectionCloseInfo = { code: CLOSE_CODES.abnormal, reason, final };
     this.#emit('close', close);
-  }
-
-  #scheduleReconnect(worked: boolean): void {
-    if (this.#options.reconnect === false) return;
-    if (worked) this.#attempt = 0;
-    const { baseMs, maxMs } = this.#options.reconnect;
-    const delay = backoffDelay(this.#attempt, this.#options.clock.random(), baseMs, maxMs);
-    this.#attempt++;
-    this.#options.clock.clearTimeout(this.#reconnectTimer);
-    this.#reconnectTimer = this.#options.clock.setTimeout(() => {
-      this.#reconnectTimer = undefined;
-      if (this.#state !== 'closed') void this.#dial();
-    }, delay);
   }
 
   /** Forgets the current session: its requests aborted, what was not sent dropped. */
@@ -396,29 +382,18 @@ export class HttpClientConnection implements HttpConnection {
   /** Closed for good: no more dials, timers off, the session's requests aborted (a creation in flight finishes, to be deleted). */
   #finish(): void {
     this.#state = 'closed';
-    this.#generation++;
+    this.#loop.stop();
     this.#endSession();
-    this.#options.clock.clearTimeout(this.#reconnectTimer);
-    this.#reconnectTimer = undefined;
   }
 
-  /** One request to `{url}{path}` with this connection's fetch, clock and token. */
-  #request(method: string, path: string, token: string | undefined, body: Uint8Array<ArrayBuffer> | undefined, timeoutMs: number, requests: Set<AbortController>): Promise<Exchange> {
-    return exchange({ fetch: this.#options.fetch, clock: this.#options.clock, url: this.url + path, method, token, body, timeoutMs, requests });
+  /** One request to `{base}{path}` with this connection's fetch, clock and token. */
+  #request(base: string, method: string, path: string, token: string | undefined, body: Uint8Array<ArrayBuffer> | undefined, timeoutMs: number, requests: Set<AbortController>): Promise<Exchange> {
+    return exchange({ fetch: this.#options.fetch, clock: this.#options.clock, url: base + path, method, token, body, timeoutMs, requests });
   }
 
   // ── events ───────────────────────────────────────────────────────────────
 
   #emit<E extends keyof ConnectionEvents>(event: E, ...args: Parameters<ConnectionEvents[E]>): void {
     this.#listeners.emit(event, ...args);
-  }
-
-  #onListenerError(error: unknown, event: keyof ConnectionEvents): void {
-    if (event === 'error' || this.#listeners.count('error') === 0) {
-      rethrowLater(error);
-      return;
-    }
-    const wrapped = isSyncError(error) ? error : new SyncError('E_INTERNAL', `a '${event}' listener of the connection to ${this.url} threw: ${describe(error)}`, { cause: error });
-    this.#emit('error', wrapped);
   }
 }

@@ -1,4 +1,4 @@
-import type { Clock } from '@softadastra/sync-core';
+import { bearerHeaders, type Clock } from '@softadastra/sync-core';
 import type { HttpFetch, HttpFetchInit } from './http-transport-options.js';
 import { MESSAGES_TYPE, REASON_HEADER } from './wire-protocol.js';
 
@@ -51,8 +51,7 @@ export async function exchange(request: ExchangeRequest): Promise<Exchange> {
     timedOut = true;
     controller.abort();
   }, timeoutMs);
-  const headers: Record<string, string> = {};
-  if (token !== undefined && token !== '') headers.Authorization = `Bearer ${token}`;
+  const headers = bearerHeaders(token);
   if (body !== undefined) headers['Content-Type'] = MESSAGES_TYPE;
   const init: HttpFetchInit = body === undefined ? { method, headers, signal: controller.signal } : { method, headers, body, signal: controller.signal };
   try {

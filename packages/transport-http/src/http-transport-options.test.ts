@@ -18,11 +18,11 @@ describe('client options', () => {
   it('fills in the defaults', () => {
     const resolved = resolveHttpTransportOptions({ url: 'http://127.0.0.1:8787/v1/spaces/team/http/', fetch });
     expect(resolved).toMatchObject({
-      url: 'http://127.0.0.1:8787/v1/spaces/team/http',
+      urls: ['http://127.0.0.1:8787/v1/spaces/team/http'],
       token: undefined,
       fetch,
       clock: systemClock,
-      reconnect: { baseMs: 250, maxMs: 30_000 },
+      policy: { baseMs: 250, maxMs: 30_000 },
       pollTimeoutMs: undefined,
       requestTimeoutMs: 30_000,
       maxMessageBytes: 1024 * 1024,
@@ -36,7 +36,7 @@ describe('client options', () => {
   it('turns a token string into a provider', async () => {
     const resolved = resolveHttpTransportOptions({ url: 'https://relay.example', token: 'secret', fetch, reconnect: false });
     expect(await resolved.token?.()).toBe('secret');
-    expect(resolved.reconnect).toBe(false);
+    expect(resolved.policy).toBe(false);
   });
 
   it('refuses bad options with E_INVALID_ARGUMENT', () => {

@@ -1,19 +1,7 @@
-import { DEFAULT_LIMITS, SyncError, systemClock, type Clock } from '@softadastra/sync-core';
+import { DEFAULT_LIMITS, SyncError, checkEndpointUrls, resolveClientOptions, type Clock, type EndpointUrlRules, type ReconnectOptions, type ResolvedClientOptions, type TokenOption } from '@softadastra/sync-core';
 import { checkNumber } from './option-checks.js';
 
-/** Reconnection with exponential backoff and full jitter (core's `backoffDelay`). */
-export interface ReconnectOptions {
-  /**
-   * The ceiling of the first delay, in ms; each failed attempt doubles it.
-   * @default 250
-   */
-  readonly baseMs?: number;
-  /**
-   * The largest ceiling, in ms.
-   * @default 30000
-   */
-  readonly maxMs?: number;
-}
+export type { ReconnectOptions } from '@softadastra/sync-core';
 
 /** What the client hands to {@link HttpFetch}: a subset of `fetch`'s `RequestInit`. */
 export interface HttpFetchInit {
@@ -47,9 +35,11 @@ export type HttpFetch = (url: string, init: HttpFetchInit) => Promise<HttpFetchR
 export interface HttpTransportOptions {
   /**
    * The base URL of the server's transport, `http://` or `https://`, e.g.
-   * `https://relay.example/v1/spaces/team/http` (the client adds `/sessions…`).
+   * `https://relay.example/v1/spaces/team/http` (the client adds `/sessions…`);
+   * or several, tried in turn: a failed session creation moves to the next
+   * (see also `HttpConnection.setUrl()`).
    */
-  readonly url: string;
+  readonly url: string | readonly string[];
   /**
    * A bearer token, or a function returning one (called before every session
    * is created, so it may refresh an expiring token). Sent as an
@@ -57,7 +47,7 @@ export interface HttpTransportOptions {
    * empty string sends nothing.
    * @default no token
    */
-  readonly token?: string | (() => string | Promise<string>);
+  readonly token?: TokenOption;
   /**
    * The `fetch` to use.
    * @default globalThis.fetch
@@ -95,16 +85,24 @@ export interface HttpTransportOptions {
 }
 
 /** The options of a client connection, checked and with their defaults. @internal */
-export interface ResolvedHttpTransportOptions {
-  /** The base URL without trailing slashes. */
-  readonly url: string;
-  readonly token: (() => string | Promise<string>) | undefined;
+export interface ResolvedHttpTransportOptions extends ResolvedClientOptions {
   readonly fetch: HttpFetch;
-  readonly clock: Clock;
-  readonly reconnect: { readonly baseMs: number; readonly maxMs: number } | false;
   readonly pollTimeoutMs: number | undefined;
   readonly requestTimeoutMs: number;
   readonly maxMessageBytes: number;
+}
+
+/** What the client accepts as a base URL. @internal */
+export const HTTP_URL_RULES: EndpointUrlRules = { schemes: ['http', 'https'], example: 'http://host:port/base/path or https://…', base: true };
+
+/**
+ * Checks a `url` option (one base URL or a list) of a client connection.
+ *
+ * @throws SyncError `E_INVALID_ARGUMENT`
+ * @internal
+ */
+export function checkHttpUrls(url: unknown): readonly string[] {
+  return checkEndpointUrls(url, HTTP_URL_RULES);
 }
 
 /** Default `requestTimeoutMs`. @internal */
@@ -120,48 +118,18 @@ export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
  */
 export function resolveHttpTransportOptions(options: HttpTransportOptions): ResolvedHttpTransportOptions {
   if (typeof options !== 'object' || options === null) throw new SyncError('E_INVALID_ARGUMENT', 'createHttpTransport() takes an options object with at least a url');
-  const url = checkUrl(options.url);
-  const { token } = options;
-  if (token !== undefined && typeof token !== 'string' && typeof token !== 'function') {
-    throw new SyncError('E_INVALID_ARGUMENT', `token must be a string or a function returning one, got ${typeof token}`);
-  }
+  const client = resolveClientOptions(options, HTTP_URL_RULES);
   let fetch = options.fetch;
   if (fetch === undefined) {
     const platform = (globalThis as { fetch?: HttpFetch }).fetch;
     if (typeof platform === 'function') fetch = (target, init) => platform(target, init);
   }
   if (typeof fetch !== 'function') throw new SyncError('E_INVALID_ARGUMENT', 'no fetch in this environment: pass one as options.fetch');
-  let reconnect: ResolvedHttpTransportOptions['reconnect'] = false;
-  if (options.reconnect !== false) {
-    const baseMs = checkNumber('reconnect.baseMs', options.reconnect?.baseMs ?? 250, 1);
-    const maxMs = checkNumber('reconnect.maxMs', options.reconnect?.maxMs ?? 30_000, baseMs);
-    reconnect = { baseMs, maxMs };
-  }
   return {
-    url,
-    token: token === undefined ? undefined : typeof token === 'string' ? () => token : token,
+    ...client,
     fetch,
-    clock: options.clock ?? systemClock,
-    reconnect,
     pollTimeoutMs: options.pollTimeoutMs === undefined ? undefined : checkNumber('pollTimeoutMs', options.pollTimeoutMs, 1, true),
     requestTimeoutMs: checkNumber('requestTimeoutMs', options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS, 1),
     maxMessageBytes: checkNumber('maxMessageBytes', options.maxMessageBytes ?? DEFAULT_LIMITS.maxMessageBytes, 1, true),
   };
-}
-
-function checkUrl(url: unknown): string {
-  if (typeof url !== 'string') throw new SyncError('E_INVALID_ARGUMENT', `url must be an http:// or https:// URL, got ${typeof url}`);
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch (error) {
-    throw new SyncError('E_INVALID_ARGUMENT', `url ${JSON.stringify(url)} is not a valid URL: use http://host:port/base/path or https://…`, { cause: error });
-  }
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
-    throw new SyncError('E_INVALID_ARGUMENT', `url ${JSON.stringify(url)} must start with http:// or https://, not ${parsed.protocol}//`);
-  }
-  if (parsed.search !== '' || parsed.hash !== '') {
-    throw new SyncError('E_INVALID_ARGUMENT', `url ${JSON.stringify(url)} must not have a query or a fragment: give the base path only`);
-  }
-  return url.replace(/\/+$/, '');
 }

@@ -1,21 +1,11 @@
-import { SyncError } from '@softadastra/sync-core';
+import { SyncError, checkNumberOption } from '@softadastra/sync-core';
 
 /**
- * Checks a number option: a finite number, at least `min` (and an integer when asked).
+ * Checks a number option (core's `checkNumberOption`).
  *
- * @param name - the option, for the message
- * @param value - what the caller gave
- * @param min - the smallest value allowed
- * @param integer - whether it must be an integer
- * @throws SyncError `E_INVALID_ARGUMENT`
  * @internal
  */
-export function checkNumber(name: string, value: unknown, min: number, integer = false): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || (integer && !Number.isSafeInteger(value))) {
-    throw new SyncError('E_INVALID_ARGUMENT', `${name} must be ${integer ? 'an integer' : 'a number'} ≥ ${min}, got ${String(value)}`);
-  }
-  return value;
-}
+export const checkNumber = checkNumberOption;
 
 /**
  * Checks a base path and puts it in the form used to match requests: it

@@ -1,16 +1,16 @@
 import type { ServerResponse } from 'node:http';
 import {
-  SyncError,
   TransportError,
-  isSyncError,
+  checkOutgoingMessage,
+  createConnectionListeners,
   type Clock,
   type Connection,
   type ConnectionCapabilities,
   type ConnectionCloseInfo,
   type ConnectionEvents,
   type ConnectionState,
-  EventListeners,
-  rethrowLater,
+  type EventListeners,
+  type SyncError,
 } from '@softadastra/sync-core';
 import { replyMessages, replyStatus } from './http-reply.js';
 import { encodeFrames } from './message-framing.js';
@@ -55,7 +55,6 @@ interface Ending {
   readonly error?: SyncError;
 }
 
-const EVENTS: readonly (keyof ConnectionEvents)[] = ['open', 'message', 'close', 'error', 'drain'];
 
 /** The low-water mark of `drain`, unless a quarter of `maxQueuedBytes` is lower. @internal */
 export const LOW_WATER_BYTES = 256 * 1024;
@@ -107,7 +106,7 @@ export class ServerSession implements HttpServerConnection {
     this.#onClosed = onClosed;
     this.#lowWater = Math.min(LOW_WATER_BYTES, Math.floor(settings.maxQueuedBytes / 4));
     this.capabilities = Object.freeze({ ordered: true, reliable: false, maxMessageBytes: settings.maxMessageBytes, reconnects: false });
-    this.#listeners = new EventListeners<ConnectionEvents>(EVENTS, (error, event) => this.#onListenerError(error, event));
+    this.#listeners = createConnectionListeners(() => `the session of ${this.remote}`);
     this.#armExpiry();
   }
 
@@ -132,11 +131,7 @@ export class ServerSession implements HttpServerConnection {
     if (this.#state !== 'open') {
       throw new TransportError('E_CLOSED', `cannot send to ${this.remote}: session ${this.session} is closed (the client comes back as a new connection)`, { peer: this.remote });
     }
-    if (!(bytes instanceof Uint8Array)) throw new SyncError('E_INVALID_ARGUMENT', `send() takes a Uint8Array, got ${typeof bytes}`);
-    const max = this.capabilities.maxMessageBytes;
-    if (bytes.length > max) {
-      throw new TransportError('E_TOO_LARGE', `message of ${bytes.length} bytes to ${this.remote} exceeds maxMessageBytes (${max}): split it into smaller messages`, { peer: this.remote });
-    }
+    checkOutgoingMessage(bytes, this.capabilities.maxMessageBytes, this.remote);
     const limit = this.#settings.maxQueuedBytes;
     if (this.#queuedBytes + bytes.length > limit) {
       const reason = `queue for ${this.remote} would exceed maxQueuedBytes (${this.#queuedBytes} + ${bytes.length} > ${limit} bytes): the client polls too slowly, closed its session`;
@@ -304,12 +299,4 @@ export class ServerSession implements HttpServerConnection {
     });
   }
 
-  #onListenerError(error: unknown, event: keyof ConnectionEvents): void {
-    if (event === 'error' || this.#listeners.count('error') === 0) {
-      rethrowLater(error);
-      return;
-    }
-    const wrapped = isSyncError(error) ? error : new SyncError('E_INTERNAL', `a '${event}' listener of the session of ${this.remote} threw: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
-    this.#listeners.emit('error', wrapped);
-  }
 }

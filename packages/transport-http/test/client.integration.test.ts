@@ -20,7 +20,7 @@ async function serve(options: HttpTransportServerOptions = {}, port = 0): Promis
   return server;
 }
 
-function dial(url: string, options: Partial<HttpTransportOptions> = {}): HttpConnection {
+function dial(url: string | readonly string[], options: Partial<HttpTransportOptions> = {}): HttpConnection {
   const client = createHttpTransport({ url, reconnect: { baseMs: 20, maxMs: 200 }, ...options });
   clients.push(client);
   return client;
@@ -338,6 +338,48 @@ describe('HTTP transport client', () => {
     client.close();
     await sleep(30);
     expect(got.closes).toHaveLength(1);
+  });
+
+  it('setUrl() moves a running connection: the old session is deleted (close 1000, final: false), a session opens on the new server at once', async () => {
+    const a = await serve();
+    const b = await serve();
+    const onA = nextConnection(a.transport);
+    const client = dial(a.url, { reconnect: { baseMs: 5_000, maxMs: 5_000 } });
+    const got = record(client);
+    const serverA = record(await onA);
+    await until(() => client.state === 'open', 'the client opens on A');
+    const onB = nextConnection(b.transport);
+    client.setUrl(b.url);
+    expect(client.state).toBe('connecting');
+    expect(() => client.send(numbered(1))).toThrow(/connecting/);
+    const serverB = record(await onB);
+    await until(() => got.opens.length === 2, 'the client opens on B');
+    // No backoff (5 s here) between the two: the new URL was dialled at once.
+    expect(got.order).toEqual(['open', 'close:false', 'open']);
+    expect(got.closes[0]).toEqual({ code: 1000, reason: `moving to ${b.url}`, final: false });
+    expect(client.url).toBe(b.url);
+    await until(() => serverA.closes.length === 1 && a.transport.sessions() === 0, 'the session on A is deleted');
+    client.send(numbered(7));
+    await until(() => serverB.messages.length === 1, 'B receives');
+    expect(numberOf(serverB.messages[0]!)).toBe(7);
+    expect(serverA.messages).toEqual([]);
+    expect(got.errors).toEqual([]);
+  });
+
+  it('tries a list of base URLs in turn when a session cannot be created, and refuses URLs every request would fail on', async () => {
+    const down = `http://127.0.0.1:${await freePort()}/v1/spaces/team/http`;
+    const server = await serve();
+    const client = dial([down, server.url]);
+    const got = record(client);
+    await until(() => client.state === 'open', 'the client opens on the second URL');
+    expect(client.url).toBe(server.url);
+    expect(client.urls).toEqual([down, server.url]);
+    expect(got.errors.map((error) => error.code)).toEqual(['E_TRANSPORT']);
+    expect(() => dial(`${server.url}?`)).toThrow(/query or a fragment/);
+    expect(() => dial(`${server.url}#`)).toThrow(/fragment/);
+    expect(() => dial(server.url.replace('http://', 'http://user:pw@'))).toThrow(/credentials/);
+    client.close();
+    expect(() => client.setUrl(server.url)).toThrow(expect.objectContaining({ code: 'E_CLOSED' }) as Error);
   });
 
   it('is disconnected by the server when it polls too slowly, then reconnects and receives again', async () => {

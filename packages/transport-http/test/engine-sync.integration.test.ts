@@ -1,4 +1,5 @@
 import { createSyncEngine, type SyncEngine } from '@softadastra/sync-engine';
+import { wrapConnection, type Connection } from '@softadastra/sync-core';
 import { createMemoryWal } from '@softadastra/wal-memory';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createHttpTransport } from '../src/index.js';
@@ -15,10 +16,10 @@ async function engine(peerId: string): Promise<SyncEngine> {
   return created;
 }
 
-/** Serves `relay` over HTTP: every session created starts a sync session. */
-async function serve(relay: SyncEngine, port = 0): Promise<TestServer> {
+/** Serves `relay` over HTTP: every session created starts a sync session (over `wrap(connection)` when given). */
+async function serve(relay: SyncEngine, port = 0, wrap: (connection: Connection) => Connection = (connection) => connection): Promise<TestServer> {
   const server = await startServer({ pollTimeoutMs: 2_000 }, port);
-  server.transport.on('connection', (connection) => relay.connect(connection, { trustCovered: 'own-origin' }));
+  server.transport.on('connection', (connection) => relay.connect(wrap(connection), { trustCovered: 'own-origin' }));
   return server;
 }
 
@@ -79,31 +80,32 @@ describe('two sync engines over HTTP', () => {
     const relay = await engine('relay');
     const client = await engine('client');
     cleanups.push(() => relay.close(), () => client.close());
-    const server = await serve(relay);
+    let serverDrains = 0;
+    let serverPeak = 0;
+    const server = await serve(relay, 0, (connection) => {
+      connection.on('drain', () => serverDrains++);
+      const wrapped = wrapConnection(connection, {
+        send(bytes, forward) {
+          forward(bytes);
+          serverPeak = Math.max(serverPeak, wrapped.bufferedAmount);
+        },
+      });
+      return wrapped;
+    });
     cleanups.push(() => server.close());
     const value = 'x'.repeat(1_000);
     // About 3 MB each way: more than the engine's 1 MiB high-water mark on both ends.
     await Promise.all(Array.from({ length: 3_000 }, (_, i) => relay.put('bulk', `r${i}`, { i, value })));
     await Promise.all(Array.from({ length: 3_000 }, (_, i) => client.put('bulk', `c${i}`, { i, value })));
-    let serverDrains = 0;
-    let serverPeak = 0;
-    server.transport.on('connection', (connection) => {
-      connection.on('drain', () => serverDrains++);
-      const send = connection.send.bind(connection);
-      connection.send = (bytes) => {
-        send(bytes);
-        serverPeak = Math.max(serverPeak, connection.bufferedAmount);
-      };
-    });
-    const transport = createHttpTransport({ url: server.url, reconnect: { baseMs: 20, maxMs: 200 } });
     let clientDrains = 0;
     let clientPeak = 0;
+    const transport = wrapConnection(createHttpTransport({ url: server.url, reconnect: { baseMs: 20, maxMs: 200 } }), {
+      send(bytes, forward) {
+        forward(bytes);
+        clientPeak = Math.max(clientPeak, transport.bufferedAmount);
+      },
+    });
     transport.on('drain', () => clientDrains++);
-    const send = transport.send.bind(transport);
-    transport.send = (bytes) => {
-      send(bytes);
-      clientPeak = Math.max(clientPeak, transport.bufferedAmount);
-    };
     client.connect(transport);
     await until(() => converged(relay, client) && relay.entries('bulk').length === 6_000, 'the bulk converges', 20_000);
     expect(client.entries('bulk')).toHaveLength(6_000);

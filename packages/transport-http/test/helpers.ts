@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Connection, ConnectionCloseInfo, SyncError } from '@softadastra/sync-core';
+import { recordConnection, type RecordedConnection } from '@softadastra/sync-testing';
 import {
   createHttpTransportServer,
   type HttpConnectionInfo,
@@ -81,41 +81,10 @@ export function nextConnectionWithInfo(transport: HttpTransportServer): Promise<
 }
 
 /** Everything a connection emitted, in order. */
-export interface Recorded {
-  readonly opens: number[];
-  readonly messages: Uint8Array[];
-  readonly closes: ConnectionCloseInfo[];
-  readonly errors: SyncError[];
-  readonly drains: number[];
-  /** Event names in order, e.g. `['open', 'close:false', 'open']`. */
-  readonly order: string[];
-}
+export type Recorded = RecordedConnection;
 
 /** Records every event of `connection` from now on. */
-export function record(connection: Connection): Recorded {
-  const recorded: Recorded = { opens: [], messages: [], closes: [], errors: [], drains: [], order: [] };
-  connection.on('open', () => {
-    recorded.opens.push(Date.now());
-    recorded.order.push('open');
-  });
-  connection.on('message', (bytes) => {
-    recorded.messages.push(bytes);
-    recorded.order.push('message');
-  });
-  connection.on('close', (info) => {
-    recorded.closes.push(info);
-    recorded.order.push(`close:${String(info.final)}`);
-  });
-  connection.on('error', (error) => {
-    recorded.errors.push(error);
-    recorded.order.push(`error:${error.code}`);
-  });
-  connection.on('drain', () => {
-    recorded.drains.push(Date.now());
-    recorded.order.push('drain');
-  });
-  return recorded;
-}
+export const record = recordConnection;
 
 /** A message holding `n` (4 bytes, big-endian) padded to `size` bytes. */
 export function numbered(n: number, size = 4): Uint8Array {
@@ -129,16 +98,4 @@ export function numberOf(bytes: Uint8Array): number {
   return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(0);
 }
 
-/** Resolves after `ms` of real time. */
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** Polls `predicate` until it holds, or fails after `timeoutMs` naming `what`. */
-export async function until(predicate: () => boolean, what: string, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting until ${what}`);
-    await sleep(2);
-  }
-}
+export { sleep, until } from '@softadastra/sync-testing';

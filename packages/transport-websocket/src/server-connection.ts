@@ -1,14 +1,13 @@
 import {
-  SyncError,
   TransportError,
-  isSyncError,
+  checkOutgoingMessage,
+  createConnectionListeners,
   type Connection,
   type ConnectionCapabilities,
   type ConnectionCloseInfo,
   type ConnectionEvents,
   type ConnectionState,
-  EventListeners,
-  rethrowLater,
+  type EventListeners,
 } from '@softadastra/sync-core';
 import { CLOSE_CODES } from './close-codes.js';
 import { SocketLink, type LinkDown, type LinkSettings } from './socket-link.js';
@@ -32,7 +31,6 @@ export interface WebSocketServerConnection extends Connection {
   terminate(reason?: string): void;
 }
 
-const EVENTS: readonly (keyof ConnectionEvents)[] = ['open', 'message', 'close', 'error', 'drain'];
 
 /**
  * The implementation of {@link WebSocketServerConnection}.
@@ -56,7 +54,7 @@ export class ServerConnection implements WebSocketServerConnection {
     this.remote = settings.peer;
     this.#onClosed = onClosed;
     this.capabilities = Object.freeze({ ordered: true, reliable: true, maxMessageBytes: settings.maxMessageBytes, reconnects: false });
-    this.#listeners = new EventListeners<ConnectionEvents>(EVENTS, (error, event) => this.#onListenerError(error, event));
+    this.#listeners = createConnectionListeners(() => `the connection from ${this.remote}`);
     this.#link = new SocketLink(socket, settings, {
       message: (bytes) => this.#listeners.emit('message', bytes),
       drain: () => this.#listeners.emit('drain'),
@@ -88,11 +86,7 @@ export class ServerConnection implements WebSocketServerConnection {
     if (this.#state !== 'open') {
       throw new TransportError('E_CLOSED', `cannot send to ${this.remote}: the connection is closed (the client comes back as a new connection)`, { peer: this.remote });
     }
-    if (!(bytes instanceof Uint8Array)) throw new SyncError('E_INVALID_ARGUMENT', `send() takes a Uint8Array, got ${typeof bytes}`);
-    const max = this.capabilities.maxMessageBytes;
-    if (bytes.length > max) {
-      throw new TransportError('E_TOO_LARGE', `message of ${bytes.length} bytes to ${this.remote} exceeds maxMessageBytes (${max}): split it into smaller messages`, { peer: this.remote });
-    }
+    checkOutgoingMessage(bytes, this.capabilities.maxMessageBytes, this.remote);
     const down = this.#link.send(bytes);
     if (down === undefined) return;
     this.#closed();
@@ -143,12 +137,4 @@ export class ServerConnection implements WebSocketServerConnection {
     this.#listeners.emit('close', close);
   }
 
-  #onListenerError(error: unknown, event: keyof ConnectionEvents): void {
-    if (event === 'error' || this.#listeners.count('error') === 0) {
-      rethrowLater(error);
-      return;
-    }
-    const wrapped = isSyncError(error) ? error : new SyncError('E_INTERNAL', `a '${event}' listener of the connection from ${this.remote} threw: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
-    this.#listeners.emit('error', wrapped);
-  }
 }

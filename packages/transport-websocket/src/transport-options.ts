@@ -1,24 +1,16 @@
-import { DEFAULT_LIMITS, SyncError, systemClock, type Clock } from '@softadastra/sync-core';
+import { DEFAULT_LIMITS, SyncError, checkEndpointUrls, checkNumberOption, resolveClientOptions, type Clock, type EndpointUrlRules, type ReconnectOptions, type ResolvedClientOptions, type TokenOption } from '@softadastra/sync-core';
 import type { WebSocketConstructor } from './web-socket-like.js';
 
-/** Reconnection with exponential backoff and full jitter (core's `backoffDelay`). */
-export interface ReconnectOptions {
-  /**
-   * The ceiling of the first delay, in ms; each failed attempt doubles it.
-   * @default 250
-   */
-  readonly baseMs?: number;
-  /**
-   * The largest ceiling, in ms.
-   * @default 30000
-   */
-  readonly maxMs?: number;
-}
+export type { ReconnectOptions } from '@softadastra/sync-core';
 
 /** Options of `createWebSocketTransport`. */
 export interface WebSocketTransportOptions {
-  /** The server, as a `ws://` or `wss://` URL. */
-  readonly url: string;
+  /**
+   * The server, as a `ws://` or `wss://` URL; or several, tried in turn: a
+   * failed connection attempt moves to the next (see also
+   * `WebSocketConnection.setUrl()`).
+   */
+  readonly url: string | readonly string[];
   /**
    * A bearer token, or a function returning one (called before every
    * connection attempt, so it may refresh an expiring token).
@@ -30,7 +22,7 @@ export interface WebSocketTransportOptions {
    * both). An empty string sends nothing.
    * @default no token
    */
-  readonly token?: string | (() => string | Promise<string>);
+  readonly token?: TokenOption;
   /**
    * Time, timers and jitter: every timer of the connection goes through it.
    * @default systemClock of `@softadastra/sync-core`
@@ -70,11 +62,7 @@ export interface WebSocketTransportOptions {
 }
 
 /** The options of a client connection, checked and with their defaults. @internal */
-export interface ResolvedTransportOptions {
-  readonly url: string;
-  readonly token: (() => string | Promise<string>) | undefined;
-  readonly clock: Clock;
-  readonly reconnect: { readonly baseMs: number; readonly maxMs: number } | false;
+export interface ResolvedTransportOptions extends ResolvedClientOptions {
   readonly heartbeatMs: number;
   readonly maxMessageBytes: number;
   readonly maxBufferedBytes: number;
@@ -88,16 +76,23 @@ export const DEFAULT_HEARTBEAT_MS = 15_000;
 export const DEFAULT_MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
 
 /**
- * Checks a number option: a finite number, at least `min` (and an integer when asked).
+ * Checks a number option (core's `checkNumberOption`).
+ *
+ * @internal
+ */
+export const checkNumber = checkNumberOption;
+
+/** What the client accepts as a server URL. @internal */
+export const WEBSOCKET_URL_RULES: EndpointUrlRules = { schemes: ['ws', 'wss'], example: 'ws://host:port/path or wss://…', query: true };
+
+/**
+ * Checks a `url` option (one URL or a list) of a client connection.
  *
  * @throws SyncError `E_INVALID_ARGUMENT`
  * @internal
  */
-export function checkNumber(name: string, value: unknown, min: number, integer = false): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || (integer && !Number.isSafeInteger(value))) {
-    throw new SyncError('E_INVALID_ARGUMENT', `${name} must be ${integer ? 'an integer' : 'a number'} ≥ ${min}, got ${String(value)}`);
-  }
-  return value;
+export function checkWebSocketUrls(url: unknown): readonly string[] {
+  return checkEndpointUrls(url, WEBSOCKET_URL_RULES);
 }
 
 /**
@@ -110,45 +105,18 @@ export function checkNumber(name: string, value: unknown, min: number, integer =
  */
 export function resolveTransportOptions(options: WebSocketTransportOptions, WebSocket: WebSocketConstructor | undefined): ResolvedTransportOptions {
   if (typeof options !== 'object' || options === null) throw new SyncError('E_INVALID_ARGUMENT', 'createWebSocketTransport() takes an options object with at least a url');
-  const url = checkUrl(options.url);
+  const client = resolveClientOptions(options, WEBSOCKET_URL_RULES);
   const ctor = options.WebSocket ?? WebSocket;
   if (typeof ctor !== 'function') {
     throw new SyncError('E_INVALID_ARGUMENT', 'no WebSocket class in this environment: pass one as options.WebSocket (for instance WebSocket from the ws package)');
   }
-  const { token } = options;
-  if (token !== undefined && typeof token !== 'string' && typeof token !== 'function') {
-    throw new SyncError('E_INVALID_ARGUMENT', `token must be a string or a function returning one, got ${typeof token}`);
-  }
-  let reconnect: ResolvedTransportOptions['reconnect'] = false;
-  if (options.reconnect !== false) {
-    const baseMs = checkNumber('reconnect.baseMs', options.reconnect?.baseMs ?? 250, 1);
-    const maxMs = checkNumber('reconnect.maxMs', options.reconnect?.maxMs ?? 30_000, baseMs);
-    reconnect = { baseMs, maxMs };
-  }
   const maxMessageBytes = checkNumber('maxMessageBytes', options.maxMessageBytes ?? DEFAULT_LIMITS.maxMessageBytes, 1, true);
   const maxBufferedBytes = checkNumber('maxBufferedBytes', options.maxBufferedBytes ?? Math.max(DEFAULT_MAX_BUFFERED_BYTES, maxMessageBytes), maxMessageBytes, true);
   return {
-    url,
-    token: token === undefined ? undefined : typeof token === 'string' ? () => token : token,
-    clock: options.clock ?? systemClock,
-    reconnect,
+    ...client,
     heartbeatMs: checkNumber('heartbeatMs', options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS, 1),
     maxMessageBytes,
     maxBufferedBytes,
     WebSocket: ctor,
   };
-}
-
-function checkUrl(url: unknown): string {
-  if (typeof url !== 'string') throw new SyncError('E_INVALID_ARGUMENT', `url must be a ws:// or wss:// URL, got ${typeof url}`);
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch (error) {
-    throw new SyncError('E_INVALID_ARGUMENT', `url ${JSON.stringify(url)} is not a valid URL: use ws://host:port/path or wss://…`, { cause: error });
-  }
-  if (parsed.protocol !== 'ws:' && parsed.protocol !== 'wss:') {
-    throw new SyncError('E_INVALID_ARGUMENT', `url ${JSON.stringify(url)} must start with ws:// or wss://, not ${parsed.protocol}//`);
-  }
-  return url;
 }

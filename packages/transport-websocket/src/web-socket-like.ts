@@ -1,3 +1,4 @@
+import { bearerHeaders } from '@softadastra/sync-core';
 import { sendableCloseCode, truncateReason } from './close-codes.js';
 
 /**
@@ -89,13 +90,11 @@ export function isNodeWsConstructor(ctor: WebSocketConstructor): boolean {
  * @internal
  */
 export function openSocket(ctor: WebSocketConstructor, url: string, token: string | undefined, maxPayload: number): WebSocketLike {
-  const hasToken = token !== undefined && token !== '';
   if (isNodeWsConstructor(ctor)) {
-    const headers: Record<string, string> = hasToken ? { Authorization: `Bearer ${token}` } : {};
-    return new (ctor as unknown as NodeWsConstructor)(url, { headers, maxPayload, perMessageDeflate: false });
+    return new (ctor as unknown as NodeWsConstructor)(url, { headers: bearerHeaders(token), maxPayload, perMessageDeflate: false });
   }
   let target = url;
-  if (hasToken) {
+  if (token !== undefined && token !== '') {
     const withToken = new URL(url);
     withToken.searchParams.set('access_token', token);
     target = withToken.href;

@@ -302,6 +302,75 @@ describe('WebSocketConnection (client) on a fake platform WebSocket and a manual
     expect(() => createWebSocketTransport({ url: 'ws://x', WebSocket, maxMessageBytes: 100, maxBufferedBytes: 99 })).toThrow(/maxBufferedBytes/);
     expect(() => createWebSocketTransport({ url: 'ws://x', WebSocket, reconnect: { baseMs: 500, maxMs: 100 } })).toThrow(/reconnect.maxMs/);
     expect(() => createWebSocketTransport({ url: 'ws://x', WebSocket, heartbeatMs: 0 })).toThrow(/heartbeatMs/);
+    // URLs every dial would fail on are refused at once instead of retried forever.
+    expect(() => createWebSocketTransport({ url: 'ws://relay.test/sync#a', WebSocket })).toThrow(/fragment/);
+    expect(() => createWebSocketTransport({ url: 'ws://user:pw@relay.test/sync', WebSocket })).toThrow(/credentials/);
+    expect(() => createWebSocketTransport({ url: [], WebSocket })).toThrow(/at least one/);
+    expect(() => createWebSocketTransport({ url: ['ws://a', 'http://b'], WebSocket })).toThrow(/url\[1\]/);
+  });
+
+  it('tries a list of URLs in turn, moving to the next after each failed attempt, and stays on one that worked', async () => {
+    await connect({ url: ['ws://a.test/sync', 'ws://b.test/sync'] });
+    expect(connection.urls).toEqual(['ws://a.test/sync', 'ws://b.test/sync']);
+    expect(current().url).toBe('ws://a.test/sync');
+    current().fail();
+    expect(connection.url).toBe('ws://b.test/sync');
+    clock.runNext();
+    await flush();
+    expect(current().url).toBe('ws://b.test/sync');
+    current().open();
+    current().receive(new Uint8Array([1]).buffer);
+    current().drop(1006);
+    await flush();
+    clock.runNext();
+    await flush();
+    expect(current().url).toBe('ws://b.test/sync');
+    expect(sockets.map((socket) => socket.url)).toEqual(['ws://a.test/sync', 'ws://b.test/sync', 'ws://b.test/sync']);
+  });
+
+  it("setUrl() closes an open link cleanly ('close' 1000, final: false) and dials the new URL at once", async () => {
+    await connect();
+    const old = current();
+    old.open();
+    await flush();
+    connection.setUrl('ws://other.test/sync');
+    expect(connection.state).toBe('connecting');
+    expect(old.closedWith).toMatchObject({ code: 1000 });
+    expect(() => connection.send(new Uint8Array([1]))).toThrow(expect.objectContaining({ code: 'E_CLOSED' }) as Error);
+    await flush();
+    expect(closes).toEqual([{ code: 1000, reason: 'moving to ws://other.test/sync', final: false }]);
+    // No backoff: the new URL is dialled right away.
+    expect(sockets).toHaveLength(2);
+    expect(current().url).toBe('ws://other.test/sync');
+    expect(connection.url).toBe('ws://other.test/sync');
+    // The old socket's late close is ignored.
+    old.drop(1000);
+    current().open();
+    await flush();
+    expect(log.filter((line) => line.startsWith('open') || line.startsWith('close'))).toEqual([
+      'open state=open',
+      'close 1000 final=false state=connecting',
+      'open state=open',
+    ]);
+    expect(errors).toEqual([]);
+  });
+
+  it('setUrl() while connecting abandons the attempt in flight; after close() it throws E_CLOSED', async () => {
+    await connect();
+    const dialling = current();
+    connection.setUrl(['ws://b.test/x', 'ws://c.test/x']);
+    await flush();
+    expect(dialling.closedWith).toBeDefined();
+    dialling.open();
+    await flush();
+    expect(connection.state).toBe('connecting');
+    expect(current().url).toBe('ws://b.test/x');
+    current().open();
+    await flush();
+    expect(connection.state).toBe('open');
+    expect(() => connection.setUrl('nope')).toThrow(/not a valid URL/);
+    connection.close();
+    expect(() => connection.setUrl('ws://d.test/x')).toThrow(expect.objectContaining({ code: 'E_CLOSED' }) as Error);
   });
 
   it('refuses to start without any WebSocket class (the browser entry on a platform without one)', () => {

@@ -1,19 +1,21 @@
 import {
-  SyncError,
   TransportError,
-  backoffDelay,
-  isSyncError,
-  type Connection,
+  checkOutgoingMessage,
+  createConnectionListeners,
+  createReconnectLoop,
+  notOpenError,
+  type ClientConnection,
   type ConnectionCapabilities,
   type ConnectionCloseInfo,
   type ConnectionEvents,
   type ConnectionState,
-  EventListeners,
-  rethrowLater,
+  type ReconnectAttempt,
+  type ReconnectLoop,
+  type EventListeners,
 } from '@softadastra/sync-core';
 import { CLOSE_CODES, authErrorOf } from './close-codes.js';
 import { SocketLink, type LinkDown } from './socket-link.js';
-import type { ResolvedTransportOptions } from './transport-options.js';
+import { checkWebSocketUrls, type ResolvedTransportOptions } from './transport-options.js';
 import { closeSocket, openSocket, terminateSocket, type HttpResponseLike, type SocketErrorEvent, type WebSocketLike } from './web-socket-like.js';
 
 /**
@@ -27,12 +29,11 @@ import { closeSocket, openSocket, terminateSocket, type HttpResponseLike, type S
  * `close()`, or an HTTP 401/403 answer to the upgrade (or close code
  * 4401/4403), which are final.
  */
-export interface WebSocketConnection extends Connection {
-  /** The server URL given in the options (without the token). */
+export interface WebSocketConnection extends ClientConnection {
+  /** The server URL of the current (or next) connection attempt: a `ws://` or `wss://` URL, without the token. */
   readonly url: string;
 }
 
-const EVENTS: readonly (keyof ConnectionEvents)[] = ['open', 'message', 'close', 'error', 'drain'];
 const MAX_REJECTION_BODY = 4096;
 
 /** A refused upgrade, as `ws` reports it. */
@@ -49,31 +50,43 @@ interface Rejection {
  */
 export class WebSocketClientConnection implements WebSocketConnection {
   readonly capabilities: ConnectionCapabilities;
-  readonly url: string;
   readonly #options: ResolvedTransportOptions;
   readonly #listeners: EventListeners<ConnectionEvents>;
+  readonly #loop: ReconnectLoop;
   #state: ConnectionState = 'connecting';
-  /** Bumped by every dial and by `close()`: a stale dial or socket is ignored. */
-  #generation = 0;
-  /** The socket being dialled, until it opens. */
+  /** The socket being dialled, until it opens (a socket that is not this one or the link's is stale). */
   #socket: WebSocketLike | undefined;
   #socketError: TransportError | undefined;
   #rejection: Rejection | undefined;
   #link: SocketLink | undefined;
-  /** Consecutive attempts that brought nothing (the backoff exponent). */
-  #attempt = 0;
-  /** An error was reported during the current outage (one per outage, not one per retry). */
-  #outageReported = false;
-  #reconnectTimer: unknown;
   #connectTimer: unknown;
 
   /** @param options - checked options, with defaults */
   constructor(options: ResolvedTransportOptions) {
     this.#options = options;
-    this.url = options.url;
-    this.capabilities = Object.freeze({ ordered: true, reliable: true, maxMessageBytes: options.maxMessageBytes, reconnects: options.reconnect !== false });
-    this.#listeners = new EventListeners<ConnectionEvents>(EVENTS, (error, event) => this.#onListenerError(error, event));
-    void this.#dial();
+    this.capabilities = Object.freeze({ ordered: true, reliable: true, maxMessageBytes: options.maxMessageBytes, reconnects: options.policy !== false });
+    this.#listeners = createConnectionListeners(() => `the connection to ${this.url}`);
+    this.#loop = createReconnectLoop({
+      ...options,
+      connect: (attempt) => this.#dial(attempt),
+      report: (error) => this.#emit('error', error),
+      giveUp: (error) => {
+        this.#finish();
+        this.#emit('error', error);
+        this.#emit('close', { code: CLOSE_CODES.abnormal, reason: error.message, final: true });
+      },
+    });
+    this.#loop.start();
+  }
+
+  /** The server URL of the current (or next) attempt. */
+  get url(): string {
+    return this.#loop.url;
+  }
+
+  /** Every server URL, in the order they are tried. */
+  get urls(): readonly string[] {
+    return this.#loop.urls;
   }
 
   /** Where the connection stands. */
@@ -95,15 +108,8 @@ export class WebSocketClientConnection implements WebSocketConnection {
    */
   send(bytes: Uint8Array): void {
     const link = this.#link;
-    if (this.#state !== 'open' || link === undefined) {
-      const hint = this.#state === 'closed' ? 'it was closed for good; create a new connection' : "wait for its 'open' event";
-      throw new TransportError('E_CLOSED', `cannot send to ${this.url}: the connection is ${this.#state} (${hint})`, { peer: this.url });
-    }
-    if (!(bytes instanceof Uint8Array)) throw new SyncError('E_INVALID_ARGUMENT', `send() takes a Uint8Array, got ${typeof bytes}`);
-    const max = this.capabilities.maxMessageBytes;
-    if (bytes.length > max) {
-      throw new TransportError('E_TOO_LARGE', `message of ${bytes.length} bytes to ${this.url} exceeds maxMessageBytes (${max}): split it into smaller messages`, { peer: this.url });
-    }
+    if (this.#state !== 'open' || link === undefined) throw notOpenError(this.url, this.#state);
+    checkOutgoingMessage(bytes, this.capabilities.maxMessageBytes, this.url);
     const down = link.send(bytes);
     if (down === undefined) return;
     this.#lose(link, down, true);
@@ -137,26 +143,34 @@ export class WebSocketClientConnection implements WebSocketConnection {
     queueMicrotask(() => this.#emit('close', { code, reason, final: true }));
   }
 
+  /** Closes an open link, or abandons the socket being dialled, and dials the first new URL at once. */
+  setUrl(url: string | readonly string[]): void {
+    const urls = checkWebSocketUrls(url);
+    this.#loop.setUrls(urls);
+    const reason = `moving to ${urls[0]!}`;
+    const link = this.#link;
+    this.#link = undefined;
+    this.#options.clock.clearTimeout(this.#connectTimer);
+    this.#connectTimer = undefined;
+    if (this.#socket !== undefined) closeSocket(this.#socket, CLOSE_CODES.normal, reason);
+    this.#socket = undefined;
+    if (link === undefined) return;
+    link.close(CLOSE_CODES.normal, reason);
+    this.#state = 'connecting';
+    queueMicrotask(() => {
+      // A listener may have called close() meanwhile: its own final close follows.
+      if (this.#state !== 'closed') this.#emit('close', { code: CLOSE_CODES.normal, reason, final: false });
+    });
+  }
+
   // ── dialling ─────────────────────────────────────────────────────────────
 
-  async #dial(): Promise<void> {
-    const generation = ++this.#generation;
-    // Never dial (nor fail) inside the factory: listeners attached right after it see everything.
-    await Promise.resolve();
-    if (generation !== this.#generation) return;
-    let token: string | undefined;
-    try {
-      token = await this.#options.token?.();
-      if (token !== undefined && typeof token !== 'string') throw new TypeError(`it returned ${typeof token} instead of a string`);
-    } catch (error) {
-      if (generation !== this.#generation) return;
-      this.#attemptFailed(new TransportError('E_TRANSPORT', `the token provider for ${this.url} failed: ${describe(error)} — retrying with backoff`, { peer: this.url, cause: error }));
-      return;
-    }
-    if (generation !== this.#generation || this.#state === 'closed') return;
+  #dial(attempt: ReconnectAttempt): void {
+    if (this.#state === 'closed') return;
+    const url = attempt.url;
     let socket: WebSocketLike;
     try {
-      socket = openSocket(this.#options.WebSocket, this.url, token, this.#options.maxMessageBytes);
+      socket = openSocket(this.#options.WebSocket, url, attempt.token, this.#options.maxMessageBytes);
     } catch (error) {
       this.#attemptFailed(new TransportError('E_TRANSPORT', `cannot open a WebSocket to ${this.url}: ${describe(error)}`, { peer: this.url, cause: error }));
       return;
@@ -204,7 +218,7 @@ export class WebSocketClientConnection implements WebSocketConnection {
     );
     this.#link = link;
     this.#state = 'open';
-    this.#outageReported = false;
+    this.#loop.opened();
     this.#emit('open');
   }
 
@@ -288,18 +302,7 @@ export class WebSocketClientConnection implements WebSocketConnection {
 
   /** A connection attempt failed before opening. */
   #attemptFailed(error: TransportError): void {
-    if (this.#state === 'closed') return;
-    if (this.#options.reconnect === false) {
-      this.#finish();
-      this.#emit('error', error);
-      this.#emit('close', { code: CLOSE_CODES.abnormal, reason: error.message, final: true });
-      return;
-    }
-    this.#scheduleReconnect(false);
-    if (!this.#outageReported) {
-      this.#outageReported = true;
-      this.#emit('error', error);
-    }
+    if (this.#state !== 'closed') this.#loop.failed(error);
   }
 
   /**
@@ -311,13 +314,9 @@ export class WebSocketClientConnection implements WebSocketConnection {
     if (link !== this.#link) return;
     this.#link = undefined;
     const stop = authErrorOf(info.code, info.reason, this.url);
-    const final = stop !== undefined || this.#options.reconnect === false;
+    const final = stop !== undefined || !this.#loop.lost(link.hasHeard, info.error !== undefined);
     if (final) this.#finish();
-    else {
-      this.#state = 'connecting';
-      this.#outageReported = info.error !== undefined;
-      this.#scheduleReconnect(link.hasHeard);
-    }
+    else this.#state = 'connecting';
     const close: ConnectionCloseInfo = { code: info.code, reason: info.reason, final };
     const emit = (): void => {
       if (info.error !== undefined) this.#emit('error', info.error);
@@ -330,39 +329,16 @@ export class WebSocketClientConnection implements WebSocketConnection {
     else emit();
   }
 
-  #scheduleReconnect(worked: boolean): void {
-    if (this.#options.reconnect === false) return;
-    if (worked) this.#attempt = 0;
-    const { baseMs, maxMs } = this.#options.reconnect;
-    const delay = backoffDelay(this.#attempt, this.#options.clock.random(), baseMs, maxMs);
-    this.#attempt++;
-    this.#options.clock.clearTimeout(this.#reconnectTimer);
-    this.#reconnectTimer = this.#options.clock.setTimeout(() => {
-      this.#reconnectTimer = undefined;
-      if (this.#state !== 'closed') void this.#dial();
-    }, delay);
-  }
-
   /** Closed for good: no more dials, timers off. */
   #finish(): void {
     this.#state = 'closed';
-    this.#generation++;
-    this.#options.clock.clearTimeout(this.#reconnectTimer);
+    this.#loop.stop();
     this.#options.clock.clearTimeout(this.#connectTimer);
-    this.#reconnectTimer = this.#connectTimer = undefined;
+    this.#connectTimer = undefined;
   }
 
   #emit<E extends keyof ConnectionEvents>(event: E, ...args: Parameters<ConnectionEvents[E]>): void {
     this.#listeners.emit(event, ...args);
-  }
-
-  #onListenerError(error: unknown, event: keyof ConnectionEvents): void {
-    if (event === 'error' || this.#listeners.count('error') === 0) {
-      rethrowLater(error);
-      return;
-    }
-    const wrapped = isSyncError(error) ? error : new SyncError('E_INTERNAL', `a '${event}' listener of the connection to ${this.url} threw: ${describe(error)}`, { cause: error });
-    this.#emit('error', wrapped);
   }
 }
 

@@ -1,5 +1,5 @@
 import type { AddressInfo } from 'node:net';
-import type { Connection, ConnectionCloseInfo, SyncError } from '@softadastra/sync-core';
+import { recordConnection, type RecordedConnection } from '@softadastra/sync-testing';
 import {
   createWebSocketServer,
   type WebSocketConnectionInfo,
@@ -32,52 +32,9 @@ export function nextConnectionWithInfo(server: WebSocketServer): Promise<[WebSoc
 }
 
 /** Everything a connection emitted, in order. */
-export interface Recorded {
-  readonly opens: number[];
-  readonly messages: Uint8Array[];
-  readonly closes: ConnectionCloseInfo[];
-  readonly errors: SyncError[];
-  readonly drains: number[];
-  /** Event names in order, e.g. `['open', 'close:false', 'open']`. */
-  readonly order: string[];
-}
+export type Recorded = RecordedConnection;
 
 /** Records every event of `connection` from now on. */
-export function record(connection: Connection): Recorded {
-  const recorded: Recorded = { opens: [], messages: [], closes: [], errors: [], drains: [], order: [] };
-  connection.on('open', () => {
-    recorded.opens.push(Date.now());
-    recorded.order.push('open');
-  });
-  connection.on('message', (bytes) => {
-    recorded.messages.push(bytes);
-    recorded.order.push('message');
-  });
-  connection.on('close', (info) => {
-    recorded.closes.push(info);
-    recorded.order.push(`close:${String(info.final)}`);
-  });
-  connection.on('error', (error) => {
-    recorded.errors.push(error);
-    recorded.order.push(`error:${error.code}`);
-  });
-  connection.on('drain', () => {
-    recorded.drains.push(Date.now());
-    recorded.order.push('drain');
-  });
-  return recorded;
-}
+export const record = recordConnection;
 
-/** Resolves after `ms` of real time. */
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** Polls `predicate` until it holds, or fails after `timeoutMs` naming `what`. */
-export async function until(predicate: () => boolean, what: string, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting until ${what}`);
-    await sleep(2);
-  }
-}
+export { sleep, until } from '@softadastra/sync-testing';

@@ -1,4 +1,4 @@
-import type { Clock, Connection, ConnectionEvents, SeededRandom } from '@softadastra/sync-core';
+import { wrapConnection, type Clock, type Connection, type SeededRandom } from '@softadastra/sync-core';
 
 /**
  * Wraps a connection so that, with probability `rate`, a message sent now is
@@ -9,32 +9,17 @@ import type { Clock, Connection, ConnectionEvents, SeededRandom } from '@softada
 export function replayingConnection(inner: Connection, rate: number, clock: Clock, random: SeededRandom): Connection {
   if (rate <= 0) return inner;
   const history: Uint8Array[] = [];
-  return {
-    get capabilities() {
-      return inner.capabilities;
-    },
-    get state() {
-      return inner.state;
-    },
-    get bufferedAmount() {
-      return inner.bufferedAmount;
-    },
-    send(bytes: Uint8Array): void {
-      inner.send(bytes);
+  return wrapConnection(inner, {
+    send(bytes, forward) {
+      forward(bytes);
       history.push(bytes.slice());
       if (history.length > 64) history.shift();
       if (random.chance(rate)) {
         const old = random.pick(history);
         clock.setTimeout(() => {
-          if (inner.state === 'open') inner.send(old);
+          if (inner.state === 'open') forward(old);
         }, random.int(0, 3_000));
       }
     },
-    on<E extends keyof ConnectionEvents>(event: E, listener: ConnectionEvents[E]): () => void {
-      return inner.on(event, listener);
-    },
-    close(code?: number, reason?: string): void {
-      inner.close(code, reason);
-    },
-  };
+  });
 }
