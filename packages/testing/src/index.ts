@@ -11,8 +11,10 @@ export { runTransportConformance } from './conformance/transport-conformance.js'
 export type { TransportConformanceSetup, TransportPair } from './conformance/transport-harness.js';
 export { runSimulation, runScenario, failed, HEAL_BUDGET_MS } from './sim/run.js';
 export type { SimulationResult } from './sim/run.js';
-export { drawScenario, edgesOf } from './sim/scenario.js';
-export type { Scenario, ScenarioOptions, SimAction, SimFaults, Topology } from './sim/scenario.js';
+export { PLANTS, drawScenario, edgesOf } from './sim/scenario.js';
+export type { Scenario, ScenarioOptions, SimAction, SimFaults, SimPlant, Topology } from './sim/scenario.js';
+export { expectedState, isNewerWrite } from './sim/oracle.js';
+export type { HostileValue } from './sim/hostile.js';
 export { shrinkScenario } from './sim/shrink.js';
 export type { Violation } from './sim/history.js';
 export { REGRESSION_SEEDS } from './sim/regressions.js';

@@ -58,7 +58,20 @@ export interface FileWalOptions {
    * @default 268435456 (256 MiB)
    */
   readonly maxRecordBytes?: number;
+  /**
+   * A known defect switched on by the simulator of `@softadastra/sync-testing`
+   * to prove it catches it: `'torn-tail-over-truncation'` makes the torn-tail
+   * repair cut the last whole record too. Never set it in production.
+   * @internal
+   */
+  readonly plant?: FileWalPlantedBug;
 }
+
+/**
+ * Known defects of the file WAL that the simulator switches on (see {@link FileWalOptions.plant}).
+ * @internal
+ */
+export type FileWalPlantedBug = 'torn-tail-over-truncation';
 
 /** A {@link Wal} in a directory of segment files. */
 export interface FileWal extends Wal {
@@ -104,6 +117,7 @@ class FileWalImpl implements FileWal {
   readonly #sync: boolean;
   readonly #segmentBytes: number;
   readonly #maxRecordBytes: number;
+  readonly #plant: FileWalPlantedBug | undefined;
   #state: 'closed' | 'opening' | 'open' | 'failed' | 'closing' = 'closed';
   #failure: unknown;
   #release: (() => Promise<void>) | undefined;
@@ -123,6 +137,7 @@ class FileWalImpl implements FileWal {
     this.#sync = (options.durability ?? 'fsync') === 'fsync';
     this.#segmentBytes = options.segmentBytes ?? 64 * 1024 * 1024;
     this.#maxRecordBytes = options.maxRecordBytes ?? 256 * 1024 * 1024;
+    this.#plant = options.plant;
     if (!(this.#segmentBytes > HEADER_BYTES)) throw new SyncError('E_INVALID_ARGUMENT', `segmentBytes must be above ${HEADER_BYTES}`);
     this.capabilities = Object.freeze({ durable: true, atomicBatch: true, compaction: true });
   }
@@ -257,6 +272,7 @@ class FileWalImpl implements FileWal {
     if (!header.ok) throw corrupt(0, header.reason);
     if (header.n !== n) throw corrupt(8, `its header says segment ${header.n}, its name ${n}`);
     let at = HEADER_BYTES;
+    let previous: number | undefined;
     for (;;) {
       const record = readRecord(bytes, at, this.#maxRecordBytes);
       if (record === undefined) break;
@@ -265,6 +281,7 @@ class FileWalImpl implements FileWal {
       } catch (error) {
         throw corrupt(at, `a record passes its checksum but cannot be decoded (${describe(error)})`, error);
       }
+      previous = at;
       at = record.next;
     }
     if (at === bytes.length) return at;
@@ -273,6 +290,11 @@ class FileWalImpl implements FileWal {
     const validAfter = findValidRecordAfter(bytes, at, this.#maxRecordBytes);
     if (validAfter !== undefined) throw corrupt(at, `${reason}, followed by a valid record at byte ${validAfter}`);
     // A torn tail: the write that was under way when the process or machine died.
+    if (this.#plant === 'torn-tail-over-truncation' && previous !== undefined) {
+      // The planted defect: the last whole record goes with the torn one.
+      records.pop();
+      at = previous;
+    }
     await this.#fs.truncate(path, at);
     return at;
   }
