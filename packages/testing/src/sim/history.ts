@@ -1,4 +1,4 @@
-import { encodeOperations, opIdKey, type Operation, type VersionVector } from '@softadastra/sync-core';
+import { VersionVector, encodeOperations, opIdKey, type Operation } from '@softadastra/sync-core';
 import { expectedState } from './oracle.js';
 
 /** A broken invariant, with what was seen. */
@@ -13,7 +13,8 @@ export interface Violation {
     | 'engine-error'
     | 'corruption-accepted'
     | 'hostile-accepted'
-    | 'seq-gap';
+    | 'seq-gap'
+    | 'wal-lost-record';
   readonly message: string;
 }
 
@@ -38,6 +39,8 @@ export class History {
   readonly refused = new Map<string, string>();
   /** Per storage, the ids appended durably (to catch an operation written twice). */
   readonly #appended = new Map<string, Set<string>>();
+  /** Per storage, everything its WAL acknowledged (appends and compactions that resolved). */
+  readonly #walAcked = new Map<string, VersionVector>();
   /** Per storage, the last durable version vector seen (it must never go back). */
   readonly #vectors = new Map<string, VersionVector>();
   writesIssued = 0;
@@ -70,6 +73,25 @@ export class History {
     }
     if (!replayed && appended.has(id)) this.violate('duplicate-append', `${storage} wrote op ${id} to its WAL twice: an operation was applied twice`);
     appended.add(id);
+  }
+
+  /** A WAL acknowledged an append (its operations and covered vector) or a compaction (its vector). */
+  walAcknowledged(storage: string, ops: readonly Operation[], covered: VersionVector | undefined): void {
+    let acked = this.#walAcked.get(storage);
+    if (acked === undefined) {
+      acked = new VersionVector();
+      this.#walAcked.set(storage, acked);
+    }
+    for (const op of ops) acked.add(op);
+    if (covered !== undefined) acked.merge(covered);
+  }
+
+  /** A WAL was opened and gave back `recovered`: it must hold everything the WAL ever acknowledged. */
+  walRecovered(storage: string, recovered: VersionVector): void {
+    const acked = this.#walAcked.get(storage);
+    if (acked === undefined || recovered.dominates(acked)) return;
+    const lost = acked.missingFrom(recovered)[0]!;
+    this.violate('wal-lost-record', `${storage}'s WAL, reopened, no longer holds ${lost.origin}:${lost.from}..${lost.to}, which it had acknowledged as durable`);
   }
 
   /** The durable vector of `storage` now; it must hold everything it held before. */

@@ -87,7 +87,7 @@ export interface ScenarioOptions {
   readonly peers?: number;
   /** A known defect to switch on in every engine (or every file WAL). */
   readonly plant?: SimPlant;
-  /** The peers' storage; drawn when omitted (all file WALs in 4 seeds of 10, a mix in 3). */
+  /** The peers' storage; drawn when omitted (all file WALs in 1 seed of 2, a mix of both in about 1 of 3, all memory WALs in the rest). */
   readonly storage?: SimStorage | 'mixed';
 }
 
@@ -207,8 +207,8 @@ export function drawScenario(seed: number, options: ScenarioOptions = {}): Scena
 }
 
 function drawStorage(seed: number): SimStorage | 'mixed' {
-  if (createSeededRandom(seed).fork('storage').chance(0.4)) return 'file';
-  return createSeededRandom(seed).fork('mixed').chance(0.5) ? 'mixed' : 'memory';
+  if (createSeededRandom(seed).fork('storage').chance(0.5)) return 'file';
+  return createSeededRandom(seed).fork('mixed').chance(0.7) ? 'mixed' : 'memory';
 }
 
 /** A mix of storages: each peer on the file WAL or the memory WAL, at least one of each. */
@@ -237,11 +237,11 @@ function drawWideWorld(seed: number, peers: number, faultPhaseMs: number, action
   return keys;
 }
 
-/** In 2 seeds of 3, the power goes 1–3 times right after a peer issued writes (their append is in flight). */
+/** In 17 seeds of 20, the power goes 2–5 times right after a peer issued writes (their append is in flight). */
 function drawPowerCuts(seed: number, peers: number, faultPhaseMs: number, keys: number, actions: SimAction[]): void {
   const rng = createSeededRandom(seed).fork('power');
-  if (!rng.chance(0.67)) return;
-  for (let i = rng.int(1, 3); i > 0; i--) {
+  if (!rng.chance(0.85)) return;
+  for (let i = rng.int(2, 5); i > 0; i--) {
     const writes = Array.from({ length: rng.int(1, 3) }, (_, j) => ({ collection: rng.pick(COLLECTIONS), key: `k${rng.int(0, keys - 1)}`, value: 20_000 + i * 10 + j }));
     actions.push({ at: rng.int(200, faultPhaseMs), kind: 'power-cut', peer: rng.int(0, peers - 1), writes, restartAfter: rng.int(0, 1_500) });
   }

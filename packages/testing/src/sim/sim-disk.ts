@@ -70,25 +70,28 @@ export function fileDisk(plant?: FileWalPlantedBug): SimDisk {
     random: () => clock!.random(),
   };
   const options = (): { clock: Clock; syncLatencyMs: number } => ({ clock: diskClock, syncLatencyMs: latency });
-  let fs: SimulatedFileSystem = createSimulatedFileSystem({ clock: diskClock, syncLatencyMs: 0 });
+  // Made at the first start, so that its fsyncs take the drawn latency from the very first write
+  // (a disk whose fsyncs were instant until its first crash could never tear a write before it).
+  let created: SimulatedFileSystem | undefined;
+  const disk = (): SimulatedFileSystem => (created ??= createSimulatedFileSystem(options()));
   return {
     kind: 'file',
     wal(processClock, latencyMs) {
       clock = processClock;
       latency = latencyMs;
       // Small segments, so that runs cross segment boundaries.
-      return createFileWal({ dir: '/data', fs, segmentBytes: 4096, ...(plant !== undefined ? { plant } : {}) });
+      return createFileWal({ dir: '/data', fs: disk(), segmentBytes: 4096, ...(plant !== undefined ? { plant } : {}) });
     },
     crash(inFlight) {
-      fs = fs.crash(VARIANT[inFlight], options());
+      created = disk().crash(VARIANT[inFlight], options());
     },
-    failNextWrite: () => fs.failNextWrite(),
-    cancelFailure: () => fs.cancelFailure(),
+    failNextWrite: () => disk().failNextWrite(),
+    cancelFailure: () => disk().cancelFailure(),
     replay() {
       latency = 0;
-      return createFileWal({ dir: '/data', fs });
+      return createFileWal({ dir: '/data', fs: disk() });
     },
-    rot: (where) => rotFile(fs, '/data', where),
+    rot: (where) => rotFile(disk(), '/data', where),
   };
 }
 
