@@ -36,6 +36,8 @@ export interface SimFaults {
 export type SimAction =
   | { readonly at: number; readonly kind: 'write'; readonly peer: number; readonly collection: string; readonly key: string; readonly del: boolean; readonly value: number }
   | { readonly at: number; readonly kind: 'burst'; readonly peers: readonly number[]; readonly collection: string; readonly key: string; readonly value: number }
+  /** One peer writes the same key several times in the same millisecond (typing, autosave): the last one must win. */
+  | { readonly at: number; readonly kind: 'rapid'; readonly peer: number; readonly collection: string; readonly key: string; readonly values: readonly number[] }
   | { readonly at: number; readonly kind: 'crash'; readonly peer: number; readonly inFlight: 'lose' | 'keep' | 'tear'; readonly restartAfter: number }
   | { readonly at: number; readonly kind: 'cut'; readonly a: number; readonly b: number }
   | { readonly at: number; readonly kind: 'heal'; readonly a: number; readonly b: number }
@@ -198,6 +200,7 @@ export function drawScenario(seed: number, options: ScenarioOptions = {}): Scena
   const flowRng = createSeededRandom(seed).fork('flow');
   const flow = flowRng.chance(0.5) ? { highWaterBytes: flowRng.pick([200, 1_000, 4_000]), maxQueuedOps: flowRng.pick([2, 8, 32]) } : undefined;
   const wide = drawWideWorld(seed, peers, faultPhaseMs, actions);
+  drawRapidWrites(seed, peers, faultPhaseMs, actions);
   drawPowerCuts(seed, peers, faultPhaseMs, keys, actions);
   drawBitRot(seed, peers, faultPhaseMs, actions);
   drawHostileWrites(seed, peers, faultPhaseMs, actions);
@@ -235,6 +238,20 @@ function drawWideWorld(seed: number, peers: number, faultPhaseMs: number, action
     actions.push({ at: rng.int(0, faultPhaseMs), kind: 'write', peer: rng.int(0, peers - 1), collection: rng.pick(COLLECTIONS), key: `w${rng.int(0, keys - 1)}`, del: rng.chance(0.1), value: 10_000 + i });
   }
   return keys;
+}
+
+/**
+ * In 7 seeds of 10, peers write one key 2–4 times within one millisecond,
+ * 1–6 times over the run, each on a key of its own (a form field being
+ * typed into): the clocks of these writes differ only by their counter.
+ */
+function drawRapidWrites(seed: number, peers: number, faultPhaseMs: number, actions: SimAction[]): void {
+  const rng = createSeededRandom(seed).fork('rapid');
+  if (!rng.chance(0.7)) return;
+  for (let i = rng.int(1, 6); i > 0; i--) {
+    const values = Array.from({ length: rng.int(2, 4) }, (_, j) => 30_000 + i * 10 + j);
+    actions.push({ at: rng.int(0, faultPhaseMs), kind: 'rapid', peer: rng.int(0, peers - 1), collection: rng.pick(COLLECTIONS), key: `r${i}`, values });
+  }
 }
 
 /** In 17 seeds of 20, the power goes 2–5 times right after a peer issued writes (their append is in flight). */
@@ -281,16 +298,16 @@ function drawHostileWrites(seed: number, peers: number, faultPhaseMs: number, ac
 }
 
 /**
- * In 2 seeds of 3, the network turns very lossy 1–3 times for up to 4 s
+ * In 17 seeds of 20, the network turns very lossy 1–4 times for up to 5 s
  * (operations go unacknowledged through several resends). A storm needs
  * links that may lose messages: in a world drawn without loss, the links
  * get a small loss rate.
  */
 function drawStorms(seed: number, faults: SimFaults, faultPhaseMs: number, actions: SimAction[]): SimFaults {
   const rng = createSeededRandom(seed).fork('storm');
-  if (!rng.chance(0.67)) return faults;
-  for (let i = rng.int(1, 3); i > 0; i--) {
-    actions.push({ at: rng.int(0, faultPhaseMs), kind: 'storm', loss: 0.6 + rng.next() * 0.35, durationMs: rng.int(1_000, 4_000) });
+  if (!rng.chance(0.85)) return faults;
+  for (let i = rng.int(1, 4); i > 0; i--) {
+    actions.push({ at: rng.int(0, faultPhaseMs), kind: 'storm', loss: 0.6 + rng.next() * 0.35, durationMs: rng.int(1_000, 5_000) });
   }
   return faults.loss > 0 || faults.corrupt > 0 ? faults : { ...faults, loss: 0.01 + rng.next() * 0.04 };
 }
@@ -340,6 +357,8 @@ export function describeAction(action: SimAction): string {
       return `${p(action.peer)}'s clock jumps ${action.deltaMs > 0 ? '+' : ''}${action.deltaMs} ms`;
     case 'wal-failure':
       return `${p(action.peer)}'s next WAL write fails (EIO)`;
+    case 'rapid':
+      return `${p(action.peer)} puts ${action.collection}/${action.key} ${action.values.length} times in the same millisecond`;
     case 'power-cut':
       return `${p(action.peer)} writes ${action.writes.map((w) => `${w.collection}/${w.key}`).join(', ')} and loses power with the append in flight, restarts after ${action.restartAfter} ms`;
     case 'bit-rot':

@@ -157,6 +157,9 @@ export class SimWorld {
       case 'burst':
         for (const index of action.peers) this.#write(peerOf(index), action.collection, action.key, action.value * 100 + index);
         return;
+      case 'rapid':
+        for (const value of action.values) this.#write(peerOf(action.peer), action.collection, action.key, value);
+        return;
       case 'crash': {
         const peer = peerOf(action.peer);
         if (peer.state === 'down') return;
