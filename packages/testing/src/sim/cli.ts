@@ -1,13 +1,15 @@
 /**
  * The simulator's command line:
  *
- *   pnpm sim --seeds N [--peers P] [--from F] [--seed S] [--plant BUG [--all]] [--storage memory|file|mixed] [--workers W] [--verbose] [--no-shrink]
+ *   pnpm sim --seeds N [--peers P] [--from F] [--seed S] [--plant BUG [--all] [--min-caught K]] [--storage memory|file|mixed] [--workers W] [--verbose] [--no-shrink]
  *
  * Ends with exactly one summary line:
  *   sim: seeds=N peers=P steps=S ops=O divergent=D lost=L violations=V
  * and exits 0 only when D, L and V are all 0 — or, with --plant, only when the
  * planted bug was caught. With --plant and --all, every seed runs (not only
- * up to the first catch) and the catch count is printed.
+ * up to the first catch) and the catch count is printed; --min-caught K (which
+ * implies --all) exits 0 only when at least K seeds caught it — a gate on the
+ * simulator's power, not only on its ability to fail once.
  */
 import { fork } from 'node:child_process';
 import { availableParallelism } from 'node:os';
@@ -30,6 +32,7 @@ interface Args {
   verbose: boolean;
   shrink: boolean;
   all: boolean;
+  minCaught: number;
   worker: number[] | undefined;
 }
 
@@ -43,7 +46,7 @@ interface SeedSummary {
 }
 
 function parseArgs(argv: readonly string[]): Args {
-  const args: Args = { seeds: 100, from: 1, seed: undefined, peers: undefined, plant: undefined, storage: undefined, workers: 0, verbose: false, shrink: true, all: false, worker: undefined };
+  const args: Args = { seeds: 100, from: 1, seed: undefined, peers: undefined, plant: undefined, storage: undefined, workers: 0, verbose: false, shrink: true, all: false, minCaught: 1, worker: undefined };
   const number = (name: string, value: string | undefined, min: number): number => {
     const n = Number(value);
     if (!Number.isSafeInteger(n) || n < min) usage(`${name} needs an integer >= ${min}, got ${String(value)}`);
@@ -94,6 +97,11 @@ function parseArgs(argv: readonly string[]): Args {
       case '--all':
         args.all = true;
         break;
+      case '--min-caught':
+        args.minCaught = number(flag, value, 1);
+        args.all = true;
+        i++;
+        break;
       case '--worker':
         args.worker = (value ?? '').split(',').filter(Boolean).map(Number);
         i++;
@@ -106,7 +114,7 @@ function parseArgs(argv: readonly string[]): Args {
 }
 
 function usage(problem: string): never {
-  console.error(`sim: ${problem}\nusage: pnpm sim --seeds N [--peers P] [--from F] [--seed S] [--plant ${PLANTS.join('|')} [--all]] [--storage memory|file|mixed] [--workers W] [--verbose] [--no-shrink]`);
+  console.error(`sim: ${problem}\nusage: pnpm sim --seeds N [--peers P] [--from F] [--seed S] [--plant ${PLANTS.join('|')} [--all] [--min-caught K]] [--storage memory|file|mixed] [--workers W] [--verbose] [--no-shrink]`);
   process.exit(2);
 }
 
@@ -221,8 +229,11 @@ async function main(): Promise<void> {
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   let ok: boolean;
   if (args.plant !== undefined) {
-    ok = failing.length > 0;
-    if (args.all) console.log(`\nplanted bug ${args.plant} caught in ${failing.length} of ${totals.seeds} seeds (${seconds} s)${failing.length ? `, first at seed ${failing[0]!}` : ''}`);
+    ok = failing.length >= args.minCaught;
+    if (args.all) {
+      console.log(`\nplanted bug ${args.plant} caught in ${failing.length} of ${totals.seeds} seeds (${seconds} s)${failing.length ? `, first at seed ${failing[0]!}` : ''}`);
+      if (!ok) console.log(`the simulator has gone blind to ${args.plant}: fewer than the ${args.minCaught} catches required`);
+    }
     else console.log(ok ? `\nplanted bug ${args.plant} caught at seed ${failing[0]!} (${totals.seeds} seeds run, ${seconds} s)` : `\nplanted bug ${args.plant} NOT caught in ${totals.seeds} seeds (${seconds} s): the simulator is blind to it`);
   } else {
     ok = failing.length === 0;
