@@ -298,7 +298,7 @@ function drawHostileWrites(seed: number, peers: number, faultPhaseMs: number, ac
 }
 
 /**
- * In 17 seeds of 20, the network turns very lossy 1–4 times for up to 5 s
+ * In 17 seeds of 20, the network turns very lossy 1–4 times for 1.5–8 s
  * (operations go unacknowledged through several resends). A storm needs
  * links that may lose messages: in a world drawn without loss, the links
  * get a small loss rate.
@@ -307,7 +307,7 @@ function drawStorms(seed: number, faults: SimFaults, faultPhaseMs: number, actio
   const rng = createSeededRandom(seed).fork('storm');
   if (!rng.chance(0.85)) return faults;
   for (let i = rng.int(1, 4); i > 0; i--) {
-    actions.push({ at: rng.int(0, faultPhaseMs), kind: 'storm', loss: 0.6 + rng.next() * 0.35, durationMs: rng.int(1_000, 5_000) });
+    actions.push({ at: rng.int(0, faultPhaseMs), kind: 'storm', loss: 0.6 + rng.next() * 0.35, durationMs: rng.int(1_500, 8_000) });
   }
   return faults.loss > 0 || faults.corrupt > 0 ? faults : { ...faults, loss: 0.01 + rng.next() * 0.04 };
 }
