@@ -61,7 +61,7 @@ export function hostileWrite(kind: HostileValue, id: number): HostileWrite {
     case 'cyclic': {
       const loop: unknown[] = [];
       loop.push(loop);
-      return write(loop, ['E_TOO_LARGE', 'E_INVALID_VALUE']);
+      return write(loop, ['E_INVALID_VALUE']);
     }
     case 'not-finite':
       return write({ ratio: Number.NaN }, ['E_INVALID_VALUE']);
@@ -78,7 +78,8 @@ export function hostileWrite(kind: HostileValue, id: number): HostileWrite {
     case 'undefined-inside':
       return write({ a: 1, b: undefined }, ['E_INVALID_VALUE']);
     case 'key-too-long':
-      return { collection: HOSTILE_COLLECTION, key: key.padEnd(limits.maxKeyBytes + 1, 'k'), value: 1, refusedWith: ['E_TOO_LARGE'] };
+      // Every problem of a name is E_INVALID_KEY, an over-long one too.
+      return { collection: HOSTILE_COLLECTION, key: key.padEnd(limits.maxKeyBytes + 1, 'k'), value: 1, refusedWith: ['E_INVALID_KEY'] };
     case 'largest':
       // Room for the string's length prefix: just under the limit, accepted.
       return write('y'.repeat(limits.maxValueBytes - 16));

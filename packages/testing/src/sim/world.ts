@@ -6,6 +6,7 @@ import {
   type Clock,
   type Connection,
   type JsonValue,
+  type Operation,
   type ManualClock,
   type SeededRandom,
 } from '@softadastra/sync-core';
@@ -236,24 +237,28 @@ export class SimWorld {
     const refusedWith = write.refusedWith;
     this.history.writesIssued++;
     if (refusedWith !== undefined) this.history.refused.set(place, `${action.value} by ${peer.id}`);
-    engine.put(write.collection, write.key, write.value as JsonValue).then(
-      (op) => {
-        if (refusedWith === undefined) this.history.acked.push(op);
-        else this.history.violate('hostile-accepted', `${peer.id} accepted a hostile value (${action.value}) at ${place.slice(0, 60)}: it must be refused with ${refusedWith.join(' or ')}`);
-      },
-      (error: unknown) => {
-        const code = isSyncError(error) ? error.code : undefined;
-        if (refusedWith?.includes(code as never) === true) {
-          this.log(`${peer.id}'s hostile write (${action.value}) refused: ${code}`);
-          return;
-        }
-        if (code === 'E_WAL_FAILED' || code === 'E_CLOSED') return;
-        this.history.violate(
-          refusedWith === undefined ? 'engine-error' : 'hostile-accepted',
-          `${peer.id}: the ${action.value} write ${refusedWith === undefined ? 'is within the limits and must be accepted' : `must be refused with ${refusedWith.join(' or ')}`}, got ${String(error).slice(0, 200)}`,
-        );
-      },
-    );
+    const stored = (op: Operation): void => {
+      if (refusedWith === undefined) this.history.acked.push(op);
+      else this.history.violate('hostile-accepted', `${peer.id} accepted a hostile value (${action.value}) at ${place.slice(0, 60)}: it must be refused with ${refusedWith.join(' or ')}`);
+    };
+    const refused = (error: unknown): void => {
+      const code = isSyncError(error) ? error.code : undefined;
+      if (refusedWith?.includes(code as never) === true) {
+        this.log(`${peer.id}'s hostile write (${action.value}) refused: ${code}`);
+        return;
+      }
+      if (code === 'E_WAL_FAILED' || code === 'E_CLOSED') return;
+      this.history.violate(
+        refusedWith === undefined ? 'engine-error' : 'hostile-accepted',
+        `${peer.id}: the ${action.value} write ${refusedWith === undefined ? 'is within the limits and must be accepted' : `must be refused with ${refusedWith.join(' or ')}`}, got ${String(error).slice(0, 200)}`,
+      );
+    };
+    try {
+      // Invalid input throws synchronously (nothing written, no seq taken); engine state comes through the promise.
+      engine.put(write.collection, write.key, write.value as JsonValue).then(stored, refused);
+    } catch (error) {
+      refused(error);
+    }
   }
 
   /**
