@@ -28,12 +28,22 @@ describe('deterministic simulator', () => {
   });
 
   for (const { seed, storage } of REGRESSION_SEEDS) {
-    it(`keeps regression seed ${seed} (${storage} storage) clean`, async () => {
-      const result = await runSimulation(seed, { storage });
-      expect({ divergent: result.divergent, lost: result.lost, violations: result.violations }).toEqual({ divergent: 0, lost: 0, violations: [] });
-      expect(result.convergedAfterMs).toBeDefined();
-    });
+    for (const worlds of ['original', 'current'] as const) {
+      it(`keeps regression seed ${seed} (${storage} storage, ${worlds} worlds) clean`, async () => {
+        const result = await runSimulation(seed, { storage, worlds });
+        expect({ divergent: result.divergent, lost: result.lost, violations: result.violations }).toEqual({ divergent: 0, lost: 0, violations: [] });
+        expect(result.convergedAfterMs).toBeDefined();
+      });
+    }
   }
+
+  it('draws the original worlds of a regression seed unchanged by the newer draws', () => {
+    const original = drawScenario(20, { storage: 'memory', worlds: 'original' });
+    const current = drawScenario(20, { storage: 'memory' });
+    const older = (kind: string): boolean => ['write', 'burst', 'crash', 'cut', 'heal', 'partition', 'heal-all', 'block', 'clock-jump', 'wal-failure'].includes(kind);
+    expect(original.actions.every((a) => older(a.kind))).toBe(true);
+    expect(current.actions.filter((a) => older(a.kind) && !(a.kind === 'write' && a.value >= 10_000))).toEqual(original.actions);
+  });
 
   it('draws wide worlds, mixed storage, power cuts, bit rot, hostile values, rapid writes and storms', () => {
     const scenarios = Array.from({ length: 100 }, (_, i) => drawScenario(i + 1));

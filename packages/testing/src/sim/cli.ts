@@ -1,7 +1,7 @@
 /**
  * The simulator's command line:
  *
- *   pnpm sim --seeds N [--peers P] [--from F] [--seed S] [--plant BUG [--all] [--min-caught K]] [--storage memory|file|mixed] [--workers W] [--verbose] [--no-shrink]
+ *   pnpm sim --seeds N [--peers P] [--from F] [--seed S] [--plant BUG [--all] [--min-caught K]] [--storage memory|file|mixed] [--worlds original|current] [--workers W] [--verbose] [--no-shrink]
  *
  * Ends with exactly one summary line:
  *   sim: seeds=N peers=P steps=S ops=O divergent=D lost=L violations=V
@@ -28,6 +28,7 @@ interface Args {
   peers: number | undefined;
   plant: SimPlant | undefined;
   storage: SimStorage | 'mixed' | undefined;
+  worlds: 'original' | undefined;
   workers: number;
   verbose: boolean;
   shrink: boolean;
@@ -46,7 +47,7 @@ interface SeedSummary {
 }
 
 function parseArgs(argv: readonly string[]): Args {
-  const args: Args = { seeds: 100, from: 1, seed: undefined, peers: undefined, plant: undefined, storage: undefined, workers: 0, verbose: false, shrink: true, all: false, minCaught: 1, worker: undefined };
+  const args: Args = { seeds: 100, from: 1, seed: undefined, peers: undefined, plant: undefined, storage: undefined, worlds: undefined, workers: 0, verbose: false, shrink: true, all: false, minCaught: 1, worker: undefined };
   const number = (name: string, value: string | undefined, min: number): number => {
     const n = Number(value);
     if (!Number.isSafeInteger(n) || n < min) usage(`${name} needs an integer >= ${min}, got ${String(value)}`);
@@ -88,6 +89,11 @@ function parseArgs(argv: readonly string[]): Args {
         args.storage = value;
         i++;
         break;
+      case '--worlds':
+        if (value !== 'original' && value !== 'current') usage('--worlds takes original or current');
+        args.worlds = value === 'original' ? 'original' : undefined;
+        i++;
+        break;
       case '--verbose':
         args.verbose = true;
         break;
@@ -114,7 +120,7 @@ function parseArgs(argv: readonly string[]): Args {
 }
 
 function usage(problem: string): never {
-  console.error(`sim: ${problem}\nusage: pnpm sim --seeds N [--peers P] [--from F] [--seed S] [--plant ${PLANTS.join('|')} [--all] [--min-caught K]] [--storage memory|file|mixed] [--workers W] [--verbose] [--no-shrink]`);
+  console.error(`sim: ${problem}\nusage: pnpm sim --seeds N [--peers P] [--from F] [--seed S] [--plant ${PLANTS.join('|')} [--all] [--min-caught K]] [--storage memory|file|mixed] [--worlds original|current] [--workers W] [--verbose] [--no-shrink]`);
   process.exit(2);
 }
 
@@ -123,6 +129,7 @@ function scenarioOptions(args: Args): ScenarioOptions {
     ...(args.peers !== undefined ? { peers: args.peers } : {}),
     ...(args.plant ? { plant: args.plant } : {}),
     ...(args.storage ? { storage: args.storage } : {}),
+    ...(args.worlds ? { worlds: args.worlds } : {}),
   };
 }
 
@@ -131,7 +138,7 @@ function summarize(result: SimulationResult): SeedSummary {
 }
 
 function replayCommand(seed: number, args: Args): string {
-  return `pnpm sim --seed ${seed}${args.peers !== undefined ? ` --peers ${args.peers}` : ''}${args.plant ? ` --plant ${args.plant}` : ''}${args.storage ? ` --storage ${args.storage}` : ''}`;
+  return `pnpm sim --seed ${seed}${args.peers !== undefined ? ` --peers ${args.peers}` : ''}${args.plant ? ` --plant ${args.plant}` : ''}${args.storage ? ` --storage ${args.storage}` : ''}${args.worlds ? ` --worlds ${args.worlds}` : ''}`;
 }
 
 /** Prints what went wrong in a failing seed, how to replay it, and a shrunk trace. */

@@ -91,6 +91,14 @@ export interface ScenarioOptions {
   readonly plant?: SimPlant;
   /** The peers' storage; drawn when omitted (all file WALs in 1 seed of 2, a mix of both in about 1 of 3, all memory WALs in the rest). */
   readonly storage?: SimStorage | 'mixed';
+  /**
+   * `'original'` draws the worlds as before the wide worlds, power cuts, bit
+   * rot, hostile values, rapid writes and storms were added (with `storage`
+   * given, the same schedule as then), so that a regression seed found then
+   * replays the world it failed in.
+   * @default 'current'
+   */
+  readonly worlds?: 'original' | 'current';
 }
 
 const COLLECTIONS = ['todos', 'notes'];
@@ -199,6 +207,10 @@ export function drawScenario(seed: number, options: ScenarioOptions = {}): Scena
   const storages = storage === 'mixed' ? drawMix(seed, peers) : Array.from({ length: peers }, () => storage);
   const flowRng = createSeededRandom(seed).fork('flow');
   const flow = flowRng.chance(0.5) ? { highWaterBytes: flowRng.pick([200, 1_000, 4_000]), maxQueuedOps: flowRng.pick([2, 8, 32]) } : undefined;
+  if (options.worlds === 'original') {
+    actions.sort((x, y) => x.at - y.at);
+    return { seed, peers, topology, faults, walLatencyMs, skews, faultPhaseMs, actions, plant: options.plant, storage, storages, keys, flow };
+  }
   const wide = drawWideWorld(seed, peers, faultPhaseMs, actions);
   drawRapidWrites(seed, peers, faultPhaseMs, actions);
   drawPowerCuts(seed, peers, faultPhaseMs, keys, actions);
