@@ -212,6 +212,7 @@ class Engine implements SyncEngine, SessionHost {
   async open(): Promise<void> {
     // The id decides the order only under the planted tie-break defect; it is known after replay otherwise.
     if (this.plant === 'receiver-tiebreak') this.#order = tiebreakOnReceiver(() => this.peerId);
+    if (this.plant === 'compare-operations') this.#order = counterInverted;
     const recovered = await recover(this.#wal, this.#order);
     const stored = recovered.meta;
     if (stored['space'] !== undefined && stored['space'] !== this.space) {
@@ -775,3 +776,13 @@ function tiebreakOnReceiver(receiver: () => PeerId): OperationOrder {
     return compareOperations(a, b);
   };
 }
+
+/**
+ * The planted defect `compare-operations`: within one wall-clock millisecond
+ * the *lower* counter wins. Every peer shares the mistake, so they converge —
+ * on a winner that is not the newest write.
+ */
+const counterInverted: OperationOrder = (a, b) => {
+  if (a.hlc.wall === b.hlc.wall && a.hlc.counter !== b.hlc.counter) return a.hlc.counter < b.hlc.counter ? 1 : -1;
+  return compareOperations(a, b);
+};

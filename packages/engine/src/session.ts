@@ -163,6 +163,9 @@ export interface ConnectOptions {
 /** Close code when the remote asks for replies faster than it reads them. */
 export const SLOW_READER_CLOSE_CODE = 4008;
 
+/** Resends after which the planted defect `drop-after-retries` gives operations up. */
+const DROP_AFTER_RESENDS = 3;
+
 /**
  * One sync session over one connection: the protocol of docs/protocol.md in
  * both directions (this peer sends what the remote lacks, and receives what
@@ -221,6 +224,8 @@ export class Session {
   #plannedOps = 0;
   #sentOps = 0;
   #sentBytes = 0;
+  /** Operations given up under the planted defect `drop-after-retries` (never set otherwise). */
+  readonly #givenUp = new VersionVector();
 
   // Digests asked of the remote.
   #nextDigestId = 1;
@@ -444,6 +449,7 @@ export class Session {
       return;
     }
     const known = this.#trustCovered === 'all' ? vv.clone() : this.#host.heldOf(vv);
+    if (this.#host.plant === 'drop-after-retries') known.merge(this.#givenUp);
     this.remotePeer = peer;
     this.#remoteEpoch = epoch;
     this.#nextN = 0;
@@ -551,6 +557,13 @@ export class Session {
       this.#resendTimer = undefined;
       if (!this.#linkUp || this.#remoteEpoch === undefined || this.#pending.isEmpty) return;
       this.#pending.attempt++;
+      if (this.#host.plant === 'drop-after-retries' && this.#pending.attempt >= DROP_AFTER_RESENDS) {
+        // The planted defect: unacknowledged operations are given up for good, as if the remote had them.
+        for (const { ops } of this.#pending.unacked()) for (const op of ops) this.#givenUp.add(op);
+        this.#remoteKnown.merge(this.#givenUp);
+        this.#pending.clear();
+        return;
+      }
       // Resend each unacknowledged message under its own number, then the covered.
       for (const { n, ops } of this.#pending.unacked()) this.#outbox.push({ kind: 'message', message: { type: 'ops', epoch: this.#remoteEpoch, n, ops } });
       const covered = this.#pending.covered;

@@ -98,10 +98,14 @@ export interface Timing {
 /**
  * Known defects that the simulator of `@softadastra/sync-testing` switches on
  * to prove it catches them: skip dedupe; send before durable; apply `covered`
- * before messages 1..n arrived; break HLC ties on the receiver's id.
+ * before messages 1..n arrived; break HLC ties on the receiver's id; order
+ * equal wall clocks by the *inverse* of their counters (a wrong comparison
+ * that every peer shares, so they still converge — on the wrong winner);
+ * give up on operations a remote has not acknowledged after 3 resends (as
+ * the C++ original did), never offering them to it again.
  * @internal
  */
-export type PlantedBug = 'skip-dedupe' | 'send-before-durable' | 'early-covered' | 'receiver-tiebreak';
+export type PlantedBug = 'skip-dedupe' | 'send-before-durable' | 'early-covered' | 'receiver-tiebreak' | 'compare-operations' | 'drop-after-retries';
 
 /** Options of {@link createSyncEngine}. */
 export interface SyncEngineOptions {

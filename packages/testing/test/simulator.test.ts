@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { PlantedBug } from '@softadastra/sync-engine';
-import { REGRESSION_SEEDS, drawScenario, failed, runScenario, runSimulation, shrinkScenario } from '../src/index.js';
+import { PLANTS, REGRESSION_SEEDS, drawScenario, failed, runScenario, runSimulation, shrinkScenario } from '../src/index.js';
 
 describe('deterministic simulator', () => {
   it('replays a seed bit for bit', async () => {
@@ -29,15 +28,73 @@ describe('deterministic simulator', () => {
   });
 
   for (const { seed, storage } of REGRESSION_SEEDS) {
-    it(`keeps regression seed ${seed} (${storage} storage) clean`, async () => {
-      const result = await runSimulation(seed, { storage });
-      expect({ divergent: result.divergent, lost: result.lost, violations: result.violations }).toEqual({ divergent: 0, lost: 0, violations: [] });
-      expect(result.convergedAfterMs).toBeDefined();
-    });
+    for (const worlds of ['original', 'current'] as const) {
+      it(`keeps regression seed ${seed} (${storage} storage, ${worlds} worlds) clean`, async () => {
+        const result = await runSimulation(seed, { storage, worlds });
+        expect({ divergent: result.divergent, lost: result.lost, violations: result.violations }).toEqual({ divergent: 0, lost: 0, violations: [] });
+        expect(result.convergedAfterMs).toBeDefined();
+      });
+    }
   }
 
-  const plants: PlantedBug[] = ['skip-dedupe', 'send-before-durable', 'early-covered', 'receiver-tiebreak'];
-  for (const plant of plants) {
+  it('draws the original worlds of a regression seed unchanged by the newer draws', () => {
+    const original = drawScenario(20, { storage: 'memory', worlds: 'original' });
+    const current = drawScenario(20, { storage: 'memory' });
+    const older = (kind: string): boolean => ['write', 'burst', 'crash', 'cut', 'heal', 'partition', 'heal-all', 'block', 'clock-jump', 'wal-failure'].includes(kind);
+    expect(original.actions.every((a) => older(a.kind))).toBe(true);
+    expect(current.actions.filter((a) => older(a.kind) && !(a.kind === 'write' && a.value >= 10_000))).toEqual(original.actions);
+  });
+
+  it('draws wide worlds, mixed storage, power cuts, bit rot, hostile values, rapid writes and storms', () => {
+    const scenarios = Array.from({ length: 100 }, (_, i) => drawScenario(i + 1));
+    const share = (test: (s: (typeof scenarios)[number]) => boolean): number => scenarios.filter(test).length;
+    const has = (kind: string) => (s: (typeof scenarios)[number]) => s.actions.some((a) => a.kind === kind);
+    expect(share((s) => s.keys >= 150)).toBeGreaterThan(10);
+    expect(share((s) => s.storage === 'mixed' && s.storages.includes('file') && s.storages.includes('memory'))).toBeGreaterThan(15);
+    expect(share((s) => s.storages.every((kind) => kind === 'file'))).toBeGreaterThan(30);
+    for (const kind of ['power-cut', 'bit-rot', 'hostile-write', 'rapid', 'storm']) expect(share(has(kind)), kind).toBeGreaterThan(10);
+  });
+
+  it('refuses a WAL that rotted in the middle and replaces the peer, which then converges with the others', async () => {
+    let replaced: Awaited<ReturnType<typeof runSimulation>> | undefined;
+    for (let seed = 1; seed <= 100 && replaced === undefined; seed++) {
+      const scenario = drawScenario(seed, { storage: 'file' });
+      if (!scenario.actions.some((a) => a.kind === 'bit-rot')) continue;
+      const result = await runScenario(scenario);
+      if (result.trace.some((line) => line.includes('replaced by'))) replaced = result;
+    }
+    expect(replaced).toBeDefined();
+    expect(replaced!.trace.some((line) => /refused its rotten WAL \(E_WAL_CORRUPT\)/.test(line))).toBe(true);
+    expect({ divergent: replaced!.divergent, lost: replaced!.lost, violations: replaced!.violations }).toEqual({ divergent: 0, lost: 0, violations: [] });
+    expect(replaced!.convergedAfterMs).toBeDefined();
+  }, 60_000);
+
+  it('refuses hostile values with a typed error and leaves no trace of them', async () => {
+    let checked = 0;
+    for (let seed = 1; seed <= 40 && checked < 3; seed++) {
+      const scenario = drawScenario(seed);
+      if (!scenario.actions.some((a) => a.kind === 'hostile-write')) continue;
+      const result = await runScenario(scenario);
+      if (!result.trace.some((line) => /hostile write .* refused: E_/.test(line))) continue;
+      checked++;
+      expect(result.violations).toEqual([]);
+    }
+    expect(checked).toBe(3);
+  }, 60_000);
+
+  it('catches a comparison every peer gets wrong alike only through its own reference model', async () => {
+    let caught: Awaited<ReturnType<typeof runSimulation>> | undefined;
+    for (let seed = 1; seed <= 50 && caught === undefined; seed++) {
+      const result = await runSimulation(seed, { peers: 5, plant: 'compare-operations' });
+      if (failed(result)) caught = result;
+    }
+    expect(caught).toBeDefined();
+    // The peers agree with each other (the engines share the mistake): only the oracle sees it.
+    expect(caught!.divergent).toBe(0);
+    expect(caught!.violations.some((v) => v.kind === 'wrong-winner') || caught!.lost > 0).toBe(true);
+  }, 60_000);
+
+  for (const plant of PLANTS) {
     it(`catches the planted bug ${plant} within 200 seeds of 5 peers`, async () => {
       let caughtAt: number | undefined;
       for (let seed = 1; seed <= 200 && caughtAt === undefined; seed++) {

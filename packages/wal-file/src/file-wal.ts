@@ -70,7 +70,20 @@ export interface FileWalOptions {
    * @default false
    */
   readonly readOnly?: boolean;
+  /**
+   * A known defect switched on by the simulator of `@softadastra/sync-testing`
+   * to prove it catches it: `'torn-tail-over-truncation'` makes the torn-tail
+   * repair cut the last whole record too. Never set it in production.
+   * @internal
+   */
+  readonly plant?: FileWalPlantedBug;
 }
+
+/**
+ * Known defects of the file WAL that the simulator switches on (see {@link FileWalOptions.plant}).
+ * @internal
+ */
+export type FileWalPlantedBug = 'torn-tail-over-truncation';
 
 /** A {@link Wal} in a directory of segment files. */
 export interface FileWal extends Wal {
@@ -121,6 +134,7 @@ class FileWalImpl implements FileWal {
   readonly #segmentBytes: number;
   readonly #maxRecordBytes: number;
   readonly #readOnly: boolean;
+  readonly #plant: FileWalPlantedBug | undefined;
   #state: 'closed' | 'opening' | 'open' | 'failed' | 'closing' = 'closed';
   #failure: unknown;
   #release: (() => Promise<void>) | undefined;
@@ -141,6 +155,7 @@ class FileWalImpl implements FileWal {
     this.#segmentBytes = options.segmentBytes ?? 64 * 1024 * 1024;
     this.#maxRecordBytes = options.maxRecordBytes ?? 256 * 1024 * 1024;
     this.#readOnly = options.readOnly === true;
+    this.#plant = options.plant;
     if (!(this.#segmentBytes > HEADER_BYTES)) throw new SyncError('E_INVALID_ARGUMENT', `segmentBytes must be above ${HEADER_BYTES}`);
     this.capabilities = Object.freeze({ durable: true, atomicBatch: true, compaction: true, detectsCorruptTail: true });
   }
@@ -290,6 +305,7 @@ class FileWalImpl implements FileWal {
     if (!header.ok) throw corrupt(0, header.reason);
     if (header.n !== n) throw corrupt(8, `its header says segment ${header.n}, its name ${n}`);
     let at = HEADER_BYTES;
+    let previous: number | undefined;
     for (;;) {
       const record = readRecord(bytes, at, this.#maxRecordBytes);
       if (record === undefined) break;
@@ -298,6 +314,7 @@ class FileWalImpl implements FileWal {
       } catch (error) {
         throw corrupt(at, `a record passes its checksum but cannot be decoded (${describe(error)})`, error);
       }
+      previous = at;
       at = record.next;
     }
     if (at === bytes.length) return { size: at, repair: undefined };
@@ -318,6 +335,11 @@ class FileWalImpl implements FileWal {
       reason: tail.reason,
       ...(ids === undefined ? {} : { opIds: ids }),
     };
+    if (this.#plant === 'torn-tail-over-truncation' && previous !== undefined) {
+      // The planted defect: the last whole record goes with the torn one, and the report does not say so.
+      records.pop();
+      at = previous;
+    }
     if (!this.#readOnly) await this.#fs.truncate(path, at);
     return { size: at, repair };
   }

@@ -14,7 +14,7 @@
  * @packageDocumentation
  */
 export { createFileWal } from './file-wal.js';
-export type { FileWal, FileWalOptions } from './file-wal.js';
+export type { FileWal, FileWalOptions, FileWalPlantedBug } from './file-wal.js';
 export { nodeFileSystem } from './node-file-system.js';
 export { joinPath } from './file-system.js';
 export type { WalFileSystem, AppendHandle } from './file-system.js';

@@ -1,35 +1,39 @@
 /**
  * The simulator's command line:
  *
- *   pnpm sim --seeds N [--peers P] [--from F] [--seed S] [--plant BUG] [--storage memory|file] [--workers W] [--verbose] [--no-shrink]
+ *   pnpm sim --seeds N [--peers P] [--from F] [--seed S] [--plant BUG [--all] [--min-caught K]] [--storage memory|file|mixed] [--worlds original|current] [--workers W] [--verbose] [--no-shrink]
  *
  * Ends with exactly one summary line:
  *   sim: seeds=N peers=P steps=S ops=O divergent=D lost=L violations=V
  * and exits 0 only when D, L and V are all 0 — or, with --plant, only when the
- * planted bug was caught.
+ * planted bug was caught. With --plant and --all, every seed runs (not only
+ * up to the first catch) and the catch count is printed; --min-caught K (which
+ * implies --all) exits 0 only when at least K seeds caught it — a gate on the
+ * simulator's power, not only on its ability to fail once.
  */
 import { fork } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { createInterface } from 'node:readline';
-import type { PlantedBug } from '@softadastra/sync-engine';
 import { failed, runSimulation, type SimulationResult } from './run.js';
-import { drawScenario, type ScenarioOptions } from './scenario.js';
+import { PLANTS, drawScenario, type ScenarioOptions, type SimPlant } from './scenario.js';
 import type { SimStorage } from './sim-disk.js';
 import { shrinkScenario } from './shrink.js';
 import { describeAction } from './scenario.js';
 
-const PLANTS: readonly PlantedBug[] = ['skip-dedupe', 'send-before-durable', 'early-covered', 'receiver-tiebreak'];
 
 interface Args {
   seeds: number;
   from: number;
   seed: number | undefined;
   peers: number | undefined;
-  plant: PlantedBug | undefined;
-  storage: SimStorage | undefined;
+  plant: SimPlant | undefined;
+  storage: SimStorage | 'mixed' | undefined;
+  worlds: 'original' | undefined;
   workers: number;
   verbose: boolean;
   shrink: boolean;
+  all: boolean;
+  minCaught: number;
   worker: number[] | undefined;
 }
 
@@ -43,7 +47,7 @@ interface SeedSummary {
 }
 
 function parseArgs(argv: readonly string[]): Args {
-  const args: Args = { seeds: 100, from: 1, seed: undefined, peers: undefined, plant: undefined, storage: undefined, workers: 0, verbose: false, shrink: true, worker: undefined };
+  const args: Args = { seeds: 100, from: 1, seed: undefined, peers: undefined, plant: undefined, storage: undefined, worlds: undefined, workers: 0, verbose: false, shrink: true, all: false, minCaught: 1, worker: undefined };
   const number = (name: string, value: string | undefined, min: number): number => {
     const n = Number(value);
     if (!Number.isSafeInteger(n) || n < min) usage(`${name} needs an integer >= ${min}, got ${String(value)}`);
@@ -76,13 +80,18 @@ function parseArgs(argv: readonly string[]): Args {
         i++;
         break;
       case '--plant':
-        if (!PLANTS.includes(value as PlantedBug)) usage(`--plant takes one of ${PLANTS.join(', ')}`);
-        args.plant = value as PlantedBug;
+        if (!PLANTS.includes(value as SimPlant)) usage(`--plant takes one of ${PLANTS.join(', ')}`);
+        args.plant = value as SimPlant;
         i++;
         break;
       case '--storage':
-        if (value !== 'memory' && value !== 'file') usage('--storage takes memory or file');
+        if (value !== 'memory' && value !== 'file' && value !== 'mixed') usage('--storage takes memory, file or mixed');
         args.storage = value;
+        i++;
+        break;
+      case '--worlds':
+        if (value !== 'original' && value !== 'current') usage('--worlds takes original or current');
+        args.worlds = value === 'original' ? 'original' : undefined;
         i++;
         break;
       case '--verbose':
@@ -90,6 +99,14 @@ function parseArgs(argv: readonly string[]): Args {
         break;
       case '--no-shrink':
         args.shrink = false;
+        break;
+      case '--all':
+        args.all = true;
+        break;
+      case '--min-caught':
+        args.minCaught = number(flag, value, 1);
+        args.all = true;
+        i++;
         break;
       case '--worker':
         args.worker = (value ?? '').split(',').filter(Boolean).map(Number);
@@ -103,7 +120,7 @@ function parseArgs(argv: readonly string[]): Args {
 }
 
 function usage(problem: string): never {
-  console.error(`sim: ${problem}\nusage: pnpm sim --seeds N [--peers P] [--from F] [--seed S] [--plant ${PLANTS.join('|')}] [--storage memory|file] [--workers W] [--verbose] [--no-shrink]`);
+  console.error(`sim: ${problem}\nusage: pnpm sim --seeds N [--peers P] [--from F] [--seed S] [--plant ${PLANTS.join('|')} [--all] [--min-caught K]] [--storage memory|file|mixed] [--worlds original|current] [--workers W] [--verbose] [--no-shrink]`);
   process.exit(2);
 }
 
@@ -112,6 +129,7 @@ function scenarioOptions(args: Args): ScenarioOptions {
     ...(args.peers !== undefined ? { peers: args.peers } : {}),
     ...(args.plant ? { plant: args.plant } : {}),
     ...(args.storage ? { storage: args.storage } : {}),
+    ...(args.worlds ? { worlds: args.worlds } : {}),
   };
 }
 
@@ -120,7 +138,7 @@ function summarize(result: SimulationResult): SeedSummary {
 }
 
 function replayCommand(seed: number, args: Args): string {
-  return `pnpm sim --seed ${seed}${args.peers !== undefined ? ` --peers ${args.peers}` : ''}${args.plant ? ` --plant ${args.plant}` : ''}${args.storage ? ` --storage ${args.storage}` : ''}`;
+  return `pnpm sim --seed ${seed}${args.peers !== undefined ? ` --peers ${args.peers}` : ''}${args.plant ? ` --plant ${args.plant}` : ''}${args.storage ? ` --storage ${args.storage}` : ''}${args.worlds ? ` --worlds ${args.worlds}` : ''}`;
 }
 
 /** Prints what went wrong in a failing seed, how to replay it, and a shrunk trace. */
@@ -200,9 +218,9 @@ async function main(): Promise<void> {
     totals.violations += summary.violations;
     const bad = summary.divergent > 0 || summary.lost > 0 || summary.violations > 0;
     if (bad) failing.push(summary.seed);
-    if (args.verbose || bad) console.log(`seed ${summary.seed}: steps=${summary.steps} ops=${summary.ops} divergent=${summary.divergent} lost=${summary.lost} violations=${summary.violations}`);
-    // With a planted bug, the first failing seed is the catch.
-    return args.plant !== undefined && bad;
+    if (args.verbose || (bad && !(args.plant && args.all))) console.log(`seed ${summary.seed}: steps=${summary.steps} ops=${summary.ops} divergent=${summary.divergent} lost=${summary.lost} violations=${summary.violations}`);
+    // With a planted bug, the first failing seed is the catch (unless --all counts them).
+    return args.plant !== undefined && !args.all && bad;
   };
   if (seeds.length === 1) {
     const options = scenarioOptions(args);
@@ -213,13 +231,17 @@ async function main(): Promise<void> {
     await runParallel(seeds, args, onResult);
   }
   failing.sort((a, b) => a - b);
-  const reported = args.plant ? failing.slice(0, 1) : failing.slice(0, 3);
+  const reported = args.plant ? (args.all ? [] : failing.slice(0, 1)) : failing.slice(0, 3);
   for (const seed of reported) await report(seed, args);
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   let ok: boolean;
   if (args.plant !== undefined) {
-    ok = failing.length > 0;
-    console.log(ok ? `\nplanted bug ${args.plant} caught at seed ${failing[0]!} (${totals.seeds} seeds run, ${seconds} s)` : `\nplanted bug ${args.plant} NOT caught in ${totals.seeds} seeds (${seconds} s): the simulator is blind to it`);
+    ok = failing.length >= args.minCaught;
+    if (args.all) {
+      console.log(`\nplanted bug ${args.plant} caught in ${failing.length} of ${totals.seeds} seeds (${seconds} s)${failing.length ? `, first at seed ${failing[0]!}` : ''}`);
+      if (!ok) console.log(`the simulator has gone blind to ${args.plant}: fewer than the ${args.minCaught} catches required`);
+    }
+    else console.log(ok ? `\nplanted bug ${args.plant} caught at seed ${failing[0]!} (${totals.seeds} seeds run, ${seconds} s)` : `\nplanted bug ${args.plant} NOT caught in ${totals.seeds} seeds (${seconds} s): the simulator is blind to it`);
   } else {
     ok = failing.length === 0;
     console.log(`\n${totals.seeds} seeds in ${seconds} s${failing.length ? `; failing seeds: ${failing.join(', ')}` : ''}`);

@@ -1,6 +1,6 @@
-import { opIdKey } from '@softadastra/sync-core';
-import { compareOperations } from '@softadastra/sync-reconciler';
-import type { Violation } from './history.js';
+import { opIdKey, type Operation } from '@softadastra/sync-core';
+import { contentOf, type Violation } from './history.js';
+import { isNewerWrite, placeOf } from './oracle.js';
 import { drawScenario, type Scenario, type ScenarioOptions } from './scenario.js';
 import { SimWorld } from './world.js';
 
@@ -47,7 +47,8 @@ export async function runSimulation(seed: number, options: ScenarioOptions = {})
 export async function runScenario(scenario: Scenario): Promise<SimulationResult> {
   const world = new SimWorld(scenario);
   const { history } = world;
-  world.log(`seed ${scenario.seed}: ${scenario.peers} peers, ${scenario.topology}, faults ${JSON.stringify(scenario.faults)}, ${scenario.storage} WAL, fsync ${scenario.walLatencyMs} ms${scenario.flow ? `, flow ${JSON.stringify(scenario.flow)}` : ''}${scenario.plant ? `, planted bug ${scenario.plant}` : ''}`);
+  const storageLabel = scenario.storage === 'mixed' ? `mixed WAL (file at ${scenario.storages.flatMap((s, i) => (s === 'file' ? [`p${i}`] : [])).join(',')})` : `${scenario.storage} WAL`;
+  world.log(`seed ${scenario.seed}: ${scenario.peers} peers, ${scenario.topology}, ${scenario.keys} keys, faults ${JSON.stringify(scenario.faults)}, ${storageLabel}, fsync ${scenario.walLatencyMs} ms${scenario.flow ? `, flow ${JSON.stringify(scenario.flow)}` : ''}${scenario.plant ? `, planted bug ${scenario.plant}` : ''}`);
   await world.boot();
   const bootedAt = world.clock.now() - world.start;
   for (const action of scenario.actions) {
@@ -84,11 +85,15 @@ export async function runScenario(scenario: Scenario): Promise<SimulationResult>
   }
   divergent += scenario.peers - engines.length;
 
+  // Against the reference model (oracle.ts), never against the engine's own comparison.
+  const isAtLeast = (held: Operation, op: Operation): boolean => (held.origin === op.origin && held.seq === op.seq) || isNewerWrite(held, op);
   let lost = 0;
   for (const op of history.acked) {
+    // A write that lived only on a disk that rotted went with it (see SimWorld.#replace).
+    if (!history.survives(op)) continue;
     const missing = engines.filter((engine) => {
       const winner = engine.getOperation(op.collection, op.key);
-      return !engine.versionVector().has(op) || winner === undefined || compareOperations(winner, op) < 0;
+      return !engine.versionVector().has(op) || winner === undefined || !isAtLeast(winner, op);
     });
     if (missing.length > 0) {
       lost++;
@@ -96,16 +101,37 @@ export async function runScenario(scenario: Scenario): Promise<SimulationResult>
     }
   }
 
+  // Each peer's whole state must be the oracle's: the newest surviving write of every key, byte for byte, and nothing else.
   const expected = history.expectedWinners();
   for (const engine of engines) {
     const wrong: string[] = [];
     for (const [place, op] of expected) {
-      const slash = place.indexOf('/');
-      const held = engine.getOperation(place.slice(0, slash), place.slice(slash + 1));
+      const held = engine.getOperation(op.collection, op.key);
       if (held === undefined || held.origin !== op.origin || held.seq !== op.seq) wrong.push(`${place} holds ${held ? opIdKey(held) : 'nothing'}, expected ${opIdKey(op)}`);
+      else if (contentOf(held) !== contentOf(op)) wrong.push(`${place} holds ${opIdKey(op)} with other content`);
     }
-    if (wrong.length > 0) history.violate('wrong-winner', `${engine.peerId}: ${wrong.length} key(s) with a winner that is not the newest durable write (${wrong.slice(0, 3).join('; ')})`);
+    for (const leaf of engine.digest({ leaves: true }).leaves ?? []) {
+      if (!expected.has(placeOf(leaf))) wrong.push(`${placeOf(leaf)} holds ${leaf.winner}, which no surviving peer accepted`);
+    }
+    if (wrong.length > 0) history.violate('wrong-winner', `${engine.peerId}: ${wrong.length} key(s) whose winner is not the newest write (${wrong.slice(0, 3).join('; ')})`);
   }
+
+  // A refused write leaves no trace: not in any state, not in any WAL, and it took no seq.
+  for (const [place, what] of history.refused) {
+    const slash = place.indexOf('/');
+    const holders = engines.filter((engine) => engine.getOperation(place.slice(0, slash), place.slice(slash + 1)) !== undefined).map((e) => e.peerId);
+    const durable = [...history.durable.values()].some((op) => placeOf(op) === place);
+    if (holders.length > 0 || durable) history.violate('hostile-accepted', `the refused write ${what} at ${place.slice(0, 60)} appears ${durable ? 'in a WAL' : ''} ${holders.length ? `in the state of ${holders.join(', ')}` : ''}`);
+  }
+  if (convergedAfterMs !== undefined) {
+    for (const engine of engines) {
+      const vv = engine.versionVector();
+      for (const origin of vv.origins()) {
+        if (!history.destroyed.has(origin) && vv.hasGap(origin)) history.violate('seq-gap', `${engine.peerId}'s vector has a gap in ${origin}'s seqs (${JSON.stringify(vv.ranges(origin)).slice(0, 80)}): a seq was taken and never written`);
+      }
+    }
+  }
+
   if (convergedAfterMs !== undefined) await world.checkReplay();
 
   return {

@@ -1,6 +1,22 @@
 import { createSeededRandom } from '@softadastra/sync-core';
 import type { PlantedBug } from '@softadastra/sync-engine';
+import type { FileWalPlantedBug } from '@softadastra/wal-file';
+import type { HostileValue } from './hostile.js';
 import type { SimStorage } from './sim-disk.js';
+
+/** A known defect the simulator can switch on: in every engine, or in every file WAL. */
+export type SimPlant = PlantedBug | FileWalPlantedBug;
+
+/** Every planted defect, in the order the gate runs them. */
+export const PLANTS: readonly SimPlant[] = [
+  'skip-dedupe',
+  'send-before-durable',
+  'early-covered',
+  'receiver-tiebreak',
+  'compare-operations',
+  'torn-tail-over-truncation',
+  'drop-after-retries',
+];
 
 /** How the peers of a simulation are linked. */
 export type Topology = 'mesh' | 'star' | 'chain' | 'ring';
@@ -20,6 +36,8 @@ export interface SimFaults {
 export type SimAction =
   | { readonly at: number; readonly kind: 'write'; readonly peer: number; readonly collection: string; readonly key: string; readonly del: boolean; readonly value: number }
   | { readonly at: number; readonly kind: 'burst'; readonly peers: readonly number[]; readonly collection: string; readonly key: string; readonly value: number }
+  /** One peer writes the same key several times in the same millisecond (typing, autosave): the last one must win. */
+  | { readonly at: number; readonly kind: 'rapid'; readonly peer: number; readonly collection: string; readonly key: string; readonly values: readonly number[] }
   | { readonly at: number; readonly kind: 'crash'; readonly peer: number; readonly inFlight: 'lose' | 'keep' | 'tear'; readonly restartAfter: number }
   | { readonly at: number; readonly kind: 'cut'; readonly a: number; readonly b: number }
   | { readonly at: number; readonly kind: 'heal'; readonly a: number; readonly b: number }
@@ -27,7 +45,15 @@ export type SimAction =
   | { readonly at: number; readonly kind: 'heal-all' }
   | { readonly at: number; readonly kind: 'block'; readonly from: number; readonly to: number }
   | { readonly at: number; readonly kind: 'clock-jump'; readonly peer: number; readonly deltaMs: number }
-  | { readonly at: number; readonly kind: 'wal-failure'; readonly peer: number };
+  | { readonly at: number; readonly kind: 'wal-failure'; readonly peer: number }
+  /** The power goes while writes are on their way to disk: the append in flight is torn. */
+  | { readonly at: number; readonly kind: 'power-cut'; readonly peer: number; readonly writes: readonly { readonly collection: string; readonly key: string; readonly value: number }[]; readonly restartAfter: number }
+  /** The peer crashes and one byte of a record in the middle of its log rots (file WAL only). */
+  | { readonly at: number; readonly kind: 'bit-rot'; readonly peer: number; readonly where: readonly [number, number, number]; readonly restartAfter: number }
+  /** The application writes a value at or over the limits, or one that is not JSON. */
+  | { readonly at: number; readonly kind: 'hostile-write'; readonly peer: number; readonly id: number; readonly value: HostileValue }
+  /** The network turns very lossy for a while (a storm), then back to its rates. */
+  | { readonly at: number; readonly kind: 'storm'; readonly loss: number; readonly durationMs: number };
 
 /** Everything a simulation run does, drawn from its seed. */
 export interface Scenario {
@@ -43,9 +69,13 @@ export interface Scenario {
   readonly faultPhaseMs: number;
   /** The fault phase, in time order. */
   readonly actions: readonly SimAction[];
-  readonly plant: PlantedBug | undefined;
-  /** The peers' storage: the in-memory WAL, or the file WAL on a simulated file system. */
-  readonly storage: SimStorage;
+  readonly plant: SimPlant | undefined;
+  /** The peers' storage: the in-memory WAL, the file WAL on a simulated file system, or some of each. */
+  readonly storage: SimStorage | 'mixed';
+  /** Each peer's storage. */
+  readonly storages: readonly SimStorage[];
+  /** How many keys the writes spread over (hundreds in wide worlds, so that catch-ups take many batches). */
+  readonly keys: number;
   /**
    * Tight flow control (a small send buffer and outbox), so that peers fall
    * behind and catch up; `undefined` keeps the engine's defaults.
@@ -57,10 +87,18 @@ export interface Scenario {
 export interface ScenarioOptions {
   /** Number of peers; drawn in 2–7 when omitted. */
   readonly peers?: number;
-  /** A known defect to switch on in every engine. */
-  readonly plant?: PlantedBug;
-  /** The peers' storage; drawn when omitted (the file WAL in about 4 seeds of 10). */
-  readonly storage?: SimStorage;
+  /** A known defect to switch on in every engine (or every file WAL). */
+  readonly plant?: SimPlant;
+  /** The peers' storage; drawn when omitted (all file WALs in 1 seed of 2, a mix of both in about 1 of 3, all memory WALs in the rest). */
+  readonly storage?: SimStorage | 'mixed';
+  /**
+   * `'original'` draws the worlds as before the wide worlds, power cuts, bit
+   * rot, hostile values, rapid writes and storms were added (with `storage`
+   * given, the same schedule as then), so that a regression seed found then
+   * replays the world it failed in.
+   * @default 'current'
+   */
+  readonly worlds?: 'original' | 'current';
 }
 
 const COLLECTIONS = ['todos', 'notes'];
@@ -164,12 +202,126 @@ export function drawScenario(seed: number, options: ScenarioOptions = {}): Scena
   if (walFailures) {
     for (let i = rng.int(1, 3); i > 0; i--) actions.push({ at: time(), kind: 'wal-failure', peer: rng.int(0, peers - 1) });
   }
-  actions.sort((x, y) => x.at - y.at);
-  // Drawn from its own stream, so that adding it did not change the worlds of older seeds.
-  const storage = options.storage ?? (createSeededRandom(seed).fork('storage').chance(0.4) ? 'file' : 'memory');
+  // Everything below is drawn from streams of its own, so that adding it did not change the worlds of older seeds.
+  const storage = options.storage ?? drawStorage(seed);
+  const storages = storage === 'mixed' ? drawMix(seed, peers) : Array.from({ length: peers }, () => storage);
   const flowRng = createSeededRandom(seed).fork('flow');
   const flow = flowRng.chance(0.5) ? { highWaterBytes: flowRng.pick([200, 1_000, 4_000]), maxQueuedOps: flowRng.pick([2, 8, 32]) } : undefined;
-  return { seed, peers, topology, faults, walLatencyMs, skews, faultPhaseMs, actions, plant: options.plant, storage, flow };
+  if (options.worlds === 'original') {
+    actions.sort((x, y) => x.at - y.at);
+    return { seed, peers, topology, faults, walLatencyMs, skews, faultPhaseMs, actions, plant: options.plant, storage, storages, keys, flow };
+  }
+  const wide = drawWideWorld(seed, peers, faultPhaseMs, actions);
+  drawRapidWrites(seed, peers, faultPhaseMs, actions);
+  drawPowerCuts(seed, peers, faultPhaseMs, keys, actions);
+  drawBitRot(seed, peers, faultPhaseMs, actions);
+  drawHostileWrites(seed, peers, faultPhaseMs, actions);
+  const stormy = drawStorms(seed, faults, faultPhaseMs, actions);
+  actions.sort((x, y) => x.at - y.at);
+  return { seed, peers, topology, faults: stormy, walLatencyMs, skews, faultPhaseMs, actions, plant: options.plant, storage, storages, keys: wide ?? keys, flow };
+}
+
+function drawStorage(seed: number): SimStorage | 'mixed' {
+  if (createSeededRandom(seed).fork('storage').chance(0.5)) return 'file';
+  return createSeededRandom(seed).fork('mixed').chance(0.7) ? 'mixed' : 'memory';
+}
+
+/** A mix of storages: each peer on the file WAL or the memory WAL, at least one of each. */
+function drawMix(seed: number, peers: number): SimStorage[] {
+  const rng = createSeededRandom(seed).fork('mix');
+  const mix = Array.from({ length: peers }, (): SimStorage => (rng.chance(0.5) ? 'file' : 'memory'));
+  const flip = rng.int(0, peers - 1);
+  if (mix.every((s) => s === mix[0])) mix[flip] = mix[0] === 'file' ? 'memory' : 'file';
+  return mix;
+}
+
+/**
+ * In 1 seed of 4, hundreds of writes over hundreds of keys: a peer that was
+ * away lacks more winners than one batch carries (64 operations under tight
+ * flow control, 1,000 otherwise), so its catch-up takes many batches.
+ * @returns the number of wide keys, if the world is wide
+ */
+function drawWideWorld(seed: number, peers: number, faultPhaseMs: number, actions: SimAction[]): number | undefined {
+  const rng = createSeededRandom(seed).fork('wide');
+  if (!rng.chance(0.25)) return undefined;
+  const keys = rng.int(150, 400);
+  const writes = rng.int(150, 250 + peers * 30);
+  for (let i = 0; i < writes; i++) {
+    actions.push({ at: rng.int(0, faultPhaseMs), kind: 'write', peer: rng.int(0, peers - 1), collection: rng.pick(COLLECTIONS), key: `w${rng.int(0, keys - 1)}`, del: rng.chance(0.1), value: 10_000 + i });
+  }
+  return keys;
+}
+
+/**
+ * In 7 seeds of 10, peers write one key 2–4 times within one millisecond,
+ * 1–6 times over the run, each on a key of its own (a form field being
+ * typed into): the clocks of these writes differ only by their counter.
+ */
+function drawRapidWrites(seed: number, peers: number, faultPhaseMs: number, actions: SimAction[]): void {
+  const rng = createSeededRandom(seed).fork('rapid');
+  if (!rng.chance(0.7)) return;
+  for (let i = rng.int(1, 6); i > 0; i--) {
+    const values = Array.from({ length: rng.int(2, 4) }, (_, j) => 30_000 + i * 10 + j);
+    actions.push({ at: rng.int(0, faultPhaseMs), kind: 'rapid', peer: rng.int(0, peers - 1), collection: rng.pick(COLLECTIONS), key: `r${i}`, values });
+  }
+}
+
+/** In 17 seeds of 20, the power goes 2–5 times right after a peer issued writes (their append is in flight). */
+function drawPowerCuts(seed: number, peers: number, faultPhaseMs: number, keys: number, actions: SimAction[]): void {
+  const rng = createSeededRandom(seed).fork('power');
+  if (!rng.chance(0.85)) return;
+  for (let i = rng.int(2, 5); i > 0; i--) {
+    const writes = Array.from({ length: rng.int(1, 3) }, (_, j) => ({ collection: rng.pick(COLLECTIONS), key: `k${rng.int(0, keys - 1)}`, value: 20_000 + i * 10 + j }));
+    actions.push({ at: rng.int(200, faultPhaseMs), kind: 'power-cut', peer: rng.int(0, peers - 1), writes, restartAfter: rng.int(0, 1_500) });
+  }
+}
+
+/** In 1 seed of 5, a peer's disk rots once: one byte of a record in the middle of its log. */
+function drawBitRot(seed: number, peers: number, faultPhaseMs: number, actions: SimAction[]): void {
+  const rng = createSeededRandom(seed).fork('rot');
+  if (!rng.chance(0.2)) return;
+  actions.push({ at: rng.int(500, faultPhaseMs), kind: 'bit-rot', peer: rng.int(0, peers - 1), where: [rng.next(), rng.next(), rng.next()], restartAfter: rng.int(0, 2_000) });
+}
+
+const HOSTILE: readonly HostileValue[] = [
+  'too-large',
+  'too-deep',
+  'cyclic',
+  'not-finite',
+  'function',
+  'bigint',
+  'class-instance',
+  'lone-surrogate',
+  'proto-key',
+  'undefined-inside',
+  'key-too-long',
+  'largest',
+  'deepest',
+  'longest-key',
+];
+
+/** In 3 seeds of 10, the application writes values at and over the limits, and values that are not JSON. */
+function drawHostileWrites(seed: number, peers: number, faultPhaseMs: number, actions: SimAction[]): void {
+  const rng = createSeededRandom(seed).fork('hostile');
+  if (!rng.chance(0.3)) return;
+  for (let i = rng.int(1, 5); i > 0; i--) {
+    actions.push({ at: rng.int(0, faultPhaseMs), kind: 'hostile-write', peer: rng.int(0, peers - 1), id: i, value: rng.pick(HOSTILE) });
+  }
+}
+
+/**
+ * In 17 seeds of 20, the network turns very lossy 1–4 times for 1.5–8 s
+ * (operations go unacknowledged through several resends). A storm needs
+ * links that may lose messages: in a world drawn without loss, the links
+ * get a small loss rate.
+ */
+function drawStorms(seed: number, faults: SimFaults, faultPhaseMs: number, actions: SimAction[]): SimFaults {
+  const rng = createSeededRandom(seed).fork('storm');
+  if (!rng.chance(0.85)) return faults;
+  for (let i = rng.int(1, 4); i > 0; i--) {
+    actions.push({ at: rng.int(0, faultPhaseMs), kind: 'storm', loss: 0.6 + rng.next() * 0.35, durationMs: rng.int(1_500, 8_000) });
+  }
+  return faults.loss > 0 || faults.corrupt > 0 ? faults : { ...faults, loss: 0.01 + rng.next() * 0.04 };
 }
 
 /** The links of a topology, as pairs of peer indexes. */
@@ -217,6 +369,16 @@ export function describeAction(action: SimAction): string {
       return `${p(action.peer)}'s clock jumps ${action.deltaMs > 0 ? '+' : ''}${action.deltaMs} ms`;
     case 'wal-failure':
       return `${p(action.peer)}'s next WAL write fails (EIO)`;
+    case 'rapid':
+      return `${p(action.peer)} puts ${action.collection}/${action.key} ${action.values.length} times in the same millisecond`;
+    case 'power-cut':
+      return `${p(action.peer)} writes ${action.writes.map((w) => `${w.collection}/${w.key}`).join(', ')} and loses power with the append in flight, restarts after ${action.restartAfter} ms`;
+    case 'bit-rot':
+      return `${p(action.peer)} crashes and a byte in the middle of its log rots, restarts after ${action.restartAfter} ms`;
+    case 'hostile-write':
+      return `${p(action.peer)} writes a hostile value (${action.value}) to hostile/h${action.id}`;
+    case 'storm':
+      return `the network loses ${Math.round(action.loss * 100)} % of messages for ${action.durationMs} ms`;
   }
 }
 

@@ -5,15 +5,19 @@ import {
   isSyncError,
   type Clock,
   type Connection,
+  type JsonValue,
+  type Operation,
   type ManualClock,
   type SeededRandom,
 } from '@softadastra/sync-core';
-import { createSyncEngine, type SyncEngine, type Timing } from '@softadastra/sync-engine';
+import { createSyncEngine, type PlantedBug, type SyncEngine, type Timing } from '@softadastra/sync-engine';
 import { createMemoryNetwork, type MemoryNetwork } from '@softadastra/transport-memory';
 import { History } from './history.js';
+import { hostileWrite } from './hostile.js';
+import { placeOf } from './oracle.js';
 import { replayingConnection } from './replaying-connection.js';
 import { describeAction, edgesOf, type Scenario, type SimAction } from './scenario.js';
-import { fileDisk, memoryDisk, type SimDisk } from './sim-disk.js';
+import { fileDisk, memoryDisk, type SimDisk, type SimStorage } from './sim-disk.js';
 import { observeWal } from './sim-wal.js';
 
 /** Protocol timers of simulated peers: short, so that a run covers many rounds. */
@@ -49,8 +53,12 @@ function peerClock(world: ManualClock, skewMs: number): PeerClock {
 
 interface SimPeer {
   readonly index: number;
-  readonly id: string;
-  readonly disk: SimDisk;
+  /** `p<index>`, then `p<index>r<n>` once its disk was replaced n times (a new disk is a new peer id). */
+  id: string;
+  disk: SimDisk;
+  /** What rotted on its disk, until its next start shows whether the WAL refused it. */
+  rotted: string | undefined;
+  replacements: number;
   clock: PeerClock;
   engine: SyncEngine | undefined;
   state: 'starting' | 'up' | 'down';
@@ -77,6 +85,8 @@ export class SimWorld {
   #replayRate: number;
   #healing = false;
   #finished = false;
+  readonly #faults: Omit<Scenario['faults'], 'replay'>;
+  readonly #enginePlant: PlantedBug | undefined;
 
   constructor(scenario: Scenario) {
     this.#scenario = scenario;
@@ -84,19 +94,28 @@ export class SimWorld {
     this.clock = createManualClock({ random: () => random.next() });
     this.start = this.clock.now();
     const { replay, ...faults } = scenario.faults;
+    this.#faults = faults;
     this.network = createMemoryNetwork({ seed: scenario.seed, clock: this.clock, ...faults });
+    this.#enginePlant = scenario.plant === 'torn-tail-over-truncation' ? undefined : scenario.plant;
     this.#replayRate = replay;
     this.#replayRandom = createSeededRandom(scenario.seed).fork('replay');
     this.#edges = edgesOf(scenario.topology, scenario.peers);
     this.peers = Array.from({ length: scenario.peers }, (_, index) => ({
       index,
       id: `p${index}`,
-      disk: scenario.storage === 'file' ? fileDisk() : memoryDisk(),
+      disk: this.#newDisk(scenario.storages[index] ?? 'memory'),
+      rotted: undefined,
+      replacements: 0,
       clock: peerClock(this.clock, scenario.skews[index] ?? 0),
       engine: undefined,
       state: 'down' as const,
       generation: 0,
     }));
+  }
+
+  #newDisk(kind: SimStorage): SimDisk {
+    if (kind === 'memory') return memoryDisk();
+    return fileDisk(this.#scenario.plant === 'torn-tail-over-truncation' ? 'torn-tail-over-truncation' : undefined);
   }
 
   log(message: string): void {
@@ -139,6 +158,9 @@ export class SimWorld {
       case 'burst':
         for (const index of action.peers) this.#write(peerOf(index), action.collection, action.key, action.value * 100 + index);
         return;
+      case 'rapid':
+        for (const value of action.values) this.#write(peerOf(action.peer), action.collection, action.key, value);
+        return;
       case 'crash': {
         const peer = peerOf(action.peer);
         if (peer.state === 'down') return;
@@ -167,7 +189,93 @@ export class SimWorld {
       case 'wal-failure':
         peerOf(action.peer).disk.failNextWrite();
         return;
+      case 'power-cut': {
+        const peer = peerOf(action.peer);
+        if (peer.state !== 'up') return;
+        for (const { collection, key, value } of action.writes) this.#write(peer, collection, key, value);
+        const generation = peer.generation;
+        // Once the writes reached the WAL (their fsync under way), before it completes.
+        this.clock.setTimeout(() => {
+          if (peer.generation !== generation || peer.state === 'down') return;
+          this.log(`${peer.id} loses power`);
+          this.crash(peer, 'tear');
+          this.clock.setTimeout(() => this.#restart(peer), action.restartAfter);
+        }, 0);
+        return;
+      }
+      case 'bit-rot': {
+        const peer = peerOf(action.peer);
+        if (peer.state !== 'up') return;
+        this.crash(peer, 'keep');
+        void peer.disk.rot(action.where).then((what) => {
+          peer.rotted = what;
+          this.log(what === undefined ? `${peer.id}'s disk has no record in the middle of its log to rot` : `${peer.id}'s disk rots: ${what}`);
+        });
+        this.clock.setTimeout(() => this.#restart(peer), action.restartAfter);
+        return;
+      }
+      case 'hostile-write':
+        this.#hostileWrite(peerOf(action.peer), action);
+        return;
+      case 'storm': {
+        this.network.setFaults({ ...this.#faults, loss: Math.max(this.#faults.loss, action.loss) });
+        this.clock.setTimeout(() => {
+          if (this.#healing) return;
+          this.log('the storm passes');
+          this.network.setFaults(this.#faults);
+        }, action.durationMs);
+        return;
+      }
     }
+  }
+
+  #hostileWrite(peer: SimPeer, action: Extract<SimAction, { kind: 'hostile-write' }>): void {
+    const engine = peer.engine;
+    if (peer.state !== 'up' || engine === undefined) return;
+    const write = hostileWrite(action.value, action.id);
+    const place = placeOf(write);
+    const refusedWith = write.refusedWith;
+    this.history.writesIssued++;
+    if (refusedWith !== undefined) this.history.refused.set(place, `${action.value} by ${peer.id}`);
+    const stored = (op: Operation): void => {
+      if (refusedWith === undefined) this.history.acked.push(op);
+      else this.history.violate('hostile-accepted', `${peer.id} accepted a hostile value (${action.value}) at ${place.slice(0, 60)}: it must be refused with ${refusedWith.join(' or ')}`);
+    };
+    const refused = (error: unknown): void => {
+      const code = isSyncError(error) ? error.code : undefined;
+      if (refusedWith?.includes(code as never) === true) {
+        this.log(`${peer.id}'s hostile write (${action.value}) refused: ${code}`);
+        return;
+      }
+      if (code === 'E_WAL_FAILED' || code === 'E_CLOSED') return;
+      this.history.violate(
+        refusedWith === undefined ? 'engine-error' : 'hostile-accepted',
+        `${peer.id}: the ${action.value} write ${refusedWith === undefined ? 'is within the limits and must be accepted' : `must be refused with ${refusedWith.join(' or ')}`}, got ${String(error).slice(0, 200)}`,
+      );
+    };
+    try {
+      // Invalid input throws synchronously (nothing written, no seq taken); engine state comes through the promise.
+      engine.put(write.collection, write.key, write.value as JsonValue).then(stored, refused);
+    } catch (error) {
+      refused(error);
+    }
+  }
+
+  /**
+   * The operator's answer to a disk that rotted (its WAL refused to open with
+   * E_WAL_CORRUPT): a new, empty disk and a new peer id — an id whose storage
+   * was lost is never reused (DESIGN.md) — and the peer resyncs from the others.
+   * What only the rotten disk held is lost with it; it leaves the expectations.
+   */
+  #replace(peer: SimPeer): void {
+    const onlyThere = this.history.destroy(peer.id);
+    const old = peer.id;
+    peer.replacements++;
+    peer.id = `p${peer.index}r${peer.replacements}`;
+    peer.disk = this.#newDisk(peer.disk.kind);
+    peer.rotted = undefined;
+    this.log(`${old} refused its rotten WAL (E_WAL_CORRUPT); replaced by ${peer.id} on a new disk (${onlyThere} operations lived only on the old one)`);
+    this.#launch(peer);
   }
 
   #write(peer: SimPeer, collection: string, key: string, value: number | undefined): void {
@@ -220,7 +328,7 @@ export class SimWorld {
       clock,
       timing: this.#scenario.flow === undefined ? SIM_TIMING : { ...SIM_TIMING, ...this.#scenario.flow },
       compaction: { minOps: 40, ratio: 2 },
-      ...(this.#scenario.plant !== undefined ? { plant: this.#scenario.plant } : {}),
+      ...(this.#enginePlant !== undefined ? { plant: this.#enginePlant } : {}),
       onError: (error) => {
         if (clock.dead) return;
         this.log(`${peer.id} reports ${error.code}: ${error.message.slice(0, 160)}`);
@@ -229,6 +337,10 @@ export class SimWorld {
     }).then(
       (engine) => {
         if (peer.generation !== generation || clock.dead) return;
+        if (peer.rotted !== undefined) {
+          this.history.violate('corruption-accepted', `${peer.id} opened a WAL damaged in the middle (${peer.rotted}) instead of refusing it with E_WAL_CORRUPT`);
+          peer.rotted = undefined;
+        }
         peer.engine = engine;
         peer.state = 'up';
         this.sample(peer);
@@ -237,6 +349,10 @@ export class SimWorld {
       (error: unknown) => {
         if (peer.generation !== generation || clock.dead) return;
         peer.state = 'down';
+        if (isSyncError(error) && error.code === 'E_WAL_CORRUPT' && peer.rotted !== undefined) {
+          this.#replace(peer);
+          return;
+        }
         if (isSyncError(error) && error.code === 'E_WAL_FAILED') {
           // The disk failed while the WAL was recovered: a supervisor starts the process again.
           this.log(`${peer.id} could not start (${error.message.slice(0, 120)}); restarting`);
@@ -267,9 +383,12 @@ export class SimWorld {
       const engine = peer.engine;
       if (peer.state !== 'up' || engine === undefined) continue;
       this.history.vector(peer.id, engine.versionVector());
-      const bound = this.history.writesIssued + 16;
+      // A catch-up re-plan (after the remote fell behind) sends again what is still in flight, and the
+      // session counts those operations once per message holding them: bounded means within a small
+      // multiple of what was ever written, never growing with time.
+      const bound = 2 * this.history.writesIssued + 16;
       for (const session of engine.sessions()) {
-        if (session.pendingOps > bound) this.history.violate('unbounded-queue', `${peer.id} holds ${session.pendingOps} unacknowledged ops, more than were ever written (${bound})`);
+        if (session.pendingOps > bound) this.history.violate('unbounded-queue', `${peer.id} holds ${session.pendingOps} unacknowledged ops, more than twice what was ever written (${bound})`);
       }
     }
   }
