@@ -1,4 +1,4 @@
-import { TokenBucket, decodeMessage, systemClock, type Clock, type Connection } from '@softadastra/sync-core';
+import { TokenBucket, decodeMessage, readOpsHeader, systemClock, wrapConnection, type Clock, type Connection } from '@softadastra/sync-core';
 
 /** What one client connection may send the relay, per second (see the README's Limits). */
 export interface ConnectionBudget {
@@ -47,16 +47,15 @@ export const OVER_BUDGET_CLOSE_CODE = 4029;
 export function clientConnection(inner: Connection, budget: ConnectionBudget, hooks: ClientConnectionHooks, clock: Clock = systemClock): Connection {
   const bytes = new TokenBucket(budget.bytesPerSecond, Math.max(budget.bytesBurst, inner.capabilities.maxMessageBytes), clock.now());
   const messages = new TokenBucket(budget.messagesPerSecond, budget.messagesBurst, clock.now());
-  const listeners = new Set<(bytes: Uint8Array) => void>();
   let held: Uint8Array[] = [];
   let heldBytes = 0;
-  let listening = false;
+  let deliver: ((bytes: Uint8Array) => void) | undefined;
   let timer: unknown;
   let throttled = false;
   let over = false;
 
   const pump = (): void => {
-    if (!listening || timer !== undefined) return;
+    if (deliver === undefined || timer !== undefined) return;
     while (held.length > 0) {
       const next = held[0]!;
       const now = clock.now();
@@ -76,50 +75,39 @@ export function clientConnection(inner: Connection, budget: ConnectionBudget, ho
       messages.tryTake(1, now);
       held.shift();
       heldBytes -= next.length;
-      for (const listener of [...listeners]) listener(next);
+      deliver(next);
       if (over) return;
     }
     throttled = false;
   };
-
-  inner.on('message', (message) => {
-    if (over) return;
-    hooks.bytesIn(message.length);
-    held.push(message);
-    heldBytes += message.length;
-    if (heldBytes > budget.maxHeldBytes) {
-      over = true;
-      const reason = `sent more than the relay takes from one connection (${budget.bytesPerSecond} bytes and ${budget.messagesPerSecond} messages a second, ${budget.maxHeldBytes} bytes waiting): slow down`;
-      held = [];
-      heldBytes = 0;
-      clock.clearTimeout(timer);
-      timer = undefined;
-      hooks.overBudget(reason);
-      inner.close(OVER_BUDGET_CLOSE_CODE, 'over the connection budget: slow down');
-      return;
-    }
-    pump();
-  });
-  inner.on('close', (info) => {
-    if (!info.final) return;
+  const drop = (): void => {
     held = [];
     heldBytes = 0;
     clock.clearTimeout(timer);
     timer = undefined;
-  });
-
-  return {
-    get capabilities() {
-      return inner.capabilities;
+  };
+  const wrapped = wrapConnection(inner, {
+    receive(message) {
+      if (over) return;
+      hooks.bytesIn(message.length);
+      held.push(message);
+      heldBytes += message.length;
+      if (heldBytes > budget.maxHeldBytes) {
+        over = true;
+        const reason = `sent more than the relay takes from one connection (${budget.bytesPerSecond} bytes and ${budget.messagesPerSecond} messages a second, ${budget.maxHeldBytes} bytes waiting): slow down`;
+        drop();
+        hooks.overBudget(reason);
+        inner.close(OVER_BUDGET_CLOSE_CODE, 'over the connection budget: slow down');
+        return;
+      }
+      pump();
     },
-    get state() {
-      return inner.state;
+    listening(to) {
+      deliver = to;
+      pump();
     },
-    get bufferedAmount() {
-      return inner.bufferedAmount;
-    },
-    send(out) {
-      inner.send(out);
+    send(out, forward) {
+      forward(out);
       hooks.bytesOut(out.length);
       // Protocol type byte (docs/protocol.md): 2 = ops, 5 = error.
       if (out[2] === 2) hooks.opsOut(opsInMessage(out));
@@ -128,44 +116,17 @@ export function clientConnection(inner: Connection, budget: ConnectionBudget, ho
         if (message.type === 'error') hooks.refused(message.code, Math.max(1, message.opIds?.length ?? 0));
       }
     },
-    on(event, listener) {
-      if (event !== 'message') return inner.on(event, listener);
-      listeners.add(listener as (bytes: Uint8Array) => void);
-      if (!listening) {
-        listening = true;
-        // Delivered asynchronously, as every connection event is.
-        queueMicrotask(pump);
-      }
-      return () => listeners.delete(listener as (bytes: Uint8Array) => void);
-    },
-    close: (code, reason) => inner.close(code, reason),
-  };
+  });
+  inner.on('close', (info) => {
+    if (info.final) drop();
+  });
+  return wrapped;
 }
 
 /**
  * The number of operations in an encoded `ops` message, read from its header
- * (docs/protocol.md) without decoding the operations.
+ * (core's `readOpsHeader`) without decoding the operations.
  */
 export function opsInMessage(bytes: Uint8Array): number {
-  let at = 3;
-  const varint = (): number => {
-    let result = 0;
-    let scale = 1;
-    for (;;) {
-      const byte = bytes[at++] ?? 0;
-      result += (byte & 0x7f) * scale;
-      if (byte < 0x80) return result;
-      scale *= 0x80;
-    }
-  };
-  varint(); // epoch
-  varint(); // n
-  for (let table = 0; table < 2; table++) {
-    // origins, then collections: count, then length-prefixed strings
-    for (let i = varint(); i > 0; i--) {
-      const length = varint();
-      at += length;
-    }
-  }
-  return varint();
+  return readOpsHeader(bytes)?.ops ?? 0;
 }
