@@ -24,6 +24,16 @@ describe('PendingQueue', () => {
     expect(queue.isEmpty).toBe(true);
   });
 
+  it('says which operations are in flight: sent and not acknowledged', () => {
+    const queue = new PendingQueue();
+    queue.addMessage(1, [op('a', 1), op('a', 2)]);
+    queue.addMessage(2, [op('b', 7)]);
+    queue.ack(new VersionVector().addRange('a', 1, 1));
+    expect(queue.inFlight().toJSON()).toEqual(new VersionVector().addRange('a', 2, 2).addRange('b', 7, 7).toJSON());
+    queue.ack(new VersionVector().addRange('a', 1, 2).addRange('b', 7, 7));
+    expect(queue.inFlight().isEmpty()).toBe(true);
+  });
+
   it('keeps the covered until an ack dominates it', () => {
     const queue = new PendingQueue();
     queue.setCovered(0, new VersionVector().addRange('b', 1, 5));

@@ -1,4 +1,4 @@
-import type { OpId, Operation, VersionVector } from '@softadastra/sync-core';
+import { VersionVector, type OpId, type Operation } from '@softadastra/sync-core';
 
 interface PendingMessage {
   readonly n: number;
@@ -35,6 +35,13 @@ export class PendingQueue {
   /** Whether nothing is waiting for an acknowledgement. */
   get isEmpty(): boolean {
     return this.#count === 0 && this.#covered === undefined;
+  }
+
+  /** The operations sent and not yet acknowledged, as a vector (they are resent by number if lost). */
+  inFlight(): VersionVector {
+    const vv = new VersionVector();
+    for (const message of this.#messages.values()) for (let i = message.acked; i < message.ops.length; i++) vv.add(message.ops[i]!);
+    return vv;
   }
 
   /** Records an `ops` message just sent. */

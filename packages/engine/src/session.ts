@@ -510,7 +510,8 @@ export class Session {
   /** After falling behind: send what the remote lacks now, from what it is known to hold. */
   #replan(): void {
     this.#behind = false;
-    const plan = this.#host.plan(this.#remoteKnown, this.#maxBatchBytes());
+    // What is in flight is not planned again: it is pending, and resent by number if it was lost.
+    const plan = this.#host.plan(this.#remoteKnown.clone().merge(this.#pending.inFlight()), this.#maxBatchBytes());
     this.#plannedOps += plan.opCount;
     this.#queuePlan(plan);
     this.#outbox.push({ kind: 'covered', vv: plan.covered.clone() });
