@@ -1,4 +1,4 @@
-import { isSyncError, type SyncProgress } from '@softadastra/sdk';
+import { isSyncError, setLongTimeout, type LongTimeout, type SyncProgress } from '@softadastra/sdk';
 
 /** Exit codes of the `softadastra` command. */
 export const EXIT = {
@@ -74,15 +74,16 @@ export function formatBytes(bytes: number): string {
 
 /** Waits for `promise`, or fails with a network error after `ms`. */
 export async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
+  let timer: LongTimeout | undefined;
   try {
     return await Promise.race([
       promise,
       new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new CliError(`${what}: no answer within ${ms} ms (is the relay running? --timeout to wait longer)`, EXIT.network)), ms);
+        // A long timer: `--timeout` past 2^31−1 ms must not fire at once.
+        timer = setLongTimeout(() => reject(new CliError(`${what}: no answer within ${ms} ms (is the relay running? --timeout to wait longer)`, EXIT.network)), ms);
       }),
     ]);
   } finally {
-    clearTimeout(timer);
+    timer?.cancel();
   }
 }

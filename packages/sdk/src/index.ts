@@ -30,6 +30,7 @@ export {
   compareHlc,
   systemClock,
   createManualClock,
+  setLongTimeout,
   DEFAULT_LIMITS,
 } from '@softadastra/sync-core';
 export type {
@@ -41,6 +42,7 @@ export type {
   PeerId,
   Limits,
   Clock,
+  LongTimeout,
   SyncErrorCode,
 } from '@softadastra/sync-core';
 export { createSyncEngine } from '@softadastra/sync-engine';

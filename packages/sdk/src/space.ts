@@ -1,4 +1,4 @@
-import { SyncError, type Connection, type JsonValue, type OpId, type Operation, type VersionVector } from '@softadastra/sync-core';
+import { SyncError, setLongTimeout, type Connection, type JsonValue, type OpId, type Operation, type VersionVector } from '@softadastra/sync-core';
 import type { Change, ConnectOptions, SyncEngine, SyncSession, SyncStatus } from '@softadastra/sync-engine';
 import { diffDigests, type DigestDiff, type DigestOptions, type StateDigest } from '@softadastra/sync-reconciler';
 import { Collection, type CollectionOptions } from './collection.js';
@@ -78,13 +78,14 @@ export class Space {
     if (relay.status === 'connecting') {
       // Just (re)connecting: wait for the link rather than fail.
       await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => {
+        // A long timer: a timeout past 2^31−1 ms must not fire at once.
+        const timer = setLongTimeout(() => {
           off();
           reject(new SyncError('E_TIMEOUT', `the relay of space ${this.name} did not connect in time`));
         }, options.timeoutMs ?? 10_000);
         const off = this.engine.on('status', () => {
           if (relay.status === 'connecting') return;
-          clearTimeout(timer);
+          timer.cancel();
           off();
           resolve();
         });

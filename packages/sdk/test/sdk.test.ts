@@ -150,3 +150,23 @@ describe('createPeer', () => {
     expect((await again.space('team')).collection('notes').get('last')).toBe('written');
   });
 });
+
+describe('space.remoteDigest', () => {
+  it('waits out a timeoutMs longer than 2^31−1 ms for a relay still connecting, instead of failing at once', async () => {
+    const { createServer } = await import('node:net');
+    const probe = createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const port = (probe.address() as { port: number }).port;
+    await new Promise<void>((resolve) => probe.close(() => resolve()));
+    const offline = await peer({ storage: ':memory:', relay: `ws://127.0.0.1:${port}`, transport: 'websocket' });
+    const space = await offline.space('team');
+    const outcome = await Promise.race([
+      space.remoteDigest({ timeoutMs: 2 ** 31 + 1_000 }).then(
+        () => 'answered',
+        (error: unknown) => `failed: ${(error as Error).message}`,
+      ),
+      new Promise((resolve) => setTimeout(() => resolve('still waiting'), 150)),
+    ]);
+    expect(outcome).toBe('still waiting');
+  });
+});
