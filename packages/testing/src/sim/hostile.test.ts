@@ -3,30 +3,14 @@ import { createSyncEngine } from '@softadastra/sync-engine';
 import { createMemoryWal } from '@softadastra/wal-memory';
 import { describe, expect, it } from 'vitest';
 import type { JsonValue } from '@softadastra/sync-core';
-import { hostileWrite, type HostileValue } from './hostile.js';
+import { HOSTILE_VALUES, hostileWrite } from './hostile.js';
 
-const KINDS: HostileValue[] = [
-  'too-large',
-  'too-deep',
-  'cyclic',
-  'not-finite',
-  'function',
-  'bigint',
-  'class-instance',
-  'lone-surrogate',
-  'proto-key',
-  'undefined-inside',
-  'key-too-long',
-  'largest',
-  'deepest',
-  'longest-key',
-];
 
 describe('hostile writes of the simulator', () => {
   it('are refused with their typed error, take no seq, and the values at the limits are stored', async () => {
     const engine = await createSyncEngine({ wal: createMemoryWal(), peerId: 'p0' });
     const outcomes: Record<string, string> = {};
-    for (const [i, kind] of KINDS.entries()) {
+    for (const [i, kind] of HOSTILE_VALUES.entries()) {
       const write = hostileWrite(kind, i);
       try {
         const op = await engine.put(write.collection, write.key, write.value as JsonValue);

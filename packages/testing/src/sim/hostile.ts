@@ -7,21 +7,25 @@ import { DEFAULT_LIMITS, type SyncErrorCode } from '@softadastra/sync-core';
  * stored and synced like any other).
  * @internal
  */
-export type HostileValue =
-  | 'too-large'
-  | 'too-deep'
-  | 'cyclic'
-  | 'not-finite'
-  | 'function'
-  | 'bigint'
-  | 'class-instance'
-  | 'lone-surrogate'
-  | 'proto-key'
-  | 'undefined-inside'
-  | 'key-too-long'
-  | 'largest'
-  | 'deepest'
-  | 'longest-key';
+export const HOSTILE_VALUES = [
+  'too-large',
+  'too-deep',
+  'cyclic',
+  'not-finite',
+  'function',
+  'bigint',
+  'class-instance',
+  'lone-surrogate',
+  'proto-key',
+  'undefined-inside',
+  'key-too-long',
+  'largest',
+  'deepest',
+  'longest-key',
+] as const;
+
+/** One of {@link HOSTILE_VALUES}. @internal */
+export type HostileValue = (typeof HOSTILE_VALUES)[number];
 
 /** A hostile write as the application issues it, and the error codes that may refuse it (none: it must be accepted). @internal */
 export interface HostileWrite {

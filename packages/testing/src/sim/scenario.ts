@@ -1,7 +1,7 @@
 import { createSeededRandom } from '@softadastra/sync-core';
 import type { PlantedBug } from '@softadastra/sync-engine';
 import type { FileWalPlantedBug } from '@softadastra/wal-file';
-import type { HostileValue } from './hostile.js';
+import { HOSTILE_VALUES, type HostileValue } from './hostile.js';
 import type { SimStorage } from './sim-disk.js';
 
 /** A known defect the simulator can switch on: in every engine, or in every file WAL. */
@@ -283,29 +283,13 @@ function drawBitRot(seed: number, peers: number, faultPhaseMs: number, actions: 
   actions.push({ at: rng.int(500, faultPhaseMs), kind: 'bit-rot', peer: rng.int(0, peers - 1), where: [rng.next(), rng.next(), rng.next()], restartAfter: rng.int(0, 2_000) });
 }
 
-const HOSTILE: readonly HostileValue[] = [
-  'too-large',
-  'too-deep',
-  'cyclic',
-  'not-finite',
-  'function',
-  'bigint',
-  'class-instance',
-  'lone-surrogate',
-  'proto-key',
-  'undefined-inside',
-  'key-too-long',
-  'largest',
-  'deepest',
-  'longest-key',
-];
 
 /** In 3 seeds of 10, the application writes values at and over the limits, and values that are not JSON. */
 function drawHostileWrites(seed: number, peers: number, faultPhaseMs: number, actions: SimAction[]): void {
   const rng = createSeededRandom(seed).fork('hostile');
   if (!rng.chance(0.3)) return;
   for (let i = rng.int(1, 5); i > 0; i--) {
-    actions.push({ at: rng.int(0, faultPhaseMs), kind: 'hostile-write', peer: rng.int(0, peers - 1), id: i, value: rng.pick(HOSTILE) });
+    actions.push({ at: rng.int(0, faultPhaseMs), kind: 'hostile-write', peer: rng.int(0, peers - 1), id: i, value: rng.pick(HOSTILE_VALUES) });
   }
 }
 
