@@ -1,24 +1,6 @@
-import { VersionVector, type Wal, type WalRecord } from '@softadastra/sync-core';
-import { createMemoryWal, type MemoryWalStorage } from '@softadastra/wal-memory';
+import { VersionVector, type WalRecord } from '@softadastra/sync-core';
 import { describe, expect, it } from 'vitest';
-import { RawPeer, World } from './harness.js';
-
-/** A memory WAL over `storage` that lists every record appended through it. */
-function listedWal(storage: MemoryWalStorage): { wal: Wal; records: WalRecord[] } {
-  const inner = createMemoryWal({ storage });
-  const records: WalRecord[] = [];
-  const wal: Wal = {
-    capabilities: inner.capabilities,
-    open: () => inner.open(),
-    append: (record) => {
-      records.push(record);
-      return inner.append(record);
-    },
-    compact: (snapshot) => inner.compact(snapshot),
-    close: () => inner.close(),
-  };
-  return { wal, records };
-}
+import { RawPeer, World, listedWal } from './harness.js';
 
 const ackRecords = (records: readonly WalRecord[]): WalRecord[] => records.filter((r) => Object.keys(r.meta ?? {}).some((k) => k.startsWith('acked:')));
 

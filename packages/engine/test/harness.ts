@@ -8,6 +8,8 @@ import {
   type Connection,
   type ManualClock,
   type SyncMessage,
+  type Wal,
+  type WalRecord,
 } from '@softadastra/sync-core';
 import { createMemoryNetwork, type MemoryNetwork, type NetworkFaults } from '@softadastra/transport-memory';
 import { createMemoryWal, createMemoryWalStorage, type MemoryWalStorage } from '@softadastra/wal-memory';
@@ -184,4 +186,21 @@ export class RawPeer {
   send(message: SyncMessage): void {
     this.connection.send(encodeMessage(message));
   }
+}
+
+/** A memory WAL over `storage` that lists every record appended through it. */
+export function listedWal(storage: MemoryWalStorage): { wal: Wal; records: WalRecord[] } {
+  const inner = createMemoryWal({ storage });
+  const records: WalRecord[] = [];
+  const wal: Wal = {
+    capabilities: inner.capabilities,
+    open: () => inner.open(),
+    append: (record) => {
+      records.push(record);
+      return inner.append(record);
+    },
+    compact: (snapshot) => inner.compact(snapshot),
+    close: () => inner.close(),
+  };
+  return { wal, records };
 }

@@ -1,7 +1,6 @@
-import { VersionVector, type Operation, type Wal, type WalRecord } from '@softadastra/sync-core';
-import { createMemoryWal, type MemoryWalStorage } from '@softadastra/wal-memory';
+import { VersionVector, type Operation, type WalRecord } from '@softadastra/sync-core';
 import { describe, expect, it } from 'vitest';
-import { RawPeer, World, expectConverged } from './harness.js';
+import { RawPeer, World, expectConverged, listedWal } from './harness.js';
 
 // Issue 12, item 13: the set of op ids already seen is rebuilt from the WAL on restart (snapshot
 // vector, records, covered), and an op held only through `covered` counts as seen. Honest senders
@@ -20,23 +19,6 @@ const held = new VersionVector().addRange('bob', 1, 4);
 
 /** Operations reusing bob's ids with other content, stamped later so that they would win. */
 const forged = [put(1, 'k', T0 + 100, 'forged k'), put(2, 'x', T0 + 100, 'forged x'), put(3, 'k', T0 + 101, 'forged k3')];
-
-/** A memory WAL over `storage` that lists every record appended through it. */
-function listedWal(storage: MemoryWalStorage): { wal: Wal; records: WalRecord[] } {
-  const inner = createMemoryWal({ storage });
-  const records: WalRecord[] = [];
-  const wal: Wal = {
-    capabilities: inner.capabilities,
-    open: () => inner.open(),
-    append: (record) => {
-      records.push(record);
-      return inner.append(record);
-    },
-    compact: (snapshot) => inner.compact(snapshot),
-    close: () => inner.close(),
-  };
-  return { wal, records };
-}
 
 const opsIn = (records: readonly WalRecord[]): number => records.reduce((n, r) => n + r.ops.length, 0);
 

@@ -1,25 +1,10 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { createMemoryNetwork, createPeer, type Operation, type Peer } from '../src/index.js';
+import { describe, expect, it } from 'vitest';
+import { createMemoryNetwork, createPeer, type Operation } from '../src/index.js';
+import { openPeer, tempDir } from './helpers.js';
 
-const cleanups: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const dir = (): Promise<string> => tempDir('sdk-acks-');
 
-async function dir(): Promise<string> {
-  const path = await mkdtemp(join(tmpdir(), 'sdk-acks-'));
-  cleanups.push(() => rm(path, { recursive: true, force: true }));
-  return path;
-}
-
-async function peer(options: Parameters<typeof createPeer>[0]): Promise<Peer> {
-  const created = await createPeer(options);
-  cleanups.push(() => created.close());
-  return created;
-}
+const peer = openPeer;
 
 /**
  * Writes `count` notes on a peer stored in `path`, synced to a stand-in relay

@@ -1,26 +1,13 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { createMemoryNetwork, createPeer, isSyncError, type Peer } from '../src/index.js';
+import { createMemoryNetwork, createPeer, isSyncError } from '../src/index.js';
+import { openPeer, tempDir } from './helpers.js';
 
-const cleanups: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const dir = (): Promise<string> => tempDir('sdk-');
 
-async function dir(): Promise<string> {
-  const path = await mkdtemp(join(tmpdir(), 'sdk-'));
-  cleanups.push(() => rm(path, { recursive: true, force: true }));
-  return path;
-}
-
-async function peer(options: Parameters<typeof createPeer>[0]): Promise<Peer> {
-  const created = await createPeer(options);
-  cleanups.push(() => created.close());
-  return created;
-}
+const peer = openPeer;
 
 interface Todo {
   title: string;

@@ -1,16 +1,8 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { createMemoryNetwork, createPeer, type CollectionChange, type Peer } from '../src/index.js';
+import { describe, expect, it } from 'vitest';
+import { createMemoryNetwork, type CollectionChange, type Peer } from '../src/index.js';
+import { openPeer } from './helpers.js';
 
-const cleanups: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-async function peer(): Promise<Peer> {
-  const created = await createPeer({ storage: ':memory:' });
-  cleanups.push(() => created.close());
-  return created;
-}
+const peer = (): Promise<Peer> => openPeer();
 
 const describeChanges = (changes: ReadonlyArray<CollectionChange<unknown>>): string[] => changes.map((c) => `${c.source}:${c.key}=${JSON.stringify(c.value)}`);
 

@@ -1,16 +1,8 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { createPeer, isSyncError, type Peer, type StandardSchema } from '../src/index.js';
+import { describe, expect, it } from 'vitest';
+import { isSyncError, type Peer, type StandardSchema } from '../src/index.js';
+import { openPeer } from './helpers.js';
 
-const cleanups: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-async function peer(): Promise<Peer> {
-  const created = await createPeer({ storage: ':memory:' });
-  cleanups.push(() => created.close());
-  return created;
-}
+const peer = (): Promise<Peer> => openPeer();
 
 /** The code of what `write` throws synchronously, or `'no throw'` (a returned handle is silenced). */
 function syncThrow(write: () => PromiseLike<unknown>): string {
