@@ -85,8 +85,8 @@ const tokenArb = fc.oneof(
 interface Target {
   readonly name: string;
   readonly arb: fc.Arbitrary<unknown>;
-  /** Throws anything but a SyncError when the parser misbehaved. */
-  run(input: unknown): void;
+  /** Throws (or rejects with) anything but a SyncError when the parser misbehaved. */
+  run(input: unknown): void | Promise<void>;
 }
 const decoder =
   (decode: (input: never) => unknown) =>
@@ -102,7 +102,11 @@ const targets: Target[] = [
   { name: 'decodeWalRecord', arb: bytesArb, run: decoder((bytes: Uint8Array) => decodeWalRecord(bytes)) },
   { name: 'decodeMessageJson', arb: textArb, run: decoder((text: string) => decodeMessageJson(text)) },
   { name: 'parseRoute', arb: urlArb, run: (url) => void parseRoute(url as string) },
-  { name: 'verifyToken', arb: tokenArb, run: (text) => void verifyToken(text as string, secret, 'team', Date.now()) },
+  { name: 'verifyToken', arb: tokenArb, run: async (text) => {
+    // The verifier never rejects: a token is accepted or refused (401/403), whatever its bytes.
+    const verdict = await verifyToken(text as string, secret, 'team', Date.now());
+    if (!('sub' in verdict) && verdict.status !== 401 && verdict.status !== 403) throw new Error(`verifyToken answered ${JSON.stringify(verdict)}`);
+  } },
   { name: 'readBearerToken', arb: fc.tuple(fc.string({ maxLength: 80 }), urlArb), run: (input) => {
     const [header, url] = input as [string, string];
     readBearerToken({ headers: { authorization: header }, url });
@@ -119,7 +123,7 @@ for (const [index, target] of targets.entries()) {
     for (const input of fc.sample(target.arb, { seed: seed + index * 1_000_003 + round, numRuns: batch })) {
       inputs++;
       try {
-        target.run(input);
+        await target.run(input);
       } catch (error) {
         crashes++;
         if (crashes <= 10) console.error(`fuzz: ${target.name} crashed on ${JSON.stringify(input instanceof Uint8Array ? [...input] : input)}:`, error);

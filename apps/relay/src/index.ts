@@ -5,8 +5,9 @@
  */
 export { createRelay } from './relay.js';
 export type { Relay, RelayLimits, RelayOptions } from './relay.js';
-export { signToken, verifyToken } from './token.js';
-export type { TokenClaims } from './token.js';
+export type { Authenticate, AuthenticateContext } from './admission.js';
+export { JWKS_ALGORITHMS, createTokenVerifier, signToken, verifyToken } from './token.js';
+export type { Grant, TokenClaims, TokenRefusal, TokenVerifier, TokenVerifierOptions } from './token.js';
 export { runRelayCli, UsageError } from './cli.js';
 export { createLogger } from './log.js';
 export type { Logger } from './log.js';

@@ -5,12 +5,13 @@ import { SyncError, TokenBucket, setLongTimeout, type Connection, type LongTimeo
 import type { SyncEngine } from '@softadastra/sync-engine';
 import { createHttpTransportServer, type HttpTransportServer } from '@softadastra/transport-http';
 import { createWebSocketServer, type WebSocketServer } from '@softadastra/transport-websocket';
-import { admit, isAdmissionRefusal, type Admission } from './admission.js';
+import { admit, isAdmissionRefusal, type Admission, type Authenticate } from './admission.js';
 import { OVER_BUDGET_CLOSE_CODE, clientConnection } from './client-connection.js';
 import { createLogger, rateLimitedLogger, type Logger } from './log.js';
 import { Metrics } from './metrics.js';
 import { parseRoute } from './routes.js';
 import { SpaceRegistry } from './spaces.js';
+import { createTokenVerifier, type TokenVerifierOptions } from './token.js';
 
 /** Limits of a relay; each refusal is a typed, documented error (README, docs/security.md). */
 export interface RelayLimits {
@@ -56,8 +57,35 @@ export interface RelayOptions {
   readonly port?: number;
   /** @default '127.0.0.1' */
   readonly host?: string;
-  /** HMAC secret of the bearer tokens. Without it the relay runs in open mode (anyone may read and write). */
+  /**
+   * Shared secret of HS256 bearer tokens (what `signToken` signs) — the simple
+   * default. Without it, `jwks` or `authenticate`, the relay runs in open mode
+   * (anyone may read and write).
+   */
   readonly secret?: string;
+  /**
+   * An identity provider's public keys, for RS/PS/ES/EdDSA tokens: its JWKS
+   * URL, a JWKS object, or a key resolver (`jose`'s `createLocalJWKSet`).
+   * Tokens carry the same claims as HS256 ones (`sub`, `spaces`, `rights`,
+   * `exp`); see docs/security.md.
+   */
+  readonly jwks?: TokenVerifierOptions['jwks'];
+  /** The `aud` a token must carry. @default not checked */
+  readonly audience?: string | readonly string[];
+  /** The `iss` a token must carry. @default not checked */
+  readonly issuer?: string | readonly string[];
+  /** Leeway for a token's `exp` and `nbf`, in seconds. @default 0 */
+  readonly clockToleranceSec?: number;
+  /** The token `alg`s accepted. @default HS256 with `secret`, RS/PS/ES/EdDSA with `jwks` */
+  readonly algorithms?: readonly string[];
+  /**
+   * Your own auth, instead of tokens: decides who a request is — a
+   * `{ peer, spaces, rights, expiresAt? }` grant or a `{ status: 401 | 403, reason }`
+   * refusal. It is given the request and `{ space, token }` (the bearer token,
+   * if any). A throw is a 401 for the client and a `relay_server_errors_total`
+   * for you. With it, `secret` and `jwks` are ignored.
+   */
+  readonly authenticate?: Authenticate;
   /** @default 'sqlite' */
   readonly storage?: 'sqlite' | 'file';
   /** Close a space's engine after this long without connections. @default 60000 */
@@ -116,7 +144,7 @@ const DEFAULT_LIMITS: RelayLimits = {
 export async function createRelay(options: RelayOptions): Promise<Relay> {
   const limits: RelayLimits = { ...DEFAULT_LIMITS, ...options.limits };
   const log = rateLimitedLogger(options.logger === false ? createLogger(false) : (options.logger ?? createLogger()));
-  const secret = options.secret;
+  const authenticateClient = clientAuthentication(options);
   const metrics = new Metrics();
   const countConnections = metrics.counter('relay_connections_total', 'Connections accepted.');
   const countRejected = metrics.counter('relay_rejected_total', 'Requests, messages and operations refused, by reason.');
@@ -146,13 +174,13 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
   const perIp = new Map<string, number>();
   const perClient = new Map<string, Map<string, number>>();
 
-  if (secret === undefined) {
+  if (authenticateClient === undefined) {
     log.warn('open-mode', { message: 'NO SECRET: the relay runs in OPEN MODE — anyone can read and write every space. For local development only; start it with --secret to require tokens.' });
   }
 
   /** Serves one accepted connection: joins its space's engine with the client's rights. */
   const serve = async (raw: Connection, admission: Admission): Promise<void> => {
-    const { space, claims, client, ip } = admission;
+    const { space, grant, client, ip } = admission;
     connections++;
     countConnections();
     perIp.set(ip, (perIp.get(ip) ?? 0) + 1);
@@ -210,13 +238,13 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
       release();
       return;
     }
-    if (claims !== undefined) {
+    if (grant?.expiresAt !== undefined) {
       // The connection ends when its token does: the client must come back with a fresh one.
       // Any length: a token valid for months is waited for, not expired at once (2^31−1 ms timers).
-      expiry = setLongTimeout(() => raw.close(4001, 'token expired — refresh it'), Math.max(0, claims.exp * 1000 - Date.now()), { unref: true });
+      expiry = setLongTimeout(() => raw.close(4001, 'token expired — refresh it'), Math.max(0, grant.expiresAt - Date.now()), { unref: true });
     }
     const ops = new TokenBucket(limits.opsPerSecond, limits.opsBurst, Date.now());
-    const writes = claims === undefined || claims.rights === 'write';
+    const writes = grant === undefined || grant.rights === 'write';
     engine.connect(connection, {
       // A client's claims are claims (docs/security.md): a writer's about its own seqs only, in
       // the honest shape; a reader's about nothing at all.
@@ -225,7 +253,7 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
       recordAcks: false,
       acceptOrigins: 'own',
       acceptWrites: writes,
-      ...(claims !== undefined ? { expectPeer: claims.sub } : {}),
+      ...(grant !== undefined ? { expectPeer: grant.peer } : {}),
       maxClockAheadMs: limits.maxClockAheadMs,
       maxOriginRanges: limits.maxOriginRanges,
       requestBudget: { perSecond: limits.requestsPerSecond, burst: limits.requestsBurst },
@@ -241,19 +269,21 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
         return undefined;
       },
     });
-    log.info('connect', { space, client, rights: claims?.rights ?? 'open' });
+    log.info('connect', { space, client, rights: grant?.rights ?? 'open' });
   };
 
   const admissionState = {
-    secret,
+    authenticate: authenticateClient,
     connectionsPerIp: limits.connectionsPerIp,
     spacesPerClient: limits.spacesPerClient,
     connectionsOf: (ip: string) => perIp.get(ip) ?? 0,
     spacesOf: (client: string) => perClient.get(client),
-    now: () => Date.now(),
+    onHookError: (error: Error) => serverError('authenticate')(error),
   };
-  const authenticate = (request: IncomingMessage): { ok: true; context: Admission } | { ok: false; status: 400 | 401 | 403; reason: string } => {
-    const verdict = admit(request, admissionState);
+  // The one admission, for both transports (the WebSocket upgrade and the HTTP `POST …/sessions`);
+  // both await it, and it never rejects.
+  const authenticate = async (request: IncomingMessage): Promise<{ ok: true; context: Admission } | { ok: false; status: 400 | 401 | 403; reason: string }> => {
+    const verdict = await admit(request, admissionState);
     if (isAdmissionRefusal(verdict)) {
       countRejected({ reason: verdict.code });
       return { ok: false, status: verdict.status, reason: verdict.reason };
@@ -341,7 +371,7 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
   http.on('error', serverError('http'));
   const address = http.address() as AddressInfo;
   const host = options.host ?? '127.0.0.1';
-  log.info('listening', { url: `ws://${host}:${address.port}`, storage: options.storage ?? 'sqlite', mode: secret ? 'tokens' : 'open' });
+  log.info('listening', { url: `ws://${host}:${address.port}`, storage: options.storage ?? 'sqlite', mode: options.authenticate !== undefined ? 'hook' : authenticateClient !== undefined ? 'tokens' : 'open' });
 
   let closing: Promise<void> | undefined;
   return {
@@ -383,4 +413,20 @@ function timedWal(wal: Wal, observe: (seconds: number) => void): Wal {
     compact: (snapshot) => wal.compact(snapshot),
     close: () => wal.close(),
   };
+}
+
+/** Who a request is, from the options: the user's hook, a token verifier (secret and/or JWKS), or `undefined` (open mode). */
+function clientAuthentication(options: RelayOptions): Authenticate | undefined {
+  if (options.authenticate !== undefined) return options.authenticate;
+  if (options.secret === undefined && options.jwks === undefined) return undefined;
+  const verify = createTokenVerifier({
+    ...(options.secret !== undefined ? { secret: options.secret } : {}),
+    ...(options.jwks !== undefined ? { jwks: options.jwks } : {}),
+    ...(options.audience !== undefined ? { audience: options.audience } : {}),
+    ...(options.issuer !== undefined ? { issuer: options.issuer } : {}),
+    ...(options.clockToleranceSec !== undefined ? { clockToleranceSec: options.clockToleranceSec } : {}),
+    ...(options.algorithms !== undefined ? { algorithms: options.algorithms } : {}),
+  });
+  // The space is checked by admission, for a hook's grant and a token's alike.
+  return (_request, { token }) => verify(token);
 }
