@@ -9,5 +9,5 @@ export type { Authenticate, AuthenticateContext } from './admission.js';
 export { JWKS_ALGORITHMS, createTokenVerifier, signToken, verifyToken } from './token.js';
 export type { Grant, TokenClaims, TokenRefusal, TokenVerifier, TokenVerifierOptions } from './token.js';
 export { runRelayCli, UsageError } from './cli.js';
-export { createLogger } from './log.js';
-export type { Logger } from './log.js';
+export { REDACTED_PATHS, createLogger, fromPino } from './log.js';
+export type { LogLevel, Logger, LoggerOptions } from './log.js';

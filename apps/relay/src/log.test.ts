@@ -19,3 +19,26 @@ describe('rateLimitedLogger', () => {
     expect(lines.length).toBeLessThan(30);
   });
 });
+
+describe('createLogger', () => {
+  it('writes one JSON line per event, with a readable level, an ISO time, and tokens redacted', () => {
+    const lines: string[] = [];
+    const log = createLogger((line) => lines.push(line));
+    log.warn('refused', { token: 'eyJ.secret.sig', request: { headers: { authorization: 'Bearer eyJ.secret.sig' } }, space: 'team' });
+    expect(lines).toHaveLength(1);
+    expect(lines[0]!.endsWith('\n')).toBe(true);
+    expect(lines[0]).not.toContain('eyJ.secret.sig');
+    const line = JSON.parse(lines[0]!) as Record<string, unknown>;
+    expect(line).toMatchObject({ level: 'warn', event: 'refused', token: '[redacted]', space: 'team' });
+    expect(new Date(line['time'] as string).toISOString()).toBe(line['time']);
+  });
+
+  it('writes nothing below its level, and nothing at all when false', () => {
+    const lines: string[] = [];
+    const log = createLogger((line) => lines.push(line), { level: 'warn' });
+    log.info('connect', {});
+    log.error('server-error', { message: 'x' });
+    expect(lines.map((l) => (JSON.parse(l) as { event: string }).event)).toEqual(['server-error']);
+    expect(() => createLogger(false).error('server-error')).not.toThrow();
+  });
+});

@@ -1,22 +1,80 @@
 import { TokenBucket } from '@softadastra/sync-core';
+import { pino, type Logger as PinoLogger } from 'pino';
 
-/** A structured logger: one JSON object per line. */
+/** A structured logger: one JSON object per line, an `event` name and its fields. */
 export interface Logger {
   info(event: string, fields?: Record<string, unknown>): void;
   warn(event: string, fields?: Record<string, unknown>): void;
   error(event: string, fields?: Record<string, unknown>): void;
 }
 
-/** Logs JSON lines to a stream (stderr by default), or nowhere. */
-export function createLogger(write: ((line: string) => void) | false = (line) => process.stderr.write(line)): Logger {
-  const emit = (level: string, event: string, fields: Record<string, unknown> = {}): void => {
-    if (write === false) return;
-    write(`${JSON.stringify({ time: new Date().toISOString(), level, event, ...fields })}\n`);
-  };
+/** The levels of {@link createLogger}, least to most severe; `'silent'` writes nothing. */
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
+
+/** Options of {@link createLogger}. */
+export interface LoggerOptions {
+  /** The least severe level written. @default 'info' */
+  readonly level?: LogLevel;
+}
+
+/**
+ * Field paths whose values are replaced by `[redacted]`: a bearer token, a
+ * secret or an `Authorization` header must never reach a log file.
+ */
+export const REDACTED_PATHS: readonly string[] = [
+  'token',
+  'access_token',
+  'secret',
+  'authorization',
+  'headers.authorization',
+  'headers.cookie',
+  '*.token',
+  '*.access_token',
+  '*.secret',
+  '*.authorization',
+  '*.headers.authorization',
+  '*.headers.cookie',
+];
+
+/**
+ * Logs JSON lines with `pino` — `{"level":"warn","time":"…","event":"…",…}` —
+ * to stderr by default, to `write`, or nowhere (`false`). Tokens, secrets and
+ * `Authorization` headers in the fields are redacted ({@link REDACTED_PATHS}).
+ *
+ * @param write - where each line goes @default stderr
+ * @param options - the level
+ */
+export function createLogger(write: ((line: string) => void) | false = (line) => process.stderr.write(line), options: LoggerOptions = {}): Logger {
+  if (write === false) return fromPino(pino({ level: 'silent' }));
+  return fromPino(
+    pino(
+      {
+        level: options.level ?? 'info',
+        base: null,
+        messageKey: 'message',
+        timestamp: pino.stdTimeFunctions.isoTime,
+        // `"level":"error"`, not `50`: lines a person (or grep) can read.
+        formatters: { level: (label) => ({ level: label }) },
+        redact: { paths: [...REDACTED_PATHS], censor: '[redacted]' },
+      },
+      // pino takes any object with a synchronous write(line): lines are written as they are logged,
+      // so nothing is lost when the process exits right after (the rate limit bounds the volume).
+      { write },
+    ),
+  );
+}
+
+/**
+ * Adapts a `pino` logger (yours, with its own destination and transports) to
+ * the relay's {@link Logger}: each line carries the `event` name and its fields.
+ *
+ * @param logger - a pino logger, e.g. `pino()` or `yourLogger.child({ component: 'relay' })`
+ */
+export function fromPino(logger: PinoLogger): Logger {
   return {
-    info: (event, fields) => emit('info', event, fields),
-    warn: (event, fields) => emit('warn', event, fields),
-    error: (event, fields) => emit('error', event, fields),
+    info: (event, fields = {}) => logger.info({ event, ...fields }),
+    warn: (event, fields = {}) => logger.warn({ event, ...fields }),
+    error: (event, fields = {}) => logger.error({ event, ...fields }),
   };
 }
 

@@ -92,12 +92,19 @@ export interface RelayOptions {
   readonly idleSpaceMs?: number;
   readonly limits?: Partial<RelayLimits>;
   /**
-   * Structured logs (JSON lines); `false` for none. Whatever the logger, each
+   * Structured logs (JSON lines, `createLogger()` on `pino`; `fromPino(yours)` to
+   * use your own pino logger); `false` for none. Whatever the logger, each
    * event is written at most 10 times a second (bursts of 50): a client's
    * faults are counted in the metrics and never amplified into logs.
    * @default JSON lines on stderr
    */
   readonly logger?: Logger | false;
+  /**
+   * Serve `prom-client`'s default process metrics (event-loop lag, heap, GC,
+   * handles, CPU) on `/metrics` beside the relay's own.
+   * @default true
+   */
+  readonly processMetrics?: boolean;
 }
 
 /** A running relay. */
@@ -145,17 +152,17 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
   const limits: RelayLimits = { ...DEFAULT_LIMITS, ...options.limits };
   const log = rateLimitedLogger(options.logger === false ? createLogger(false) : (options.logger ?? createLogger()));
   const authenticateClient = clientAuthentication(options);
-  const metrics = new Metrics();
+  const metrics = new Metrics({ processMetrics: options.processMetrics ?? true });
   const countConnections = metrics.counter('relay_connections_total', 'Connections accepted.');
-  const countRejected = metrics.counter('relay_rejected_total', 'Requests, messages and operations refused, by reason.');
+  const countRejected = metrics.counter('relay_rejected_total', 'Requests, messages and operations refused, by reason.', ['reason']);
   const countOpsIn = metrics.counter('relay_ops_in_total', 'Operations received from clients.');
   const countOpsOut = metrics.counter('relay_ops_out_total', 'Operations sent to clients.');
   const countBytesIn = metrics.counter('relay_bytes_in_total', 'Bytes received from clients.');
   const countBytesOut = metrics.counter('relay_bytes_out_total', 'Bytes sent to clients.');
   const countThrottled = metrics.counter('relay_throttled_total', 'Times a connection went over its budget and its messages waited.');
-  const countDisconnected = metrics.counter('relay_disconnected_total', 'Connections the relay closed for misbehaving, by reason.');
-  const countEngineErrors = metrics.counter('relay_engine_errors_total', 'Errors reported by the spaces’ engines (client faults included), by code.');
-  const countServerErrors = metrics.counter('relay_server_errors_total', 'Errors of the relay’s own servers (they never stop it).');
+  const countDisconnected = metrics.counter('relay_disconnected_total', 'Connections the relay closed for misbehaving, by reason.', ['reason']);
+  const countEngineErrors = metrics.counter('relay_engine_errors_total', 'Errors reported by the spaces’ engines (client faults included), by code.', ['code']);
+  const countServerErrors = metrics.counter('relay_server_errors_total', 'Errors of the relay’s own servers (they never stop it).', ['server']);
   const walLatency = metrics.histogram('relay_wal_append_seconds', 'WAL append latency.', [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1]);
   let connections = 0;
   metrics.gauge('relay_connections', 'Open connections.', () => connections);
@@ -349,7 +356,13 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
         return;
       }
       if (request.method === 'GET' && path === '/metrics') {
-        send(response, 200, 'text/plain; version=0.0.4', metrics.render());
+        metrics.render().then(
+          (text) => send(response, 200, metrics.contentType, text),
+          (error: unknown) => {
+            serverError('metrics')(error instanceof Error ? error : new Error(String(error)));
+            if (!response.headersSent) send(response, 500, 'application/json', JSON.stringify({ error: 'internal error' }));
+          },
+        );
         return;
       }
       send(response, 404, 'application/json', JSON.stringify({ error: 'not found', routes: ['/v1/spaces/<space> (WebSocket)', '/v1/spaces/<space>/http (HTTP long polling)', '/healthz', '/metrics'] }));

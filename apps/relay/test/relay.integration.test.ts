@@ -59,6 +59,9 @@ describe('relay', () => {
     expect(metrics).toMatch(/relay_connections 1/);
     expect(metrics).toMatch(/relay_ops_in_total [1-9]/);
     expect(metrics).toMatch(/relay_wal_append_seconds_count [1-9]/);
+    // prom-client's process metrics, beside the relay's own.
+    expect(metrics).toMatch(/^nodejs_eventloop_lag_seconds \d/m);
+    expect(metrics).toMatch(/^nodejs_heap_size_used_bytes \d/m);
   });
 });
 
