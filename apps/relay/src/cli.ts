@@ -1,11 +1,16 @@
+import { readFile } from 'node:fs/promises';
+import { isAbsolute, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { createLogger } from './log.js';
+import type { JSONWebKeySet } from 'jose';
+import { createLogger, type LogLevel } from './log.js';
 import { createRelay, type Relay } from './relay.js';
 
 /**
  * Runs the relay from command-line arguments:
- * `--port 8787 --data ./relay-data [--secret …] [--storage sqlite|file] [--host 127.0.0.1] [--max-clock-ahead 300] [--quiet]`.
- * Prints `relay listening on ws://HOST:PORT` once ready; SIGTERM or SIGINT
+ * `--port 8787 --data ./relay-data [--secret …] [--jwks URL|FILE] [--audience …] [--issuer …] [--clock-tolerance S]
+ * [--storage sqlite|file] [--host 127.0.0.1] [--max-clock-ahead 300] [--log-level info] [--quiet]`.
+ * Relative paths (`--data`, a `--jwks` file) are resolved against the directory the command was typed in
+ * (`INIT_CWD` under `pnpm`/`npm`, which run scripts in the package's directory). Prints `relay listening on ws://HOST:PORT` once ready; SIGTERM or SIGINT
  * shut it down gracefully.
  *
  * @returns the running relay
@@ -18,6 +23,11 @@ export async function runRelayCli(argv: readonly string[]): Promise<Relay> {
       host: { type: 'string', default: '127.0.0.1' },
       data: { type: 'string', default: './relay-data' },
       secret: { type: 'string' },
+      jwks: { type: 'string' },
+      audience: { type: 'string', multiple: true },
+      issuer: { type: 'string', multiple: true },
+      'clock-tolerance': { type: 'string' },
+      'log-level': { type: 'string', default: 'info' },
       storage: { type: 'string', default: 'sqlite' },
       'max-clock-ahead': { type: 'string' },
       quiet: { type: 'boolean', default: false },
@@ -31,13 +41,23 @@ export async function runRelayCli(argv: readonly string[]): Promise<Relay> {
   if (clockAhead !== undefined && !(Number.isFinite(clockAhead) && clockAhead > 0)) {
     throw new UsageError(`--max-clock-ahead must be a number of seconds > 0, got ${values['max-clock-ahead']}`);
   }
+  const tolerance = values['clock-tolerance'] === undefined ? undefined : Number(values['clock-tolerance']);
+  if (tolerance !== undefined && !(Number.isFinite(tolerance) && tolerance >= 0)) throw new UsageError(`--clock-tolerance must be a number of seconds ≥ 0, got ${values['clock-tolerance']}`);
+  const levels: readonly string[] = ['debug', 'info', 'warn', 'error', 'silent'];
+  if (!levels.includes(values['log-level'])) throw new UsageError(`--log-level must be one of ${levels.join(', ')}`);
+  const level = values['log-level'] as LogLevel;
+  const jwks = values.jwks === undefined ? undefined : await loadJwks(values.jwks);
   const relay = await createRelay({
-    dataDir: values.data,
+    dataDir: callerPath(values.data),
     port,
     host: values.host,
     storage: values.storage,
     ...(values.secret !== undefined ? { secret: values.secret } : {}),
-    ...(values.quiet ? { logger: createLogger(false) } : {}),
+    ...(jwks !== undefined ? { jwks } : {}),
+    ...(values.audience !== undefined ? { audience: values.audience } : {}),
+    ...(values.issuer !== undefined ? { issuer: values.issuer } : {}),
+    ...(tolerance !== undefined ? { clockToleranceSec: tolerance } : {}),
+    ...(values.quiet ? { logger: createLogger(false) } : level !== 'info' ? { logger: createLogger(undefined, { level }) } : {}),
     ...(clockAhead !== undefined ? { limits: { maxClockAheadMs: clockAhead * 1000 } } : {}),
   });
   console.log(`relay listening on ${relay.url}`);
@@ -60,3 +80,31 @@ export async function runRelayCli(argv: readonly string[]): Promise<Relay> {
 
 /** A mistake in the command line (exit code 2). */
 export class UsageError extends Error {}
+
+/**
+ * A path from the command line, made absolute against the directory the user
+ * typed the command in: `INIT_CWD`, which `pnpm` and `npm` set to it before
+ * running a script in the package's own directory; the working directory
+ * otherwise.
+ *
+ * @param path - as given
+ * @param env - the environment @default process.env
+ */
+export function callerPath(path: string, env: NodeJS.ProcessEnv = process.env): string {
+  if (isAbsolute(path)) return path;
+  const base = env['INIT_CWD'];
+  return resolve(base !== undefined && base !== '' && isAbsolute(base) ? base : process.cwd(), path);
+}
+
+/** `--jwks`: an `http(s)://` URL (fetched and cached by the relay), or a JSON file of keys (`{ "keys": [...] }`). */
+async function loadJwks(value: string): Promise<string | JSONWebKeySet> {
+  if (/^https?:\/\//.test(value)) return value;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(await readFile(callerPath(value), 'utf8'));
+  } catch (error) {
+    throw new UsageError(`--jwks ${value}: not an http(s) URL, nor a readable JSON file (${error instanceof Error ? error.message : String(error)})`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || !Array.isArray((parsed as { keys?: unknown }).keys)) throw new UsageError(`--jwks ${value}: the file must hold a JWKS, { "keys": [...] }`);
+  return parsed as JSONWebKeySet;
+}
