@@ -16,7 +16,7 @@
  * --transport auto|websocket|http, --timeout MS, --json.
  */
 import { parseArgs } from 'node:util';
-import { runRelayCli } from '@softadastra/relay';
+import { callerPath, runRelayCli } from '@softadastra/relay';
 import { del, get, list, put, status, watch } from './commands/data.js';
 import { diff } from './commands/diff.js';
 import { wal } from './commands/wal.js';
@@ -40,7 +40,8 @@ options: --data DIR  --relay URL  --token T  --transport auto|websocket|http  --
 exit codes: 0 ok, 1 error, 2 usage, 3 not found, 4 relay unreachable or timeout, 5 damaged storage, 6 peers differ`;
 
 async function main(argv: readonly string[]): Promise<number> {
-  const [command, ...rest] = argv;
+  // `pnpm softadastra -- get …` and `pnpm --filter @softadastra/cli start -- get …` pass the `--` on: skip it.
+  const [command, ...rest] = argv[0] === '--' ? argv.slice(1) : argv;
   if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
     console.log(USAGE);
     return command === undefined ? EXIT.usage : EXIT.ok;
@@ -67,7 +68,8 @@ async function main(argv: readonly string[]): Promise<number> {
   if (transport !== 'auto' && transport !== 'websocket' && transport !== 'http') throw new CliError('--transport must be auto, websocket or http', EXIT.usage);
   const timeoutMs = Number(values.timeout);
   if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw new CliError('--timeout must be a positive number of ms', EXIT.usage);
-  const options: GlobalOptions = { data: values.data, relay: values.relay, token: values.token, json: values.json, timeoutMs, transport };
+  // Relative to where the command was typed, not to apps/cli under `pnpm --filter @softadastra/cli start`.
+  const options: GlobalOptions = { data: callerPath(values.data), relay: values.relay, token: values.token, json: values.json, timeoutMs, transport };
   switch (command) {
     case 'put':
       return put(options, positionals);

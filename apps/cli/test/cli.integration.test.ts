@@ -58,6 +58,10 @@ describe('the softadastra command', { timeout: 180_000 }, () => {
     const got = await run(['get', 'team', 'todos/t1', '--relay', url, '--data', 'b', '--json'], dir);
     expect(got.code).toBe(0);
     expect(JSON.parse(got.stdout)).toEqual({ found: true, value: { title: 'Milk' } });
+    // As `pnpm softadastra -- get …` (or `pnpm --filter @softadastra/cli start -- get …`) passes it on: a leading `--` is skipped.
+    const dashed = await run(['--', 'get', 'team', 'todos/t1', '--data', 'b', '--json'], dir);
+    expect(dashed.stderr).not.toMatch(/unknown command/);
+    expect(JSON.parse(dashed.stdout)).toEqual({ found: true, value: { title: 'Milk' } });
     const missing = await run(['get', 'team', 'todos/none', '--data', 'b'], dir);
     expect(missing.code).toBe(3);
     expect(missing.stderr).toMatch(/not found/);

@@ -29,9 +29,12 @@ describe('runRelayCli', () => {
   });
 
   it('resolves a relative --data against the directory the command was typed in (INIT_CWD), not the package', () => {
-    expect(callerPath('./relay-data', { INIT_CWD: '/home/me/project' })).toBe('/home/me/project/relay-data');
-    expect(callerPath('/srv/relay', { INIT_CWD: '/home/me/project' })).toBe('/srv/relay');
-    expect(callerPath('relay-data', {})).toBe(join(process.cwd(), 'relay-data'));
+    const script = { INIT_CWD: '/home/me/project', npm_package_json: '/repo/apps/relay/package.json' };
+    expect(callerPath('./relay-data', script, '/repo/apps/relay')).toBe('/home/me/project/relay-data');
+    expect(callerPath('/srv/relay', script, '/repo/apps/relay')).toBe('/srv/relay');
+    // A child process started elsewhere inherits INIT_CWD, not its meaning: its own directory counts.
+    expect(callerPath('relay-data', script, '/tmp/child')).toBe('/tmp/child/relay-data');
+    expect(callerPath('relay-data', {}, '/tmp/plain')).toBe('/tmp/plain/relay-data');
   });
 
   it('takes a JWKS file and refuses one that is not a JWKS, and a bad --clock-tolerance or --log-level', async () => {

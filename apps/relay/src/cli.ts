@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { isAbsolute, resolve } from 'node:path';
+import { dirname, isAbsolute, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { JSONWebKeySet } from 'jose';
 import { createLogger, type LogLevel } from './log.js';
@@ -83,17 +83,21 @@ export class UsageError extends Error {}
 
 /**
  * A path from the command line, made absolute against the directory the user
- * typed the command in: `INIT_CWD`, which `pnpm` and `npm` set to it before
- * running a script in the package's own directory; the working directory
- * otherwise.
+ * typed the command in. `pnpm relay` and `npm run` run a script in the
+ * package's own directory and say where the user was in `INIT_CWD`; that is
+ * believed only while the working directory is still that package's (a child
+ * process started elsewhere inherits `INIT_CWD` but not its meaning).
  *
  * @param path - as given
  * @param env - the environment @default process.env
+ * @param cwd - the working directory @default process.cwd()
  */
-export function callerPath(path: string, env: NodeJS.ProcessEnv = process.env): string {
+export function callerPath(path: string, env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): string {
   if (isAbsolute(path)) return path;
-  const base = env['INIT_CWD'];
-  return resolve(base !== undefined && base !== '' && isAbsolute(base) ? base : process.cwd(), path);
+  const initCwd = env['INIT_CWD'];
+  const scriptPackage = env['npm_package_json'];
+  const runByScript = initCwd !== undefined && isAbsolute(initCwd) && scriptPackage !== undefined && resolve(dirname(scriptPackage)) === resolve(cwd);
+  return resolve(runByScript ? initCwd : cwd, path);
 }
 
 /** `--jwks`: an `http(s)://` URL (fetched and cached by the relay), or a JSON file of keys (`{ "keys": [...] }`). */
