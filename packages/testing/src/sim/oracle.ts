@@ -2,7 +2,7 @@ import type { Operation } from '@softadastra/sync-core';
 
 /**
  * The simulator's reference model of last-writer-wins, written from the rule
- * in DESIGN.md ("Merge") and nothing else.
+ * in docs/design.md ("Merge") and nothing else.
  *
  * @remarks
  * It deliberately imports no ordering from the engine, the reconciler or

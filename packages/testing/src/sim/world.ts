@@ -264,7 +264,7 @@ export class SimWorld {
   /**
    * The operator's answer to a disk that rotted (its WAL refused to open with
    * E_WAL_CORRUPT): a new, empty disk and a new peer id — an id whose storage
-   * was lost is never reused (DESIGN.md) — and the peer resyncs from the others.
+   * was lost is never reused (docs/design.md) — and the peer resyncs from the others.
    * What only the rotten disk held is lost with it; it leaves the expectations.
    */
   #replace(peer: SimPeer): void {
