@@ -146,7 +146,8 @@ async function report(seed: number, args: Args): Promise<void> {
   const options = scenarioOptions(args);
   const result = await runSimulation(seed, options);
   const { scenario } = result;
-  console.log(`\nFAIL seed=${seed} peers=${scenario.peers} topology=${scenario.topology}: divergent=${result.divergent} lost=${result.lost} violations=${result.violations.length}`);
+  // With a planted bug, a failing seed is the catch the run is looking for: say so, so nobody takes its LOST lines for a regression.
+  console.log(`\n${args.plant ? `caught (expected: the planted bug ${args.plant}) ` : 'FAIL '}seed=${seed} peers=${scenario.peers} topology=${scenario.topology}: divergent=${result.divergent} lost=${result.lost} violations=${result.violations.length}`);
   for (const violation of result.violations.slice(0, 10)) console.log(`  ${violation.kind}: ${violation.message}`);
   console.log(`  replay: ${replayCommand(seed, args)}`);
   if (args.verbose) {
@@ -206,6 +207,7 @@ async function main(): Promise<void> {
     return;
   }
   const seeds = args.seed !== undefined ? [args.seed] : Array.from({ length: args.seeds }, (_, i) => args.from + i);
+  if (args.plant !== undefined) console.log(`sim: planting the bug ${args.plant} on purpose — the failures it causes (LOST writes, divergence, violations) are expected; this run passes only if the simulator catches it`);
   const totals = { seeds: 0, steps: 0, ops: 0, divergent: 0, lost: 0, violations: 0 };
   const failing: number[] = [];
   const started = Date.now();
@@ -242,6 +244,7 @@ async function main(): Promise<void> {
       if (!ok) console.log(`the simulator has gone blind to ${args.plant}: fewer than the ${args.minCaught} catches required`);
     }
     else console.log(ok ? `\nplanted bug ${args.plant} caught at seed ${failing[0]!} (${totals.seeds} seeds run, ${seconds} s)` : `\nplanted bug ${args.plant} NOT caught in ${totals.seeds} seeds (${seconds} s): the simulator is blind to it`);
+    console.log(ok ? `expected: the planted bug ${args.plant} caused the failures counted below — PASS, the simulator caught it` : `FAIL: the simulator did not catch the planted bug ${args.plant} often enough`);
   } else {
     ok = failing.length === 0;
     console.log(`\n${totals.seeds} seeds in ${seconds} s${failing.length ? `; failing seeds: ${failing.join(', ')}` : ''}`);
