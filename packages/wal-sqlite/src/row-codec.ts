@@ -1,12 +1,13 @@
 import {
   SyncError,
-  VersionVector,
+  type VersionVector,
   crc32,
   decodeOperations,
   decodeVersionVector,
   encodeOperations,
   encodeVersionVector,
   isSyncError,
+  isVersionVector,
   type Operation,
   type WalRecord,
   type WalSnapshot,
@@ -230,7 +231,7 @@ function encodeOps(ops: readonly Operation[]): Uint8Array {
 }
 
 function encodeVector(vv: unknown, what: string): Uint8Array {
-  if (!(vv instanceof VersionVector)) throw new SyncError('E_INVALID_ARGUMENT', `${what} must be a VersionVector`);
+  if (!isVersionVector(vv)) throw new SyncError('E_INVALID_ARGUMENT', `${what} must be a VersionVector`);
   return encodeVersionVector(vv);
 }
 
