@@ -1,7 +1,6 @@
 import {
   SyncError,
   type VersionVector,
-  crc32,
   decodeOperations,
   decodeVersionVector,
   encodeOperations,
@@ -12,6 +11,7 @@ import {
   type WalRecord,
   type WalSnapshot,
 } from '@softadastra/sync-core';
+import { crc32 } from './node-crc32.js';
 
 /**
  * The column values of stored records and snapshots (specified in the
