@@ -13,6 +13,7 @@
 export { SyncError, WalError, TransportError, isSyncError, isTransportError, isWalError, toSyncError } from './errors.js';
 export type { SyncErrorCode, SyncErrorOptions } from './errors.js';
 export { generatePeerId, isPeerId, assertPeerId, MAX_PEER_ID_LENGTH } from './peer-id.js';
+export { encodeBase64Url } from './base64url.js';
 export type { PeerId } from './peer-id.js';
 export { opIdKey, sameOpId, sameOperation, sameJsonValue } from './operation.js';
 export type { JsonValue, OperationKind, OpId, Operation, PutOperation, DeleteOperation } from './operation.js';
