@@ -618,7 +618,7 @@ class Engine implements SyncEngine, SessionHost {
    * Keeps the process alive while someone awaits an acknowledgement, and
    * only then: the retry timers of a peer whose relay is down are unref'd,
    * so without this hold `await write.acked` would let Node exit with the
-   * promise unsettled (DESIGN.md: offline writes wait forever), and with
+   * promise unsettled (docs/design.md: offline writes wait forever), and with
    * a hold taken for good an idle peer would never let a script end.
    */
   #holdWhileAwaited(): void {
