@@ -88,3 +88,28 @@ describe('setLongTimeout', () => {
     }
   });
 });
+
+describe('systemClock.keepAlive', () => {
+  const refTimers = (): number => process.getActiveResourcesInfo().filter((kind) => kind === 'Timeout').length;
+
+  it('keeps one ref\'d handle while any hold is taken, none after the last release', async () => {
+    const { systemClock } = await import('./index.js');
+    const before = refTimers();
+    const a = systemClock.keepAlive!();
+    const b = systemClock.keepAlive!();
+    expect(refTimers()).toBe(before + 1);
+    a();
+    a(); // a second release of the same hold changes nothing
+    expect(refTimers()).toBe(before + 1);
+    b();
+    expect(refTimers()).toBe(before);
+  });
+
+  it('holds nothing for its own retry timers', async () => {
+    const { systemClock } = await import('./index.js');
+    const before = refTimers();
+    const handle = systemClock.setTimeout(() => undefined, 60_000);
+    expect(refTimers()).toBe(before);
+    systemClock.clearTimeout(handle);
+  });
+});

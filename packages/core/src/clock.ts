@@ -15,6 +15,20 @@ export interface Clock {
   clearTimeout(handle: unknown): void;
   /** A random number in `[0, 1)`, for retry jitter. */
   random(): number;
+  /**
+   * Keeps the process alive until the returned function is called (once;
+   * later calls do nothing).
+   *
+   * @remarks
+   * This clock's timers do not keep a Node process alive by themselves (a
+   * peer retrying an unreachable relay must not hold a script that is done).
+   * The engine asks for a hold while a caller awaits something that only
+   * a remote can bring — an acknowledgement, `synced()` — so that `await
+   * write.acked` waits for a relay that is down instead of letting Node
+   * exit with the promise unsettled. Optional: a virtual clock has nothing
+   * to hold.
+   */
+  keepAlive?(): () => void;
 }
 
 /**
@@ -66,10 +80,32 @@ export function setLongTimeout(callback: () => void, ms: number, options: { read
   };
 }
 
+/** Holds of {@link systemClock}'s `keepAlive()` not yet released. */
+let holds = 0;
+/** The one ref'd handle behind every hold (a timer that never fires: it only keeps the event loop running). */
+let holdHandle: ReturnType<typeof setInterval> | undefined;
+
+function keepProcessAlive(): () => void {
+  holds++;
+  if (holdHandle === undefined) holdHandle = setInterval(() => undefined, MAX_TIMER_MS);
+  let released = false;
+  return () => {
+    if (released) return;
+    released = true;
+    holds--;
+    if (holds === 0 && holdHandle !== undefined) {
+      clearInterval(holdHandle);
+      holdHandle = undefined;
+    }
+  };
+}
+
 /**
  * The real clock: `Date.now`, timers of any length ({@link setLongTimeout}:
  * a delay over 2^31−1 ms is re-armed, never fired early; unref'd in Node, so
- * pending retries never keep a process alive by themselves) and `Math.random`.
+ * pending retries never keep a process alive by themselves), `Math.random`,
+ * and `keepAlive()`: one ref'd handle shared by every hold, cleared when the
+ * last hold is released.
  */
 export const systemClock: Clock = {
   now: () => Date.now(),
@@ -80,6 +116,7 @@ export const systemClock: Clock = {
     if (typeof handle === 'object' && handle !== null && 'cancel' in handle) (handle as LongTimeout).cancel();
   },
   random: () => Math.random(),
+  keepAlive: keepProcessAlive,
 };
 
 /**

@@ -47,6 +47,8 @@ export type SyncErrorCode =
   | 'E_INTERNAL';
 
 const BRAND = Symbol.for('@softadastra/sync-error');
+const WAL_BRAND = Symbol.for('@softadastra/wal-error');
+const TRANSPORT_BRAND = Symbol.for('@softadastra/transport-error');
 
 /** Options accepted by {@link SyncError}. */
 export interface SyncErrorOptions {
@@ -102,6 +104,7 @@ export class WalError extends SyncError {
     super(code, message, details.cause === undefined ? undefined : { cause: details.cause });
     this.adapter = details.adapter;
     this.path = details.path;
+    Object.defineProperty(this, WAL_BRAND, { value: true });
   }
 
   override get name(): string {
@@ -122,6 +125,7 @@ export class TransportError extends SyncError {
   constructor(code: SyncErrorCode, message: string, details: { readonly peer?: string; readonly cause?: unknown } = {}) {
     super(code, message, details.cause === undefined ? undefined : { cause: details.cause });
     this.peer = details.peer;
+    Object.defineProperty(this, TRANSPORT_BRAND, { value: true });
   }
 
   override get name(): string {
@@ -136,7 +140,31 @@ export class TransportError extends SyncError {
  * @param value - anything caught
  */
 export function isSyncError(value: unknown): value is SyncError {
-  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[BRAND] === true;
+  return hasBrand(value, BRAND);
+}
+
+/**
+ * Whether `value` is a {@link WalError}, also when it comes from another copy
+ * of this package (see {@link isSyncError}).
+ *
+ * @param value - anything caught
+ */
+export function isWalError(value: unknown): value is WalError {
+  return hasBrand(value, WAL_BRAND);
+}
+
+/**
+ * Whether `value` is a {@link TransportError}, also when it comes from another
+ * copy of this package (see {@link isSyncError}).
+ *
+ * @param value - anything caught
+ */
+export function isTransportError(value: unknown): value is TransportError {
+  return hasBrand(value, TRANSPORT_BRAND);
+}
+
+function hasBrand(value: unknown, brand: symbol): boolean {
+  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[brand] === true;
 }
 
 /**

@@ -10,9 +10,10 @@
  *
  * @packageDocumentation
  */
-export { SyncError, WalError, TransportError, isSyncError, toSyncError } from './errors.js';
+export { SyncError, WalError, TransportError, isSyncError, isTransportError, isWalError, toSyncError } from './errors.js';
 export type { SyncErrorCode, SyncErrorOptions } from './errors.js';
 export { generatePeerId, isPeerId, assertPeerId, MAX_PEER_ID_LENGTH } from './peer-id.js';
+export { encodeBase64Url } from './base64url.js';
 export type { PeerId } from './peer-id.js';
 export { opIdKey, sameOpId, sameOperation, sameJsonValue } from './operation.js';
 export type { JsonValue, OperationKind, OpId, Operation, PutOperation, DeleteOperation } from './operation.js';
@@ -28,7 +29,7 @@ export {
   MAX_HLC_COUNTER,
 } from './hlc.js';
 export type { Hlc, HlcOptions, HlcDriftEvent, HybridClock } from './hlc.js';
-export { VersionVector, mergeVersionVectors, isSeq } from './version-vector.js';
+export { VersionVector, isVersionVector, mergeVersionVectors, isSeq, toVersionVector } from './version-vector.js';
 export type { SeqRange, VersionVectorJson } from './version-vector.js';
 export { DEFAULT_LIMITS, resolveLimits } from './limits.js';
 export type { Limits } from './limits.js';

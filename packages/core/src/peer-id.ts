@@ -1,3 +1,4 @@
+import { encodeBase64Url } from './base64url.js';
 import { SyncError } from './errors.js';
 
 /**
@@ -16,7 +17,6 @@ export type PeerId = string;
 export const MAX_PEER_ID_LENGTH = 64;
 
 const PEER_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
-const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
 
 /**
  * Whether `value` is a well-formed {@link PeerId}.
@@ -51,21 +51,7 @@ export function assertPeerId(value: unknown, what = 'peer id'): asserts value is
 export function generatePeerId(random: (bytes: Uint8Array) => void = defaultRandom): PeerId {
   const bytes = new Uint8Array(16);
   random(bytes);
-  let out = '';
-  // 16 bytes = 128 bits = 21 full sextets + 2 bits.
-  let acc = 0;
-  let bits = 0;
-  for (const byte of bytes) {
-    acc = (acc << 8) | byte;
-    bits += 8;
-    while (bits >= 6) {
-      bits -= 6;
-      out += ALPHABET[(acc >> bits) & 63];
-    }
-    acc &= (1 << bits) - 1;
-  }
-  if (bits > 0) out += ALPHABET[(acc << (6 - bits)) & 63];
-  return out;
+  return encodeBase64Url(bytes);
 }
 
 function defaultRandom(bytes: Uint8Array): void {

@@ -73,7 +73,7 @@ export interface ReconnectLoopOptions {
  * Shared by the WebSocket and HTTP clients so that a fix lands once. Delays
  * are exponential backoff with full jitter; the exponent counts attempts that
  * brought nothing and starts over after a link that worked. Offline, it
- * retries forever (DESIGN.md: nothing is dropped after N retries). One error
+ * retries forever (docs/design.md: nothing is dropped after N retries). One error
  * is reported per outage, not one per retry.
  */
 export interface ReconnectLoop {

@@ -1,5 +1,5 @@
 import { utf8Length, varintSize } from './bytes.js';
-import { SyncError, type SyncErrorCode } from './errors.js';
+import { SyncError, isSyncError, type SyncErrorCode } from './errors.js';
 import { isHlcCounter, isHlcWall } from './hlc.js';
 import { DEFAULT_LIMITS, type Limits } from './limits.js';
 import type { JsonValue, OpId, Operation } from './operation.js';
@@ -90,7 +90,7 @@ export function checkValue(
     }
     return { ok: true, bytes };
   } catch (error) {
-    if (error instanceof SyncError) return { ok: false, error };
+    if (isSyncError(error)) return { ok: false, error };
     return { ok: false, error: new SyncError('E_INVALID_VALUE', 'value could not be read', { cause: error }) };
   }
 }
@@ -227,7 +227,7 @@ export function copyValue(
     }
     return { ok: true, value: copy, bytes: walked };
   } catch (error) {
-    if (error instanceof SyncError) return { ok: false, error };
+    if (isSyncError(error)) return { ok: false, error };
     return { ok: false, error: new SyncError('E_INVALID_VALUE', 'value could not be read', { cause: error }) };
   }
 }

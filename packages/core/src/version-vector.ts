@@ -20,6 +20,8 @@ export interface SeqRange {
  */
 export type VersionVectorJson = { readonly [origin: string]: number | readonly number[] };
 
+const BRAND = Symbol.for('@softadastra/version-vector');
+
 /**
  * The set of operations a peer has seen: per origin, an interval set of seqs.
  *
@@ -32,6 +34,21 @@ export type VersionVectorJson = { readonly [origin: string]: number | readonly n
 export class VersionVector {
   // origin → flat sorted list [from0, to0, from1, to1, …] of disjoint, non-adjacent inclusive ranges.
   readonly #ranges = new Map<PeerId, number[]>();
+
+  static {
+    // On the prototype: every instance carries it at no cost per vector.
+    Object.defineProperty(VersionVector.prototype, BRAND, { value: true });
+  }
+
+  /**
+   * The ranges of `other`: its own field when it is of this class, else read
+   * through the public API — a vector of another copy of this package (two
+   * installs in one app) has a private field this class cannot see.
+   */
+  static #rangesOf(other: VersionVector): ReadonlyMap<PeerId, readonly number[]> {
+    if (#ranges in other) return other.#ranges;
+    return toVersionVector(other).#ranges;
+  }
 
   /**
    * Builds a vector from its JSON form.
@@ -151,7 +168,7 @@ export class VersionVector {
 
   /** Joins `other` into this vector (set union per origin). */
   merge(other: VersionVector): this {
-    for (const [origin, list] of other.#ranges) {
+    for (const [origin, list] of VersionVector.#rangesOf(other)) {
       const mine = this.#ranges.get(origin);
       if (mine === undefined) {
         this.#ranges.set(origin, list.slice());
@@ -179,8 +196,9 @@ export class VersionVector {
    */
   missingFrom(other: VersionVector): SeqRange[] {
     const out: SeqRange[] = [];
+    const others = VersionVector.#rangesOf(other);
     for (const [origin, list] of this.#ranges) {
-      const theirs = other.#ranges.get(origin);
+      const theirs = others.get(origin);
       if (theirs === undefined) {
         for (let i = 0; i < list.length; i += 2) out.push({ origin, from: list[i]!, to: list[i + 1]! });
         continue;
@@ -209,9 +227,10 @@ export class VersionVector {
 
   /** Whether both vectors hold exactly the same ops. */
   equals(other: VersionVector): boolean {
-    if (this.#ranges.size !== other.#ranges.size) return false;
+    const others = VersionVector.#rangesOf(other);
+    if (this.#ranges.size !== others.size) return false;
     for (const [origin, list] of this.#ranges) {
-      const theirs = other.#ranges.get(origin);
+      const theirs = others.get(origin);
       if (theirs === undefined || theirs.length !== list.length) return false;
       for (let i = 0; i < list.length; i++) if (list[i] !== theirs[i]) return false;
     }
@@ -277,8 +296,9 @@ export class VersionVector {
   /** A new vector of the ops held both here and in `other`. */
   intersection(other: VersionVector): VersionVector {
     const out = new VersionVector();
+    const others = VersionVector.#rangesOf(other);
     for (const [origin, a] of this.#ranges) {
-      const b = other.#ranges.get(origin);
+      const b = others.get(origin);
       if (b === undefined) continue;
       const list: number[] = [];
       let i = 0;
@@ -331,6 +351,39 @@ export class VersionVector {
   entries(): IterableIterator<[PeerId, readonly number[]]> {
     return this.#ranges.entries();
   }
+}
+
+/**
+ * Whether `value` is a {@link VersionVector}, also one made by another copy
+ * of this package (npm installs two when versions mix).
+ *
+ * @remarks
+ * Check this rather than `instanceof`: it goes by a brand shared through
+ * `Symbol.for`, as {@link isSyncError} does. A vector that passes may be of
+ * the other copy's class; {@link toVersionVector} makes it one of this.
+ *
+ * @param value - anything
+ */
+export function isVersionVector(value: unknown): value is VersionVector {
+  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[BRAND] === true;
+}
+
+/**
+ * `vv` as a vector of this copy's class: itself when it already is, else a
+ * copy read through its public API (`entries()`, or `toJSON()` for a copy
+ * without it).
+ *
+ * @param vv - a vector that passes {@link isVersionVector}
+ * @throws SyncError `E_INVALID_ARGUMENT` when it is no version vector
+ */
+export function toVersionVector(vv: VersionVector): VersionVector {
+  if (vv instanceof VersionVector) return vv;
+  if (!isVersionVector(vv)) throw new SyncError('E_INVALID_ARGUMENT', 'expected a VersionVector');
+  const foreign = vv as { entries?: () => Iterable<[PeerId, readonly number[]]>; toJSON(): unknown };
+  if (typeof foreign.entries !== 'function') return VersionVector.fromJSON(foreign.toJSON());
+  const out = new VersionVector();
+  for (const [origin, list] of foreign.entries()) for (let i = 0; i + 1 < list.length; i += 2) out.addRange(origin, list[i]!, list[i + 1]!);
+  return out;
 }
 
 /** A new vector holding every op of `a` and of `b` (their join). */

@@ -174,6 +174,8 @@ class Engine implements SyncEngine, SessionHost {
   /** The session each received batch came from (not pushed back to it). */
   readonly #sources = new WeakMap<CommitEntry, Session>();
   #ackWaiters: Array<{ id: OpId; peer: PeerId | undefined; resolve: () => void; reject: (e: unknown) => void }> = [];
+  /** The clock's keep-alive hold, taken while `#ackWaiters` is not empty (see {@link Clock.keepAlive}). */
+  #releaseHold: (() => void) | undefined;
   #replica!: Replica;
   #queue!: CommitQueue;
   #hlc!: HybridClock;
@@ -523,6 +525,7 @@ class Engine implements SyncEngine, SessionHost {
         }
         return true;
       });
+      this.#holdWhileAwaited();
     }
     this.#emitter.emit('ack', { peer, vv });
   }
@@ -605,7 +608,25 @@ class Engine implements SyncEngine, SessionHost {
   whenAcked(id: OpId, peer?: PeerId): Promise<void> {
     if (peer !== undefined ? this.isAcked(id, peer) : [...this.#acked.values()].some((vv) => vv.has(id))) return Promise.resolve();
     if (this.#state === 'closed') return Promise.reject(new SyncError('E_CLOSED', 'the engine is closed'));
-    return new Promise((resolve, reject) => this.#ackWaiters.push({ id: { origin: id.origin, seq: id.seq }, peer, resolve, reject }));
+    return new Promise((resolve, reject) => {
+      this.#ackWaiters.push({ id: { origin: id.origin, seq: id.seq }, peer, resolve, reject });
+      this.#holdWhileAwaited();
+    });
+  }
+
+  /**
+   * Keeps the process alive while someone awaits an acknowledgement, and
+   * only then: the retry timers of a peer whose relay is down are unref'd,
+   * so without this hold `await write.acked` would let Node exit with the
+   * promise unsettled (docs/design.md: offline writes wait forever), and with
+   * a hold taken for good an idle peer would never let a script end.
+   */
+  #holdWhileAwaited(): void {
+    if (this.#ackWaiters.length > 0) this.#releaseHold ??= this.clock.keepAlive?.();
+    else {
+      this.#releaseHold?.();
+      this.#releaseHold = undefined;
+    }
   }
 
   unacked(peer?: PeerId): number {
@@ -747,6 +768,7 @@ class Engine implements SyncEngine, SessionHost {
     if (wasOpen) await this.#writeRecordedAcks().catch(() => undefined);
     for (const waiter of this.#ackWaiters) waiter.reject(new SyncError('E_CLOSED', 'the engine closed before the acknowledgement arrived'));
     this.#ackWaiters = [];
+    this.#holdWhileAwaited();
     this.#state = 'closed';
     await this.#wal.close();
     this.#emitter.clear();

@@ -1,4 +1,4 @@
-import { VersionVector, type WalRecord } from '@softadastra/sync-core';
+import { VersionVector, type Clock, type WalRecord } from '@softadastra/sync-core';
 import { describe, expect, it } from 'vitest';
 import { RawPeer, World, listedWal } from './harness.js';
 
@@ -140,5 +140,58 @@ describe('recorded acknowledgements (ConnectOptions.recordAcks)', () => {
     expect(reopened.unacked()).toBe(0);
     await reopened.close();
     expect((await world.restart('relay')).unacked()).toBe(0);
+  });
+});
+
+describe('keeping the process alive while an acknowledgement is awaited (Clock.keepAlive)', () => {
+  /** The world's clock, counting the holds taken and not released. */
+  const holdingClock = (world: World): { clock: Clock; held: () => number; taken: () => number } => {
+    let held = 0;
+    let taken = 0;
+    const clock: Clock = {
+      now: () => world.clock.now(),
+      setTimeout: (callback, ms) => world.clock.setTimeout(callback, ms),
+      clearTimeout: (handle) => world.clock.clearTimeout(handle),
+      random: () => world.clock.random(),
+      keepAlive() {
+        held++;
+        taken++;
+        let released = false;
+        return () => {
+          if (!released) held--;
+          released = true;
+        };
+      },
+    };
+    return { clock, held: () => held, taken: () => taken };
+  };
+
+  it('holds one handle while acks are awaited, none once they arrive', async () => {
+    const world = new World();
+    const holds = holdingClock(world);
+    const alice = await world.add('alice', { clock: holds.clock });
+    await world.add('relay');
+    const first = await alice.engine.put('c', 'k1', 1);
+    const second = await alice.engine.put('c', 'k2', 2);
+    expect(holds.held()).toBe(0); // writes nobody waits on hold nothing
+    const acked = Promise.all([alice.engine.whenAcked(first), alice.engine.whenAcked(second, 'relay')]);
+    expect(holds.held()).toBe(1);
+    expect(holds.taken()).toBe(1); // one hold, however many waiters
+    world.link('alice', 'relay');
+    await world.run(500);
+    await acked;
+    expect(holds.held()).toBe(0);
+  });
+
+  it('releases the hold when the engine closes under a waiter', async () => {
+    const world = new World();
+    const holds = holdingClock(world);
+    const alice = await world.add('alice', { clock: holds.clock });
+    const op = await alice.engine.put('c', 'k', 1);
+    const acked = alice.engine.whenAcked(op);
+    expect(holds.held()).toBe(1);
+    await alice.engine.close();
+    await expect(acked).rejects.toMatchObject({ code: 'E_CLOSED' });
+    expect(holds.held()).toBe(0);
   });
 });

@@ -1,4 +1,4 @@
-import { EventListeners, SyncError, rethrowLater, type Clock, type Limits, type PeerId, type Wal } from '@softadastra/sync-core';
+import { EventListeners, SyncError, rethrowLater, systemClock, type Clock, type Limits, type PeerId, type Wal } from '@softadastra/sync-core';
 import { createSyncEngine, type Change, type SyncProgress, type SyncStatus } from '@softadastra/sync-engine';
 import { createRelayConnection, relayUrlLists, type RelayConnection, type RelayOption, type RelayTransport } from './relay-connection.js';
 import { Space } from './space.js';
@@ -185,7 +185,17 @@ class PeerImpl implements Peer {
     if (this.#options.relay === undefined) return;
     const done = (): boolean => this.#open.every((space) => space.status === 'synced' && space.pending() === 0);
     if (done()) return;
-    await new Promise<void>((resolve, reject) => {
+    // Awaited: the process stays alive until it settles, though the retry timers toward a relay that is down do not hold it.
+    const release = (this.#options.clock ?? systemClock).keepAlive?.();
+    try {
+      await this.#whenSynced(done);
+    } finally {
+      release?.();
+    }
+  }
+
+  #whenSynced(done: () => boolean): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
       const offs: Array<() => void> = [];
       const check = (): void => {
         if (this.#closed) {

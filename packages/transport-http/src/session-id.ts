@@ -1,3 +1,5 @@
+import { encodeBase64Url } from '@softadastra/sync-core';
+
 /** A session id as this package makes them: 16 random bytes in base64url, without padding. @internal */
 const SESSION_ID = /^[A-Za-z0-9_-]{22}$/;
 
@@ -15,9 +17,7 @@ const SESSION_ID = /^[A-Za-z0-9_-]{22}$/;
 export function newSessionId(): string {
   const bytes = new Uint8Array(16);
   globalThis.crypto.getRandomValues(bytes);
-  let binary = '';
-  for (const byte of bytes) binary += String.fromCharCode(byte);
-  return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  return encodeBase64Url(bytes);
 }
 
 /**

@@ -1,12 +1,12 @@
 import {
   SyncError,
-  VersionVector,
   crc32,
   decodeWalRecord,
   decodeWalSnapshot,
   encodeWalRecord,
   encodeWalSnapshot,
   isSyncError,
+  isVersionVector,
   type WalRecord,
   type WalSnapshot,
 } from '@softadastra/sync-core';
@@ -30,7 +30,7 @@ export const FRAME_HEADER_BYTES = 8;
  */
 export function encodeRecordFrame(record: WalRecord): Uint8Array {
   if (!Array.isArray(record.ops)) throw new SyncError('E_INVALID_ARGUMENT', '`ops` must be an array of operations');
-  if (record.covered !== undefined && !(record.covered instanceof VersionVector)) {
+  if (record.covered !== undefined && !isVersionVector(record.covered)) {
     throw new SyncError('E_INVALID_ARGUMENT', '`covered` must be a VersionVector');
   }
   return frame(encodeWalRecord(record));
@@ -42,7 +42,7 @@ export function encodeRecordFrame(record: WalRecord): Uint8Array {
  * @throws SyncError `E_INVALID_OP` for an operation the codec refuses, `E_INVALID_ARGUMENT` for a bad vector or metadata
  */
 export function encodeSnapshotFrame(snapshot: WalSnapshot): Uint8Array {
-  if (!(snapshot.vv instanceof VersionVector)) {
+  if (!isVersionVector(snapshot.vv)) {
     throw new SyncError('E_INVALID_ARGUMENT', 'a snapshot needs its version vector in `vv` (a VersionVector)');
   }
   if (snapshot.meta === undefined) throw new SyncError('E_INVALID_ARGUMENT', 'a snapshot needs its metadata in `meta` (use {} for none)');

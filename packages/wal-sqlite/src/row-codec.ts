@@ -1,16 +1,17 @@
 import {
   SyncError,
-  VersionVector,
-  crc32,
+  type VersionVector,
   decodeOperations,
   decodeVersionVector,
   encodeOperations,
   encodeVersionVector,
   isSyncError,
+  isVersionVector,
   type Operation,
   type WalRecord,
   type WalSnapshot,
 } from '@softadastra/sync-core';
+import { crc32 } from './node-crc32.js';
 
 /**
  * The column values of stored records and snapshots (specified in the
@@ -230,7 +231,7 @@ function encodeOps(ops: readonly Operation[]): Uint8Array {
 }
 
 function encodeVector(vv: unknown, what: string): Uint8Array {
-  if (!(vv instanceof VersionVector)) throw new SyncError('E_INVALID_ARGUMENT', `${what} must be a VersionVector`);
+  if (!isVersionVector(vv)) throw new SyncError('E_INVALID_ARGUMENT', `${what} must be a VersionVector`);
   return encodeVersionVector(vv);
 }
 

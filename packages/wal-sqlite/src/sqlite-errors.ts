@@ -1,4 +1,4 @@
-import { WalError, isSyncError, type SyncErrorCode } from '@softadastra/sync-core';
+import { WalError, isSyncError, isWalError, type SyncErrorCode } from '@softadastra/sync-core';
 import { ADAPTER } from './schema.js';
 
 /**
@@ -39,7 +39,7 @@ export function sqlitePrimaryCode(error: unknown): string | undefined {
  * @param busyTimeoutMs - how long SQLite waited for a lock, for the message
  */
 export function toWalError(error: unknown, action: SqliteAction, path: string, busyTimeoutMs: number): WalError {
-  if (error instanceof WalError) return error;
+  if (isWalError(error)) return error;
   if (isSyncError(error)) return new WalError(error.code, error.message, { adapter: ADAPTER, path, cause: error });
   const detail = error instanceof Error ? error.message : String(error);
   const sqlite = sqlitePrimaryCode(error);

@@ -1,5 +1,6 @@
 import {
   VersionVector,
+  isVersionVector,
   opIdKey,
   sameOperation,
   validateOperation,
@@ -190,22 +191,14 @@ function describeOp(op: Operation): string {
   return `${opIdKey(op)} ${op.kind} ${op.collection}/${op.key} @${op.hlc.wall}.${op.hlc.counter}${value}`;
 }
 
-/**
- * `VersionVector.equals`, or the same JSON form for a vector of another copy
- * of core (whose private fields `equals` cannot read).
- */
+/** `VersionVector.equals`, which takes a vector of another copy of core too ({@link isVersionVector}). */
 function sameVector(actual: unknown, expected: VersionVector): boolean {
-  if (actual instanceof VersionVector) return actual.equals(expected);
-  return isVectorLike(actual) && JSON.stringify(actual.toJSON()) === JSON.stringify(expected.toJSON());
-}
-
-function isVectorLike(value: unknown): value is { toJSON(): unknown } {
-  return typeof value === 'object' && value !== null && typeof (value as { toJSON?: unknown }).toJSON === 'function';
+  return isVersionVector(actual) && expected.equals(actual);
 }
 
 function describeVector(vv: unknown): string {
   if (vv === undefined) return '(absent)';
-  if (!isVectorLike(vv)) return `not a VersionVector (${typeof vv})`;
+  if (!isVersionVector(vv)) return `not a VersionVector (${typeof vv})`;
   return JSON.stringify(vv.toJSON());
 }
 

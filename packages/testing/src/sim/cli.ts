@@ -14,28 +14,10 @@
 import { fork } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { createInterface } from 'node:readline';
+import { SIM_USAGE, parseSimArgs, workerArgv, type SimArgs as Args } from './cli-args.js';
 import { failed, runSimulation, type SimulationResult } from './run.js';
-import { PLANTS, drawScenario, type ScenarioOptions, type SimPlant } from './scenario.js';
-import type { SimStorage } from './sim-disk.js';
+import { describeAction, drawScenario, type ScenarioOptions } from './scenario.js';
 import { shrinkScenario } from './shrink.js';
-import { describeAction } from './scenario.js';
-
-
-interface Args {
-  seeds: number;
-  from: number;
-  seed: number | undefined;
-  peers: number | undefined;
-  plant: SimPlant | undefined;
-  storage: SimStorage | 'mixed' | undefined;
-  worlds: 'original' | undefined;
-  workers: number;
-  verbose: boolean;
-  shrink: boolean;
-  all: boolean;
-  minCaught: number;
-  worker: number[] | undefined;
-}
 
 interface SeedSummary {
   readonly seed: number;
@@ -46,81 +28,8 @@ interface SeedSummary {
   readonly violations: number;
 }
 
-function parseArgs(argv: readonly string[]): Args {
-  const args: Args = { seeds: 100, from: 1, seed: undefined, peers: undefined, plant: undefined, storage: undefined, worlds: undefined, workers: 0, verbose: false, shrink: true, all: false, minCaught: 1, worker: undefined };
-  const number = (name: string, value: string | undefined, min: number): number => {
-    const n = Number(value);
-    if (!Number.isSafeInteger(n) || n < min) usage(`${name} needs an integer >= ${min}, got ${String(value)}`);
-    return n;
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i]!;
-    const value = argv[i + 1];
-    switch (flag) {
-      case '--':
-        break;
-      case '--seeds':
-        args.seeds = number(flag, value, 1);
-        i++;
-        break;
-      case '--from':
-        args.from = number(flag, value, 0);
-        i++;
-        break;
-      case '--seed':
-        args.seed = number(flag, value, 0);
-        i++;
-        break;
-      case '--peers':
-        args.peers = number(flag, value, 2);
-        i++;
-        break;
-      case '--workers':
-        args.workers = number(flag, value, 1);
-        i++;
-        break;
-      case '--plant':
-        if (!PLANTS.includes(value as SimPlant)) usage(`--plant takes one of ${PLANTS.join(', ')}`);
-        args.plant = value as SimPlant;
-        i++;
-        break;
-      case '--storage':
-        if (value !== 'memory' && value !== 'file' && value !== 'mixed') usage('--storage takes memory, file or mixed');
-        args.storage = value;
-        i++;
-        break;
-      case '--worlds':
-        if (value !== 'original' && value !== 'current') usage('--worlds takes original or current');
-        args.worlds = value === 'original' ? 'original' : undefined;
-        i++;
-        break;
-      case '--verbose':
-        args.verbose = true;
-        break;
-      case '--no-shrink':
-        args.shrink = false;
-        break;
-      case '--all':
-        args.all = true;
-        break;
-      case '--min-caught':
-        args.minCaught = number(flag, value, 1);
-        args.all = true;
-        i++;
-        break;
-      case '--worker':
-        args.worker = (value ?? '').split(',').filter(Boolean).map(Number);
-        i++;
-        break;
-      default:
-        usage(`unknown argument ${flag}`);
-    }
-  }
-  return args;
-}
-
 function usage(problem: string): never {
-  console.error(`sim: ${problem}\nusage: pnpm sim --seeds N [--peers P] [--from F] [--seed S] [--plant ${PLANTS.join('|')} [--all] [--min-caught K]] [--storage memory|file|mixed] [--worlds original|current] [--workers W] [--verbose] [--no-shrink]`);
+  console.error(`sim: ${problem}\n${SIM_USAGE}`);
   process.exit(2);
 }
 
@@ -179,8 +88,7 @@ async function runParallel(seeds: readonly number[], args: Args, onResult: (summ
     children.map(
       (list) =>
         new Promise<void>((resolve, reject) => {
-          const forwarded = process.argv.slice(2).filter((_, i, all) => !['--workers', '--seeds', '--from'].includes(all[i - 1] ?? '') && !['--workers', '--seeds', '--from'].includes(all[i] ?? ''));
-          const child = fork(process.argv[1]!, [...forwarded, '--worker', list.join(',')], { execArgv: process.execArgv, stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
+          const child = fork(process.argv[1]!, workerArgv(args, list), { execArgv: process.execArgv, stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
           const lines = createInterface({ input: child.stdout! });
           lines.on('line', (line) => {
             if (stopped || !line.startsWith('{')) return;
@@ -201,7 +109,9 @@ async function runParallel(seeds: readonly number[], args: Args, onResult: (summ
 const active: Array<{ kill(): boolean }> = [];
 
 async function main(): Promise<void> {
-  const args = parseArgs(process.argv.slice(2));
+  const parsed = parseSimArgs(process.argv.slice(2));
+  if (!parsed.ok) usage(parsed.problem);
+  const { args } = parsed;
   if (args.worker !== undefined) {
     await runWorker(args.worker, args);
     return;
