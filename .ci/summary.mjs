@@ -20,9 +20,10 @@ for (const file of reports) {
   const report = JSON.parse(readFileSync(file, 'utf8'));
   passed += report.numPassedTests ?? 0;
   failed += report.numFailedTests ?? 0;
-  // A test file that failed to load has no tests but is a failure.
+  // A test file that failed to load, or whose beforeAll failed (its tests are then skipped, not
+  // failed), is a failure even though no test in it failed.
   for (const result of report.testResults ?? []) {
-    if (result.status === 'failed' && (result.assertionResults ?? []).length === 0) failed += 1;
+    if (result.status === 'failed' && !(result.assertionResults ?? []).some((test) => test.status === 'failed')) failed += 1;
   }
 }
 console.log(`${passed} passed, ${failed} failed`);

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// The `softadastra` command: runs the TypeScript sources through tsx, with the workspace's source condition.
+// The `softadastra` command in this repository: runs the TypeScript sources through tsx, with the workspace's
+// source condition (`pnpm --filter @softadastra/cli start`, the tests). The published bin is the built dist/main.js.
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';

@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 /**
  * `pnpm relay --port 8787 --data ./relay-data [--secret …] [--jwks URL|FILE] [--audience …] [--issuer …] [--clock-tolerance S] [--storage sqlite|file] [--host 127.0.0.1] [--max-clock-ahead 300] [--log-level info] [--quiet]`
  */

@@ -44,6 +44,12 @@ export type SyncErrorCode =
   | 'E_QUOTA'
   // misuse of the API
   | 'E_INVALID_ARGUMENT'
+  /**
+   * An optional package this feature needs is not installed (the SQLite WAL
+   * behind `{ sqlite: dir }` storage, say). The message names the package and
+   * the command that installs it.
+   */
+  | 'E_MISSING_DEPENDENCY'
   | 'E_INTERNAL';
 
 const BRAND = Symbol.for('@softadastra/sync-error');

@@ -38,8 +38,7 @@ export async function resolveStorage(storage: StorageOption, peerId: PeerId | un
     const dir = storage.sqlite;
     await mkdir(dir, { recursive: true });
     const id = await persistentPeerId(dir, peerId);
-    // Loaded only when used: better-sqlite3 is a native module.
-    const { createSqliteWal } = await import('@softadastra/wal-sqlite');
+    const { createSqliteWal } = await importOptional(() => import('@softadastra/wal-sqlite'), '@softadastra/wal-sqlite', "{ sqlite: dir } storage");
     return { peerId: id, walFor: (space) => Promise.resolve(createSqliteWal({ path: join(dir, `${space}.sqlite`) })), describe: `sqlite:${dir}` };
   }
   if (typeof storage !== 'string' || storage.length === 0) {
@@ -48,6 +47,31 @@ export async function resolveStorage(storage: StorageOption, peerId: PeerId | un
   await mkdir(join(storage, 'spaces'), { recursive: true });
   const id = await persistentPeerId(storage, peerId);
   return { peerId: id, walFor: (space) => Promise.resolve(createFileWal({ dir: join(storage, 'spaces', space) })), describe: `dir:${storage}` };
+}
+
+/**
+ * Loads an optional peer dependency, or says which package to install. @internal
+ *
+ * @remarks
+ * Heavy adapters (`@softadastra/wal-sqlite` builds native SQLite) are optional
+ * peers of the SDK, so that an app using memory or directory storage never
+ * installs them. Only a missing package (or a missing dependency of it) is
+ * turned into `E_MISSING_DEPENDENCY`; any other failure to load is rethrown.
+ *
+ * @param load - the dynamic `import()` of the package
+ * @param name - the package, as the user installs it
+ * @param feature - what needs it, for the message
+ */
+export async function importOptional<T>(load: () => Promise<T>, name: string, feature: string): Promise<T> {
+  try {
+    return await load();
+  } catch (error) {
+    const code = (error as { code?: unknown } | null)?.code;
+    if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') {
+      throw new SyncError('E_MISSING_DEPENDENCY', `${feature} needs the optional package ${name}, which is not installed: run \`npm install ${name}\``, { cause: error });
+    }
+    throw error;
+  }
 }
 
 /**
