@@ -175,6 +175,15 @@ async function json(command: string, args: readonly string[], cwd: string): Prom
   return JSON.parse(last) as unknown;
 }
 
+/** The TypeScript snippet of the root README's "Use it" section, exactly as it stands there. */
+function readmeSnippet(): string {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('## Use it'));
+  const snippet = /```ts\n([\s\S]*?)```/.exec(section)?.[1];
+  if (snippet === undefined) throw new Error('the README has no TypeScript snippet under "## Use it"');
+  return snippet;
+}
+
 describe('the packed packages, installed with npm outside the workspace', () => {
   const work = mkdtempSync(join(tmpdir(), 'softadastra-pack-'));
   const tarballs = join(work, 'tarballs');
@@ -198,6 +207,8 @@ describe('the packed packages, installed with npm outside the workspace', () => 
       }),
     );
     cpSync(join(FIXTURES, 'full'), full, { recursive: true });
+    // The README's quick start, as written: compiled with the apps below, run against the relay bin.
+    writeFileSync(join(full, 'src', 'quickstart.ts'), readmeSnippet());
     cpSync(join(FIXTURES, 'sdk-only'), sdkOnly, { recursive: true });
     ({ server: registry, url: registryUrl } = await serveTarballs(byName));
     const version = (name: string): string => byName.get(name)!.manifest.version;
@@ -266,6 +277,20 @@ describe('the packed packages, installed with npm outside the workspace', () => 
     expect(compiled).toBe('');
     expect(existsSync(join(full, 'dist', 'sdk-app.js'))).toBe(true);
     expect(existsSync(join(full, 'dist', 'stack-app.js'))).toBe(true);
+    expect(existsSync(join(full, 'dist', 'quickstart.js'))).toBe(true);
+  });
+
+  it("runs the README's quick start as written against the relay bin, and it exits by itself once done", async () => {
+    const { child: relay, match } = await start('npx', ['@softadastra/relay', '--port', '0', '--data', './quickstart-relay', '--quiet'], full, /relay listening on (ws:\/\/\S+)/);
+    // Only the relay's address differs from the README (port 0 picks a free one).
+    const compiled = readFileSync(join(full, 'dist', 'quickstart.js'), 'utf8');
+    expect(compiled).toContain("'ws://localhost:8787'");
+    writeFileSync(join(full, 'dist', 'quickstart-here.js'), compiled.replace("'ws://localhost:8787'", JSON.stringify(match[1]!)));
+    const { stdout } = await run('node', ['dist/quickstart-here.js'], { cwd: full, env: npmEnv(), timeout: 60_000 });
+    expect(stdout).toContain("title: 'Milk'");
+    expect(stdout).toMatch(/ 1 synced 0|1 syncing \d+/);
+    expect(existsSync(join(full, 'data'))).toBe(true);
+    await stop(relay);
   });
 
   it('runs the relay bin, syncs the two apps and the CLI bin through it', async () => {
