@@ -33,7 +33,7 @@ export interface RelayLimits {
   readonly maxHeldBytes: number;
   /** Requests that cost work in proportion to the space (a hello: a full plan; a digest request) per second per connection (`E_RATE_LIMIT`). @default 2 */
   readonly requestsPerSecond: number;
-  /** Such requests in a burst. @default 20 */
+  /** Such requests in a burst. @default 5 */
   readonly requestsBurst: number;
   /** Replies (errors, digests) waiting for a client that does not read; past it the client is disconnected (close 4008). @default 256 */
   readonly maxQueuedReplies: number;
@@ -128,7 +128,7 @@ const DEFAULT_LIMITS: RelayLimits = {
   messagesBurst: 10_000,
   maxHeldBytes: 8 * 1024 * 1024,
   requestsPerSecond: 2,
-  requestsBurst: 20,
+  requestsBurst: 5,
   maxQueuedReplies: 256,
   maxOriginRanges: 4096,
   maxClockAheadMs: 5 * 60_000,
