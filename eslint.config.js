@@ -12,7 +12,8 @@ const nodeBuiltins = {
   message: 'This package is pure (DESIGN.md): no I/O, no Node built-ins. Take the capability as a parameter instead.',
 };
 const deepImports = {
-  group: ['@softadastra/*/*'],
+  // Core's Node-only entry point (`@softadastra/sync-core/node`) is public too.
+  group: ['@softadastra/*/*', '!@softadastra/sync-core/node'],
   message: 'Import packages through their public entry point only.',
 };
 /** @param {string[]} allowed */
@@ -70,7 +71,9 @@ export default tseslint.config(
       '@typescript-eslint/unbound-method': 'off',
     },
   },
-  layer(['packages/core/src/**'], [onlyWorkspace([]), nodeBuiltins]),
+  // Core is portable, except its Node-only entry point (`./node`), which only Node adapters import.
+  { ...layer(['packages/core/src/**'], [onlyWorkspace([]), nodeBuiltins]), ignores: ['**/*.test.ts', '**/test/**', 'packages/core/src/node/**'] },
+  layer(['packages/core/src/node/**'], [onlyWorkspace([])]),
   layer(['packages/planner/src/**', 'packages/reconciler/src/**'], [onlyWorkspace(['sync-core']), nodeBuiltins, deepImports]),
   layer(['packages/applier/src/**'], [onlyWorkspace(['sync-core', 'sync-reconciler']), nodeBuiltins, deepImports]),
   layer(
@@ -78,5 +81,7 @@ export default tseslint.config(
     [onlyWorkspace(['sync-core', 'sync-planner', 'sync-applier', 'sync-reconciler']), nodeBuiltins, deepImports],
   ),
   layer(['packages/wal-*/src/**', 'packages/transport-*/src/**'], [onlyWorkspace(['sync-core']), deepImports]),
-  layer(['packages/testing/src/**', 'packages/sdk/src/**', 'apps/**', 'bench/**'], [deepImports]),
+  // The adapters' test kit sits beside them: core only, so that they can depend on it without a cycle.
+  layer(['packages/testing/src/**'], [onlyWorkspace(['sync-core']), deepImports]),
+  layer(['packages/simulator/src/**', 'packages/sdk/src/**', 'apps/**', 'bench/**'], [deepImports]),
 );

@@ -229,6 +229,8 @@ describe('the packed packages, installed with npm outside the workspace', () => 
     expect([...byName.keys()]).toEqual(expect.arrayContaining(['@softadastra/sdk', '@softadastra/relay', '@softadastra/cli', '@softadastra/wal-sqlite']));
     for (const [name, packed] of byName) {
       expect(packed.files, name).toEqual(expect.arrayContaining(['LICENSE', 'README.md', 'package.json']));
+      // In the package's own directory, not only copied from the root by pnpm: `npm publish` from there packs it too.
+      expect(readFileSync(join(packed.dir, 'LICENSE'), 'utf8'), `${name}: LICENSE in its directory, the root's`).toBe(readFileSync(join(ROOT, 'LICENSE'), 'utf8'));
       expect(packed.files.some((file) => file.startsWith('dist/') && file.endsWith('.js')), `${name} has built JavaScript`).toBe(true);
       expect(packed.files.filter((file) => file.endsWith('.test.ts')), name).toEqual([]);
       expect(packed.manifest.license, name).toBe('Apache-2.0');

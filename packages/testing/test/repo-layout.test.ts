@@ -67,7 +67,69 @@ function callsSuite(source: string, suite: string): boolean {
   return imported.test(code) && called.test(code);
 }
 
+/** The workspace's packages (`packages/*`, `apps/*`, `bench`) by name, with the workspace packages they depend on (dev dependencies included). */
+function workspaceGraph(root: string): Map<string, string[]> {
+  const graph = new Map<string, string[]>();
+  const dirs = ['packages', 'apps'].flatMap((group) => (existsSync(join(root, group)) ? readdirSync(join(root, group)).map((name) => join(root, group, name)) : []));
+  dirs.push(join(root, 'bench'));
+  for (const dir of dirs) {
+    const file = join(dir, 'package.json');
+    if (!existsSync(file)) continue;
+    const manifest = JSON.parse(readFileSync(file, 'utf8')) as { name: string } & Partial<Record<'dependencies' | 'devDependencies' | 'peerDependencies' | 'optionalDependencies', Record<string, string>>>;
+    const deps = [manifest.dependencies, manifest.devDependencies, manifest.peerDependencies, manifest.optionalDependencies].flatMap((group) =>
+      Object.entries(group ?? {})
+        .filter(([, range]) => range.startsWith('workspace:'))
+        .map(([name]) => name),
+    );
+    graph.set(manifest.name, [...new Set(deps)]);
+  }
+  return graph;
+}
+
+/** One cycle of `graph` (as the path that closes it), or undefined. */
+function findCycle(graph: ReadonlyMap<string, readonly string[]>): string[] | undefined {
+  const state = new Map<string, 'open' | 'done'>();
+  const path: string[] = [];
+  const visit = (name: string): string[] | undefined => {
+    if (state.get(name) === 'done') return undefined;
+    if (state.get(name) === 'open') return [...path.slice(path.indexOf(name)), name];
+    state.set(name, 'open');
+    path.push(name);
+    for (const dep of graph.get(name) ?? []) {
+      const cycle = visit(dep);
+      if (cycle !== undefined) return cycle;
+    }
+    path.pop();
+    state.set(name, 'done');
+    return undefined;
+  };
+  for (const name of [...graph.keys()].sort()) {
+    const cycle = visit(name);
+    if (cycle !== undefined) return cycle;
+  }
+  return undefined;
+}
+
 describe('repository layout', () => {
+  it('has no cycle in the workspace graph, dev dependencies included (pnpm and turbo warn about one on every run)', () => {
+    const graph = workspaceGraph(join(PACKAGES_DIR, '..'));
+    expect(graph.size, 'workspace packages found').toBeGreaterThan(10);
+    expect(findCycle(graph)?.join(' → ')).toBeUndefined();
+    // What breaks the cycle: the adapters' kit needs nothing but core.
+    expect(graph.get('@softadastra/sync-testing')).toEqual(['@softadastra/sync-core']);
+  });
+
+  it('finds a cycle that goes through a dev dependency, and none in a tree', () => {
+    const cyclic = new Map([
+      ['engine', ['core', 'wal-memory']],
+      ['wal-memory', ['core', 'testing']],
+      ['testing', ['engine']],
+      ['core', []],
+    ]);
+    expect(findCycle(cyclic)).toEqual(['engine', 'wal-memory', 'testing', 'engine']);
+    expect(findCycle(new Map([['a', ['b', 'c']], ['b', ['c']], ['c', []]]))).toBeUndefined();
+  });
+
   it('has every wal-* and transport-* package run its conformance suite from @softadastra/sync-testing', () => {
     const { checked, problems } = checkConformanceLayout(PACKAGES_DIR);
     expect(checked, 'adapter packages found (none would make this check vacuous)').toEqual(expect.arrayContaining(['wal-memory', 'transport-memory']));

@@ -1,4 +1,4 @@
-import { crc32 } from './node-crc32.js';
+import { crc32 } from '@softadastra/sync-core/node';
 
 /**
  * The on-disk format of the file WAL, version 1 (docs/wal-format.md).

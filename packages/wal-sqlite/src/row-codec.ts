@@ -11,7 +11,7 @@ import {
   type WalRecord,
   type WalSnapshot,
 } from '@softadastra/sync-core';
-import { crc32 } from './node-crc32.js';
+import { crc32 } from '@softadastra/sync-core/node';
 
 /**
  * The column values of stored records and snapshots (specified in the

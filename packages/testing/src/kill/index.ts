@@ -7,5 +7,5 @@
 export { runKillTest } from './kill-test.js';
 export type { KillTestOptions, KillTestReport } from './kill-test.js';
 export { runKillChild } from './kill-child.js';
-export type { KillChildOptions } from './kill-child.js';
+export type { KillChildOptions, KillEngine, KillEngineOptions } from './kill-child.js';
 export type { KillAck, KillChildState } from './kill-protocol.js';

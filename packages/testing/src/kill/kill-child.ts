@@ -1,9 +1,37 @@
-import type { JsonValue, Wal } from '@softadastra/sync-core';
-import { createSyncEngine, type SyncEngine } from '@softadastra/sync-engine';
+import type { JsonValue, Operation, PeerId, SyncError, VersionVector, Wal } from '@softadastra/sync-core';
 import { KILL_GO_ENV, KILL_LIFE_ENV, KILL_MODE_ENV, formatAck, formatReady, type KillChildState } from './kill-protocol.js';
+
+/**
+ * What the kill child needs of an engine: the part of `SyncEngine` from
+ * `@softadastra/sync-engine` that it writes through and reads back. The
+ * harness does not import the engine (adapters below the engine run it, and
+ * the engine's own tests run on those adapters); the child passes the
+ * engine's factory in.
+ */
+export interface KillEngine {
+  readonly peerId: PeerId;
+  put(collection: string, key: string, value: JsonValue): Promise<Operation>;
+  getOperation(collection: string, key: string): Operation | undefined;
+  entries(collection: string): Array<[string, JsonValue]>;
+  collections(): string[];
+  versionVector(): VersionVector;
+  close(): Promise<void>;
+}
+
+/** What {@link runKillChild} passes to {@link KillChildOptions.createEngine}. */
+export interface KillEngineOptions {
+  readonly wal: Wal;
+  readonly compaction: false | { readonly minOps?: number; readonly ratio?: number };
+  readonly onError: (error: SyncError) => void;
+}
 
 /** Options of {@link runKillChild}. */
 export interface KillChildOptions {
+  /**
+   * Makes the engine that writes into the WAL: `createSyncEngine` from
+   * `@softadastra/sync-engine`.
+   */
+  readonly createEngine: (options: KillEngineOptions) => Promise<KillEngine>;
   /**
    * How many writers put concurrently (each awaits its own put, none awaits
    * the others), so that the WAL sees group commits.
@@ -50,21 +78,22 @@ export interface KillChildOptions {
  * ```ts
  * // test/kill-child.ts
  * import { join } from 'node:path';
- * import { runKillChild } from '@softadastra/sync-testing';
+ * import { createSyncEngine } from '@softadastra/sync-engine';
+ * import { runKillChild } from '@softadastra/sync-testing/kill';
  * import { createSqliteWal } from '../src/index.js';
  *
- * await runKillChild((dir) => createSqliteWal({ path: join(dir, 'space.db') }));
+ * await runKillChild((dir) => createSqliteWal({ path: join(dir, 'space.db') }), { createEngine: createSyncEngine });
  * ```
  *
  * @param openWal - makes the adapter's WAL on the storage directory (not yet opened)
- * @param options - writers, keys, compaction
+ * @param options - the engine's factory; writers, keys, compaction
  */
-export async function runKillChild(openWal: (dir: string) => Wal | Promise<Wal>, options: KillChildOptions = {}): Promise<void> {
+export async function runKillChild(openWal: (dir: string) => Wal | Promise<Wal>, options: KillChildOptions): Promise<void> {
   const dir = process.argv[2];
   try {
     if (dir === undefined || dir === '') throw new Error('kill child: pass the storage directory as the first argument');
     if (process.env[KILL_GO_ENV] === 'stdin' && !(await goSignal())) process.exit(0);
-    const engine = await createSyncEngine({
+    const engine = await options.createEngine({
       wal: await openWal(dir),
       compaction: options.compaction ?? { minOps: 400, ratio: 2 },
       onError: (error) => process.stderr.write(`engine error: ${error.code} ${error.message}\n`),
@@ -101,7 +130,7 @@ function goSignal(): Promise<boolean> {
 }
 
 /** Writes until the process is killed; rejects on the first failed put. */
-async function write(engine: SyncEngine, options: KillChildOptions): Promise<never> {
+async function write(engine: KillEngine, options: KillChildOptions): Promise<never> {
   const writers = options.writers ?? 32;
   const keys = options.keys ?? 64;
   const collection = options.collection ?? 'kill';
@@ -126,7 +155,7 @@ async function write(engine: SyncEngine, options: KillChildOptions): Promise<nev
   return Promise.race(Array.from({ length: writers }, (_, w) => writer(w)));
 }
 
-function stateOf(engine: SyncEngine): KillChildState {
+function stateOf(engine: KillEngine): KillChildState {
   const vv = engine.versionVector();
   const winners: Array<[string, string, string, number, JsonValue]> = [];
   for (const collection of engine.collections()) {

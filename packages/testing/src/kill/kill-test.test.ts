@@ -19,23 +19,6 @@ afterEach(() => {
 });
 
 describe('runKillTest', () => {
-  it('finds nothing wrong with a WAL that syncs every append before acknowledging it', async () => {
-    const report = await runKillTest({ childScript: fixture('file-wal-child.ts'), args: [dir], kills: 4, seed: 7 });
-    expect(report.violations, `seed ${report.seed}`).toEqual([]);
-    expect(report.kills).toBe(4);
-    expect(report.lives).toBe(5);
-    expect(report.seed).toBe(7);
-    expect(report.acknowledged).toBeGreaterThan(0);
-    expect(report.recovered).toBeGreaterThanOrEqual(report.acknowledged);
-  }, 60_000);
-
-  it('reports the acknowledged writes a WAL loses when its process is killed', async () => {
-    const report = await runKillTest({ childScript: fixture('memory-wal-child.ts'), args: [dir], kills: 2, earlyKills: 0, killAfterMs: { min: 60, max: 80 } });
-    expect(report.acknowledged).toBeGreaterThan(0);
-    expect(report.lost.length).toBe(report.acknowledged);
-    expect(report.violations.some((violation) => violation.startsWith('lost:'))).toBe(true);
-  }, 60_000);
-
   it('stops and reports a child that fails on its own, with its stderr', async () => {
     const report = await runKillTest({ childScript: fixture('failing-child.ts'), args: [dir], kills: 3, earlyKills: 0 });
     expect(report.lives).toBe(1);

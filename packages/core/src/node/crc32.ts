@@ -1,5 +1,5 @@
 import * as zlib from 'node:zlib';
-import { crc32 as portableCrc32 } from '@softadastra/sync-core';
+import { crc32 as portableCrc32 } from '../crc32.js';
 
 /** Node's native CRC-32 (zlib's, Node ≥ 20.15 and 22.2), when this Node has it. */
 const native = (zlib as { readonly crc32?: (data: Uint8Array, value?: number) => number }).crc32;
@@ -12,8 +12,8 @@ const native = (zlib as { readonly crc32?: (data: Uint8Array, value?: number) =>
  * Same polynomial (zlib's, reflected 0xEDB88320) and the same chaining, so
  * the stored format does not change: only the speed does (about 6× on large
  * buffers, 2× on 200-byte records; `pnpm --filter @softadastra/bench crc32`).
- * The zero-dependency core keeps its own for browsers; a Node without
- * `zlib.crc32` falls back to it.
+ * The portable core (`@softadastra/sync-core`) keeps its own for
+ * browsers; a Node without `zlib.crc32` falls back to it.
  *
  * @param bytes - the data
  * @param start - first byte included

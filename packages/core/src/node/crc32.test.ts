@@ -1,8 +1,8 @@
 import * as zlib from 'node:zlib';
-import { crc32 as portableCrc32 } from '@softadastra/sync-core';
+import { crc32 as portableCrc32 } from '../crc32.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { crc32 } from './node-crc32.js';
+import { crc32 } from './index.js';
 
 describe("the WAL's CRC-32 (Node's zlib when present)", () => {
   it('runs on zlib on this Node (engines: >=20.19)', () => {
