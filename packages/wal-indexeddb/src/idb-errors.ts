@@ -40,7 +40,7 @@ export function toIdbWalError(error: unknown, action: IdbAction, name: string): 
   const where = `indexeddb WAL ${JSON.stringify(name)}`;
   if (isSyncError(error)) return new WalError(error.code, `${where}: ${error.message}`, { adapter: ADAPTER, path: name, cause: error });
   const dom = domErrorName(error);
-  const detail = error instanceof Error || (typeof error === 'object' && error !== null && 'message' in error) ? String((error as { message: unknown }).message) : String(error);
+  const detail = error instanceof Error || (typeof error === 'object' && error !== null && 'message' in error) ? String((error).message) : String(error);
   const said = dom === undefined ? detail : `${dom}: ${detail}`;
   let code: SyncErrorCode;
   let advice: string;

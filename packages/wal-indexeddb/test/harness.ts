@@ -47,7 +47,7 @@ export function createIdbHarness(factory: IDBFactory, name: string, cleanup?: ()
     },
     failNextAppend: () => faulty.failNext('put', 'abort', 'UnknownError'),
     corruptRecord: (index) => corruptStoredRecord(factory, name, index),
-    cleanup,
+    ...(cleanup === undefined ? {} : { cleanup }),
   };
 }
 
