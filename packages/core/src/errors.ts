@@ -31,6 +31,12 @@ export type SyncErrorCode =
   | 'E_WAL_FAILED'
   | 'E_WAL_LOCKED'
   /**
+   * Local storage is full: the browser's quota for the site is used up
+   * (IndexedDB's `QuotaExceededError`), so a write was rolled back whole.
+   * Not the relay's `E_QUOTA`, which a remote sends about its own storage.
+   */
+  | 'E_STORAGE_QUOTA'
+  /**
    * A warning, not a failure: opening the WAL cut a torn tail (the write under
    * way at a crash). Carries the report (`WalRepairedError.repair`).
    */
