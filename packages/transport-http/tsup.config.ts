@@ -1,4 +1,5 @@
 import { defineConfig } from 'tsup';
 import { packageBuild } from '../../tsup.shared.ts';
 
-export default defineConfig(packageBuild());
+// Two entries: the Node build (client and server) and the browser build (client only, no node:http).
+export default defineConfig(packageBuild({ entry: ['src/index.ts', 'src/browser.ts'] }));

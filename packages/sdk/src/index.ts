@@ -11,14 +11,16 @@
  *
  * @packageDocumentation
  */
-export { createPeer } from './peer.js';
-export type { Peer, PeerOptions, PeerEvents } from './peer.js';
+export { createPeer } from './node-peer.js';
+export type { PeerOptions } from './node-peer.js';
+export type { Peer, PeerSyncOptions, PeerEvents } from './peer.js';
 export { Space } from './space.js';
 export { Collection } from './collection.js';
 export type { CollectionOptions, CollectionChange, SubscribeOptions } from './collection.js';
 export type { WriteHandle } from './write-handle.js';
 export type { Validator, StandardSchema, StandardResult } from './validator.js';
 export type { StorageOption } from './storage.js';
+export type { IndexedDbStorage, IndexedDbFactory } from './indexeddb-storage.js';
 export type { RelayTransport, RelayOption } from './relay-connection.js';
 
 // Building blocks.
@@ -50,6 +52,7 @@ export type { SyncEngine, SyncEngineOptions, SyncStatus, SyncProgress, Change, C
 export { computeDigest, diffDigests, compareOperations } from '@softadastra/sync-reconciler';
 export type { StateDigest, DigestDiff } from '@softadastra/sync-reconciler';
 export { createMemoryWal } from '@softadastra/wal-memory';
+export { createIndexedDbWal } from '@softadastra/wal-indexeddb';
 export { createFileWal } from '@softadastra/wal-file';
 export { createMemoryNetwork } from '@softadastra/transport-memory';
 export { createWebSocketTransport, createWebSocketServer } from '@softadastra/transport-websocket';

@@ -2,12 +2,19 @@ import { EventListeners, SyncError, rethrowLater, systemClock, type Clock, type 
 import { createSyncEngine, type Change, type SyncProgress, type SyncStatus } from '@softadastra/sync-engine';
 import { createRelayConnection, relayUrlLists, type RelayConnection, type RelayOption, type RelayTransport } from './relay-connection.js';
 import { Space } from './space.js';
-import { SPACE_NAME, resolveStorage, type StorageOption } from './storage.js';
 
-/** Options of {@link createPeer}. */
-export interface PeerOptions {
-  /** Where data lives: a directory, `{ sqlite: dir }`, `':memory:'` or `{ wal }` (see {@link StorageOption}). */
-  readonly storage: StorageOption;
+/** Space names: they become file and database names and URL segments. */
+export const SPACE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
+/** What a storage option resolves to. @internal */
+export interface ResolvedStorage {
+  readonly peerId: PeerId;
+  readonly walFor: (space: string) => Promise<Wal>;
+  readonly describe: string;
+}
+
+/** The options of `createPeer` other than where data lives: the same in Node and in browsers. */
+export interface PeerSyncOptions {
   /**
    * The relay to sync with, e.g. `ws://localhost:8787` (also `wss://`,
    * `http(s)://`), or several tried in turn (a failed connection attempt
@@ -80,23 +87,16 @@ export interface Peer {
 }
 
 /**
- * Creates a peer.
- *
- * @example
- * ```ts
- * const peer = await createPeer({ storage: './data', relay: 'ws://localhost:8787' });
- * const todos = (await peer.space('team')).collection<{ title: string; done: boolean }>('todos');
- * await todos.put('t1', { title: 'Milk', done: false });
- * ```
+ * The peer over resolved storage: what `createPeer` of the Node and of the
+ * browser entry point share. @internal
  */
-export async function createPeer(options: PeerOptions): Promise<Peer> {
-  const storage = await resolveStorage(options.storage, options.peerId);
+export function peerOver(options: PeerSyncOptions, storage: ResolvedStorage): Peer {
   return new PeerImpl(options, storage.peerId, storage.walFor);
 }
 
 class PeerImpl implements Peer {
   readonly id: PeerId;
-  readonly #options: PeerOptions;
+  readonly #options: PeerSyncOptions;
   readonly #walFor: (space: string) => Promise<Wal>;
   readonly #spaces = new Map<string, Promise<Space>>();
   readonly #open: Space[] = [];
@@ -110,7 +110,7 @@ class PeerImpl implements Peer {
   #online = true;
   #closed = false;
 
-  constructor(options: PeerOptions, id: PeerId, walFor: (space: string) => Promise<Wal>) {
+  constructor(options: PeerSyncOptions, id: PeerId, walFor: (space: string) => Promise<Wal>) {
     this.#options = options;
     this.id = id;
     this.#walFor = walFor;

@@ -3,28 +3,25 @@ import { join } from 'node:path';
 import { SyncError, generatePeerId, isPeerId, type PeerId, type Wal } from '@softadastra/sync-core';
 import { createFileWal } from '@softadastra/wal-file';
 import { createMemoryWal } from '@softadastra/wal-memory';
+import { resolveIndexedDbStorage, type IndexedDbStorage } from './indexeddb-storage.js';
+import type { ResolvedStorage } from './peer.js';
 
 /**
  * Where a peer keeps its data:
  *
  * - a directory path: one file WAL per space (`<dir>/spaces/<space>/`);
  * - `{ sqlite: dir }`: one SQLite database per space (`<dir>/<space>.sqlite`);
+ * - `{ indexeddb: name }`: IndexedDB (browsers and workers; in Node, pass
+ *   `indexedDB: factory`), one database per space (`<name>/<space>`);
  * - `':memory:'`: nothing survives the process (tests, caches);
  * - `{ wal }`: your own WAL for each space.
  *
- * The peer id is kept in `<dir>/peer-id` so a restarted peer keeps its identity.
+ * The peer id is kept with the data (`<dir>/peer-id`, or database `<name>`)
+ * so a restarted peer keeps its identity. In a browser, directory and SQLite
+ * storage are refused with `E_INVALID_ARGUMENT`.
  */
-export type StorageOption = string | { readonly sqlite: string } | { readonly wal: (space: string) => Wal };
+export type StorageOption = string | { readonly sqlite: string } | IndexedDbStorage | { readonly wal: (space: string) => Wal };
 
-/** Space names: they become file names and URL segments. */
-export const SPACE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
-
-/** What a storage option resolves to. @internal */
-export interface ResolvedStorage {
-  readonly peerId: PeerId;
-  readonly walFor: (space: string) => Promise<Wal>;
-  readonly describe: string;
-}
 
 /** @internal */
 export async function resolveStorage(storage: StorageOption, peerId: PeerId | undefined): Promise<ResolvedStorage> {
@@ -34,6 +31,7 @@ export async function resolveStorage(storage: StorageOption, peerId: PeerId | un
   if (typeof storage === 'object' && 'wal' in storage) {
     return { peerId: peerId ?? generatePeerId(), walFor: (space) => Promise.resolve(storage.wal(space)), describe: 'custom' };
   }
+  if (typeof storage === 'object' && 'indexeddb' in storage) return resolveIndexedDbStorage(storage, peerId);
   if (typeof storage === 'object' && 'sqlite' in storage) {
     const dir = storage.sqlite;
     await mkdir(dir, { recursive: true });
@@ -42,7 +40,7 @@ export async function resolveStorage(storage: StorageOption, peerId: PeerId | un
     return { peerId: id, walFor: (space) => Promise.resolve(createSqliteWal({ path: join(dir, `${space}.sqlite`) })), describe: `sqlite:${dir}` };
   }
   if (typeof storage !== 'string' || storage.length === 0) {
-    throw new SyncError('E_INVALID_ARGUMENT', "storage must be a directory path, { sqlite: dir }, ':memory:' or { wal: (space) => Wal }");
+    throw new SyncError('E_INVALID_ARGUMENT', "storage must be a directory path, { sqlite: dir }, { indexeddb: name }, ':memory:' or { wal: (space) => Wal }");
   }
   await mkdir(join(storage, 'spaces'), { recursive: true });
   const id = await persistentPeerId(storage, peerId);
