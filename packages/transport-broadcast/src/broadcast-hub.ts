@@ -3,7 +3,7 @@ import {
   EventListeners,
   SyncError,
   TransportError,
-  assertPeerId,
+  isPeerId,
   checkNumberOption,
   checkOutgoingMessage,
   createConnectionListeners,
@@ -150,7 +150,7 @@ export function createBroadcastHub(options: BroadcastHubOptions): BroadcastHub {
   if (typeof options !== 'object' || options === null) throw new SyncError('E_INVALID_ARGUMENT', 'createBroadcastHub() takes an options object { channel, id }');
   const { channel, id } = options;
   if (typeof channel !== 'string' || channel.length === 0) throw new SyncError('E_INVALID_ARGUMENT', `channel must be a non-empty string, got ${JSON.stringify(channel)}`);
-  assertPeerId(id, 'the hub id');
+  checkTabId(id, 'id');
   const Channel = options.BroadcastChannel ?? (globalThis as unknown as { BroadcastChannel?: BroadcastChannelConstructor }).BroadcastChannel;
   if (typeof Channel !== 'function') throw new SyncError('E_INVALID_ARGUMENT', 'no BroadcastChannel in this environment: pass the BroadcastChannel option');
   const settings: Settings = {
@@ -196,7 +196,7 @@ class Hub implements BroadcastHub {
 
   connect(targetId: PeerId): BroadcastConnection {
     this.#checkOpen('connect()');
-    assertPeerId(targetId, 'the target tab id');
+    checkTabId(targetId, 'the target tab id');
     if (targetId === this.id) throw new SyncError('E_INVALID_ARGUMENT', `tab ${this.id} cannot connect to itself`);
     const link = new Link(this, targetId, generatePeerId(), undefined);
     this.#connections.set(key(targetId, link.connectionId), link);
@@ -298,6 +298,10 @@ class Hub implements BroadcastHub {
     const routing = { from: this.id, inst: this.inst, to: frame.from, toInst: frame.inst, cid: frame.cid };
     this.post(kind === 'close' ? { ...routing, kind, code: code ?? CODES.unknown, reason } : { ...routing, kind, reason });
   }
+}
+
+function checkTabId(value: unknown, what: string): asserts value is PeerId {
+  if (!isPeerId(value)) throw new SyncError('E_INVALID_ARGUMENT', `${what} must be a peer id (1 to 64 characters from A-Z a-z 0-9 _ -), got ${JSON.stringify(value)}`);
 }
 
 function key(remote: string, cid: string): string {
