@@ -496,6 +496,6 @@ class Link implements BroadcastConnection {
   #post(frame: { kind: 'accept' | 'ping' | 'pong' } | { kind: 'data'; seq: number; bytes: Uint8Array } | { kind: 'close'; code: number; reason: string }): boolean {
     const remoteInst = this.remoteInst;
     if (remoteInst === undefined) return false;
-    return this.#hub.post({ from: this.localId, inst: this.#hub.inst, to: this.remoteId, toInst: remoteInst, cid: this.connectionId, ...frame } as Frame);
+    return this.#hub.post({ from: this.localId, inst: this.#hub.inst, to: this.remoteId, toInst: remoteInst, cid: this.connectionId, ...frame });
   }
 }

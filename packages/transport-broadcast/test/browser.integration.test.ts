@@ -116,7 +116,7 @@ describe.skipIf(skip)(skip ? `in Chromium (skipped: ${missing})` : 'in Chromium'
     expect(EXPECTED_CASES, 'cases found in the suite source').toBeGreaterThanOrEqual(12);
     const context = await browser!.newContext();
     const p = await openPage(context, '/conformance', 'runConformance');
-    const results = (await p.evaluate(() => (globalThis as unknown as { runConformance: () => Promise<CaseResult[]> }).runConformance())) as CaseResult[];
+    const results: CaseResult[] = await p.evaluate(() => (globalThis as unknown as { runConformance: () => Promise<CaseResult[]> }).runConformance());
     const failed = results.filter((r) => r.status === 'failed');
     expect(failed.map((r) => `${r.name}: ${r.error}`), 'failed cases').toEqual([]);
     expect(results).toHaveLength(EXPECTED_CASES);

@@ -142,7 +142,7 @@ describe('broadcast hub', () => {
   });
 
   it('stays open while heartbeats flow, and closes with E_TRANSPORT when the other tab vanishes', async () => {
-    const { a, b, ra, rb, clock, channels } = await openPair();
+    const { a, b, ra, clock, channels } = await openPair();
     await advance(clock, 2_000);
     expect([a.state, b.state]).toEqual(['open', 'open']);
     expect(ra.errors).toEqual([]);
