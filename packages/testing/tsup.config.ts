@@ -1,4 +1,4 @@
 import { defineConfig } from 'tsup';
 import { packageBuild } from '../../tsup.shared.ts';
 
-export default defineConfig(packageBuild({ entry: ['src/index.ts', 'src/kill/index.ts'], platform: 'node' }));
+export default defineConfig(packageBuild({ entry: ['src/index.ts', 'src/conformance/index.ts', 'src/kill/index.ts'], platform: 'node' }));

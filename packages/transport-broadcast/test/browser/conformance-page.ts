@@ -5,7 +5,7 @@
  * two tabs do). Imported from the suite's source file: the package's entry also holds the
  * simulator and the kill test, which need Node.
  */
-import { runTransportConformance } from '../../../testing/src/conformance/transport-conformance.ts';
+import { runTransportConformance } from '@softadastra/sync-testing/conformance';
 import { createBroadcastHub, type BroadcastConnection, type BroadcastHub } from '../../src/index.js';
 import { runRegistered } from './vitest-shim.js';
 

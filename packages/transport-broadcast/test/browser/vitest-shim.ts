@@ -52,6 +52,11 @@ export function afterEach(hook: () => unknown): void {
   hooks.push(hook);
 }
 
+/** Imported by the WAL suite, which shares the conformance entry point; the transport suite never calls it. */
+export function beforeEach(): never {
+  throw new Error('vitest shim: beforeEach is not supported (the transport suite does not use it)');
+}
+
 export async function runRegistered(): Promise<CaseResult[]> {
   const results: CaseResult[] = [];
   for (const c of cases) {
