@@ -20,7 +20,7 @@ export type { CollectionOptions, CollectionChange, SubscribeOptions } from './co
 export type { WriteHandle } from './write-handle.js';
 export type { Validator, StandardSchema, StandardResult } from './validator.js';
 export type { StorageOption } from './storage.js';
-export type { IndexedDbStorage, IndexedDbFactory } from './indexeddb-storage.js';
+export type { IndexedDbStorage } from './indexeddb-storage.js';
 export type { RelayTransport, RelayOption } from './relay-connection.js';
 
 // Building blocks.
@@ -53,6 +53,7 @@ export { computeDigest, diffDigests, compareOperations } from '@softadastra/sync
 export type { StateDigest, DigestDiff } from '@softadastra/sync-reconciler';
 export { createMemoryWal } from '@softadastra/wal-memory';
 export { createIndexedDbWal } from '@softadastra/wal-indexeddb';
+export type { IndexedDbFactory } from '@softadastra/wal-indexeddb';
 export { createMemoryNetwork } from '@softadastra/transport-memory';
 export { createWebSocketTransport } from '@softadastra/transport-websocket';
 export { createHttpTransport } from '@softadastra/transport-http';

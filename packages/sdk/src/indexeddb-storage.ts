@@ -1,13 +1,7 @@
 import { SyncError, generatePeerId, isPeerId, isSyncError, type PeerId } from '@softadastra/sync-core';
-import { createIndexedDbWal } from '@softadastra/wal-indexeddb';
+import { createIndexedDbWal, type IndexedDbFactory } from '@softadastra/wal-indexeddb';
 import type { ResolvedStorage } from './peer.js';
 
-/**
- * The platform's `IDBFactory` (`indexedDB`), named without the DOM library:
- * a Node project that never uses IndexedDB compiles against these types
- * without `"lib": ["DOM"]`.
- */
-export type IndexedDbFactory = typeof globalThis extends { readonly indexedDB: infer F } ? F : object;
 
 /** The options of `{ indexeddb: name }` storage. */
 export interface IndexedDbStorage {
@@ -30,7 +24,7 @@ export async function resolveIndexedDbStorage(storage: IndexedDbStorage, wanted:
   if (typeof name !== 'string' || !NAME.test(name)) {
     throw new SyncError('E_INVALID_ARGUMENT', `indexeddb storage name ${JSON.stringify(name)} is not valid: 1–128 characters from A–Z a–z 0–9 . _ : -, starting with a letter or digit`);
   }
-  const factory = (storage.indexedDB as IDBFactory | undefined) ?? (globalThis as { indexedDB?: IDBFactory }).indexedDB;
+  const factory = storage.indexedDB ?? (globalThis as { indexedDB?: IDBFactory }).indexedDB;
   if (factory === undefined) {
     throw new SyncError('E_INVALID_ARGUMENT', 'indexeddb storage needs IndexedDB: run in a browser or a worker, or pass { indexeddb, indexedDB: factory } (fake-indexeddb in Node)');
   }
@@ -93,7 +87,7 @@ function checked(stored: string, wanted: PeerId | undefined, name: string): Peer
 async function readPeerId(db: IDBDatabase, name: string): Promise<string | undefined> {
   const tx = db.transaction(META_STORE, 'readonly');
   const value = await request<unknown>(tx.objectStore(META_STORE).get(PEER_ID_KEY), `read the peer id of ${name}`);
-  return typeof value === 'string' ? value : value === undefined ? undefined : String(value);
+  return typeof value === 'string' ? value : value === undefined ? undefined : JSON.stringify(value);
 }
 
 function request<T>(req: IDBRequest | IDBOpenDBRequest, what: string): Promise<T> {

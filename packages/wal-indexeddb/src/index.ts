@@ -6,4 +6,4 @@
  * @packageDocumentation
  */
 export { createIndexedDbWal } from './indexeddb-wal.js';
-export type { IndexedDbWal, IndexedDbWalOptions } from './indexeddb-wal.js';
+export type { IndexedDbFactory, IndexedDbWal, IndexedDbWalOptions } from './indexeddb-wal.js';

@@ -25,6 +25,12 @@ import {
 } from './row-format.js';
 
 /** Options of {@link createIndexedDbWal}. */
+/**
+ * The platform's `IDBFactory` (`indexedDB`), named without the DOM library,
+ * so that a Node project compiles against these types without `"lib": ["DOM"]`.
+ */
+export type IndexedDbFactory = typeof globalThis extends { readonly indexedDB: infer F } ? F : object;
+
 export interface IndexedDbWalOptions {
   /**
    * The database name: one database per space and peer (e.g.
@@ -36,7 +42,7 @@ export interface IndexedDbWalOptions {
    * `self.indexedDB`, or a wrapped one.
    * @default globalThis.indexedDB
    */
-  readonly indexedDB?: IDBFactory;
+  readonly indexedDB?: IndexedDbFactory;
   /**
    * How long `open()` waits for the database before failing with
    * `E_WAL_LOCKED`: an open waits behind another tab's pending deletion or
