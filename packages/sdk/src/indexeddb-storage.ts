@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 import { SyncError, generatePeerId, isPeerId, isSyncError, type PeerId } from '@softadastra/sync-core';
 import { createIndexedDbWal, type IndexedDbFactory } from '@softadastra/wal-indexeddb';
 import type { ResolvedStorage } from './peer.js';

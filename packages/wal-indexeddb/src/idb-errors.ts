@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 import { WalError, isSyncError, isWalError, type SyncErrorCode } from '@softadastra/sync-core';
 
 /** The adapter name carried by every {@link WalError} of this package. */
