@@ -12,48 +12,4 @@
  * @packageDocumentation
  */
 export { createPeer } from './browser-peer.js';
-export type { PeerOptions } from './node-peer.js';
-export type { Peer, PeerSyncOptions, PeerEvents } from './peer.js';
-export { Space } from './space.js';
-export { Collection } from './collection.js';
-export type { CollectionOptions, CollectionChange, SubscribeOptions } from './collection.js';
-export type { WriteHandle } from './write-handle.js';
-export type { Validator, StandardSchema, StandardResult } from './validator.js';
-export type { StorageOption } from './storage.js';
-export type { IndexedDbStorage } from './indexeddb-storage.js';
-export type { RelayTransport, RelayOption } from './relay-connection.js';
-
-// Building blocks.
-export {
-  SyncError,
-  isSyncError,
-  VersionVector,
-  generatePeerId,
-  compareHlc,
-  systemClock,
-  createManualClock,
-  setLongTimeout,
-  DEFAULT_LIMITS,
-} from '@softadastra/sync-core';
-export type {
-  Connection,
-  Wal,
-  Operation,
-  OpId,
-  JsonValue,
-  PeerId,
-  Limits,
-  Clock,
-  LongTimeout,
-  SyncErrorCode,
-} from '@softadastra/sync-core';
-export { createSyncEngine } from '@softadastra/sync-engine';
-export type { SyncEngine, SyncEngineOptions, SyncStatus, SyncProgress, Change, ConnectOptions, SyncSession } from '@softadastra/sync-engine';
-export { computeDigest, diffDigests, compareOperations } from '@softadastra/sync-reconciler';
-export type { StateDigest, DigestDiff } from '@softadastra/sync-reconciler';
-export { createMemoryWal } from '@softadastra/wal-memory';
-export { createIndexedDbWal } from '@softadastra/wal-indexeddb';
-export type { IndexedDbFactory } from '@softadastra/wal-indexeddb';
-export { createMemoryNetwork } from '@softadastra/transport-memory';
-export { createWebSocketTransport } from '@softadastra/transport-websocket';
-export { createHttpTransport } from '@softadastra/transport-http';
+export * from './shared-exports.js';

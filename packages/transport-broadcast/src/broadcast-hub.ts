@@ -1,4 +1,5 @@
 import {
+  MAX_TIMER_MS,
   DEFAULT_LIMITS,
   EventListeners,
   SyncError,
@@ -155,9 +156,10 @@ export function createBroadcastHub(options: BroadcastHubOptions): BroadcastHub {
   if (typeof Channel !== 'function') throw new SyncError('E_INVALID_ARGUMENT', 'no BroadcastChannel in this environment: pass the BroadcastChannel option');
   const settings: Settings = {
     clock: options.clock ?? systemClock,
-    heartbeatMs: checkNumberOption('heartbeatMs', options.heartbeatMs ?? DEFAULTS.heartbeatMs, 1),
-    timeoutMs: checkNumberOption('timeoutMs', options.timeoutMs ?? DEFAULTS.timeoutMs, 1),
-    connectTimeoutMs: checkNumberOption('connectTimeoutMs', options.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs, 1),
+    // Timer delays: clamped to what a timer can wait (a longer Node timer fires at once).
+    heartbeatMs: Math.min(checkNumberOption('heartbeatMs', options.heartbeatMs ?? DEFAULTS.heartbeatMs, 1), MAX_TIMER_MS),
+    timeoutMs: Math.min(checkNumberOption('timeoutMs', options.timeoutMs ?? DEFAULTS.timeoutMs, 1), MAX_TIMER_MS),
+    connectTimeoutMs: Math.min(checkNumberOption('connectTimeoutMs', options.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs, 1), MAX_TIMER_MS),
     maxMessageBytes: checkNumberOption('maxMessageBytes', options.maxMessageBytes ?? DEFAULT_LIMITS.maxMessageBytes, 1, true),
   };
   return new Hub(new Channel(channel), channel, id, settings);
