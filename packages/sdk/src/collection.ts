@@ -1,5 +1,6 @@
 import { SyncError, checkName, type JsonValue, type Operation } from '@softadastra/sync-core';
-import type { Change, SyncEngine } from '@softadastra/sync-engine';
+import type { Change } from '@softadastra/sync-engine';
+import type { SpaceBackend } from './space-backend.js';
 import { runValidator, type Validator } from './validator.js';
 import { writeHandle, type WriteHandle } from './write-handle.js';
 
@@ -30,12 +31,12 @@ export interface CollectionChange<T> {
  */
 export class Collection<T = JsonValue> {
   readonly name: string;
-  readonly #engine: SyncEngine;
+  readonly #engine: SpaceBackend;
   readonly #validate: Validator<T> | undefined;
   readonly #ackOf: (op: Operation) => Promise<void>;
 
   /** @internal */
-  constructor(engine: SyncEngine, name: string, options: CollectionOptions<T>, ackOf: (op: Operation) => Promise<void>) {
+  constructor(engine: SpaceBackend, name: string, options: CollectionOptions<T>, ackOf: (op: Operation) => Promise<void>) {
     this.#engine = engine;
     this.name = name;
     this.#validate = options.validate;
@@ -137,7 +138,7 @@ export class Collection<T = JsonValue> {
       const options = typeof listenerOrOptions === 'object' ? listenerOrOptions : undefined;
       // Registered first, then the initial state, all in one synchronous step: no live change
       // can fall between the two, and the initial state already holds every earlier one.
-      const off = this.#engine.on('change', (changes) => {
+      const off = this.#engine.onChange((changes) => {
         const mine = changes.filter((c) => c.collection === this.name).map((c) => toChange<T>(c));
         if (mine.length > 0) listener(mine);
       });
@@ -150,7 +151,7 @@ export class Collection<T = JsonValue> {
     const keyListener = typeof listenerOrOptions === 'function' ? listenerOrOptions : undefined;
     if (keyListener === undefined) throw new SyncError('E_INVALID_ARGUMENT', 'subscribe(key, listener) needs a listener');
     const key = keyOrListener;
-    const off = this.#engine.on('change', (changes) => {
+    const off = this.#engine.onChange((changes) => {
       for (const change of changes) if (change.collection === this.name && change.key === key) keyListener(change.value as T | undefined, toChange<T>(change));
     });
     if (keyOptions?.initial === true) {

@@ -2,6 +2,7 @@ import { EventListeners, SyncError, rethrowLater, systemClock, type Clock, type 
 import { createSyncEngine, type Change, type SyncProgress, type SyncStatus } from '@softadastra/sync-engine';
 import { createRelayConnection, relayUrlLists, type RelayConnection, type RelayOption, type RelayTransport } from './relay-connection.js';
 import { Space } from './space.js';
+import { EngineBackend } from './space-backend.js';
 
 /** Space names: they become file and database names and URL segments. */
 export const SPACE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
@@ -166,7 +167,7 @@ class PeerImpl implements Peer {
             });
             return engine.connect(connection);
           };
-    const space = new Space(name, engine, connect, this.#online);
+    const space = new Space(name, new EngineBackend(engine, connect, this.#online));
     engine.on('status', () => this.#updateStatus());
     engine.on('change', (changes) => this.#emit('change', name, changes));
     engine.on('progress', (progress) => this.#emit('progress', name, progress));
@@ -206,20 +207,20 @@ class PeerImpl implements Peer {
           resolve();
         }
       };
-      for (const space of this.#open) offs.push(space.engine.on('status', check), space.engine.on('ack', check));
+      for (const space of this.#open) offs.push(space.backend.onState(check));
       offs.push(this.on('status', check));
     });
   }
 
   offline(): void {
     this.#online = false;
-    for (const space of this.#open) space.disconnect();
+    for (const space of this.#open) space.backend.disconnect();
     this.#updateStatus();
   }
 
   online(): void {
     this.#online = true;
-    for (const space of this.#open) space.reconnect();
+    for (const space of this.#open) space.backend.reconnect();
     this.#updateStatus();
   }
 
@@ -240,8 +241,7 @@ class PeerImpl implements Peer {
     const spaces = await Promise.allSettled([...this.#spaces.values()]);
     for (const result of spaces) {
       if (result.status !== 'fulfilled') continue;
-      await result.value.engine.flush();
-      await result.value.engine.close();
+      await result.value.backend.close();
     }
     this.#updateStatus();
   }

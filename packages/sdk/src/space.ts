@@ -1,7 +1,8 @@
-import { SyncError, setLongTimeout, type Connection, type JsonValue, type OpId, type Operation, type VersionVector } from '@softadastra/sync-core';
+import { type Connection, type JsonValue, type OpId, type VersionVector } from '@softadastra/sync-core';
 import type { Change, ConnectOptions, SyncEngine, SyncSession, SyncStatus } from '@softadastra/sync-engine';
 import { diffDigests, type DigestDiff, type DigestOptions, type StateDigest } from '@softadastra/sync-reconciler';
 import { Collection, type CollectionOptions } from './collection.js';
+import type { RemoteDigestOptions, SpaceBackend } from './space-backend.js';
 
 /**
  * One space of a peer: its collections, its sync with the relay, and the
@@ -9,18 +10,25 @@ import { Collection, type CollectionOptions } from './collection.js';
  */
 export class Space {
   readonly name: string;
-  /** The engine behind the space, for what the presets do not cover. */
-  readonly engine: SyncEngine;
-  #relay: SyncSession | undefined;
-  readonly #connectRelay: (() => SyncSession) | undefined;
+  readonly #backend: SpaceBackend;
   readonly #collections = new Map<string, Collection<JsonValue>>();
 
   /** @internal */
-  constructor(name: string, engine: SyncEngine, connectRelay: (() => SyncSession) | undefined, online: boolean) {
+  constructor(name: string, backend: SpaceBackend) {
     this.name = name;
-    this.engine = engine;
-    this.#connectRelay = connectRelay;
-    if (connectRelay !== undefined && online) this.#relay = connectRelay();
+    this.#backend = backend;
+  }
+
+  /**
+   * The engine behind the space, for what the presets do not cover.
+   *
+   * @remarks
+   * In a tab that follows another (tabs sharing one peer, see `peer.role`),
+   * this is the tab's read replica: reads and events are the shared state,
+   * but writes through it stay in this tab. Write through collections.
+   */
+  get engine(): SyncEngine {
+    return this.#backend.engine;
   }
 
   /**
@@ -34,29 +42,29 @@ export class Space {
       const cached = this.#collections.get(name);
       if (cached !== undefined) return cached as unknown as Collection<T>;
     }
-    const collection = new Collection<T>(this.engine, name, options, (op) => this.#acked(op));
+    const collection = new Collection<T>(this.#backend, name, options, (op) => this.#backend.whenAcked(op));
     if (options.validate === undefined) this.#collections.set(name, collection as unknown as Collection<JsonValue>);
     return collection;
   }
 
   /** The names of the collections holding data. */
   collections(): string[] {
-    return this.engine.collections();
+    return this.#backend.collections();
   }
 
   /** Where the sync of this space stands. */
   get status(): SyncStatus {
-    return this.engine.status;
+    return this.#backend.status;
   }
 
   /** What this peer holds durably in this space. */
   versionVector(): VersionVector {
-    return this.engine.versionVector();
+    return this.#backend.versionVector();
   }
 
   /** A digest of this space's durable state (`leaves: true` to name every key). */
   digest(options?: DigestOptions): StateDigest {
-    return this.engine.digest(options);
+    return this.#backend.digest(options);
   }
 
   /**
@@ -64,7 +72,7 @@ export class Space {
    * the exact keys when the other digest has leaves.
    */
   diff(other: StateDigest): DigestDiff {
-    return diffDigests(this.engine.digest(other.leaves !== undefined ? { leaves: true } : {}), other);
+    return diffDigests(this.#backend.digest(other.leaves !== undefined ? { leaves: true } : {}), other);
   }
 
   /**
@@ -72,26 +80,8 @@ export class Space {
    *
    * @throws SyncError `E_CLOSED` when not connected, `E_TIMEOUT` without an answer
    */
-  async remoteDigest(options: { readonly leaves?: boolean; readonly timeoutMs?: number } = {}): Promise<StateDigest> {
-    const relay = this.#relay;
-    if (relay === undefined) throw new SyncError('E_CLOSED', `space ${this.name} is not connected to a relay`);
-    if (relay.status === 'connecting') {
-      // Just (re)connecting: wait for the link rather than fail.
-      await new Promise<void>((resolve, reject) => {
-        // A long timer: a timeout past 2^31−1 ms must not fire at once.
-        const timer = setLongTimeout(() => {
-          off();
-          reject(new SyncError('E_TIMEOUT', `the relay of space ${this.name} did not connect in time`));
-        }, options.timeoutMs ?? 10_000);
-        const off = this.engine.on('status', () => {
-          if (relay.status === 'connecting') return;
-          timer.cancel();
-          off();
-          resolve();
-        });
-      });
-    }
-    return relay.requestDigest(options);
+  remoteDigest(options: RemoteDigestOptions = {}): Promise<StateDigest> {
+    return this.#backend.remoteDigest(options);
   }
 
   /**
@@ -104,12 +94,12 @@ export class Space {
    * to count this remote as a relay.
    */
   connect(connection: Connection, options?: ConnectOptions): SyncSession {
-    return this.engine.connect(connection, { recordAcks: false, ...options });
+    return this.#backend.connect(connection, options);
   }
 
   /** Listens to every change of the space. */
   subscribe(listener: (changes: readonly Change[]) => void): () => void {
-    return this.engine.on('change', listener);
+    return this.#backend.onChange(listener);
   }
 
   /**
@@ -123,8 +113,7 @@ export class Space {
    * under-count.
    */
   pending(): number {
-    const relay = this.#relay?.remotePeer;
-    return relay === undefined ? this.engine.unacked() : this.engine.unacked(relay);
+    return this.#backend.pending();
   }
 
   /**
@@ -139,28 +128,11 @@ export class Space {
    * not on the peer. To wait for it, use the write handle's `acked`.
    */
   isAcked(op: OpId): boolean {
-    const relay = this.#relay?.remotePeer;
-    return relay === undefined ? this.engine.isAcked(op) : this.engine.isAcked(op, relay);
+    return this.#backend.isAcked(op);
   }
 
-  /** @internal Drops the relay connection (going offline). */
-  disconnect(): void {
-    this.#relay?.close();
-    this.#relay = undefined;
-  }
-
-  /** @internal Connects to the relay again (back online). */
-  reconnect(): void {
-    if (this.#relay === undefined && this.#connectRelay !== undefined) this.#relay = this.#connectRelay();
-  }
-
-  /** @internal Whether a relay connection exists. */
-  get hasRelay(): boolean {
-    return this.#relay !== undefined;
-  }
-
-  #acked(op: Operation): Promise<void> {
-    const relay = this.#relay?.remotePeer;
-    return relay === undefined ? this.engine.whenAcked(op) : this.engine.whenAcked(op, relay);
+  /** @internal What the space stands on. */
+  get backend(): SpaceBackend {
+    return this.#backend;
   }
 }

@@ -1,0 +1,162 @@
+import { SyncError, setLongTimeout, type Connection, type JsonValue, type Limits, type OpId, type Operation, type PeerId, type VersionVector } from '@softadastra/sync-core';
+import type { Change, ConnectOptions, SyncEngine, SyncSession, SyncStatus } from '@softadastra/sync-engine';
+import type { DigestOptions, StateDigest } from '@softadastra/sync-reconciler';
+
+/** Options of `space.remoteDigest()`. */
+export interface RemoteDigestOptions {
+  readonly leaves?: boolean;
+  readonly timeoutMs?: number;
+}
+
+/**
+ * What a {@link Space} and its collections stand on: a local engine with its
+ * relay session, or (tabs sharing one peer) the leading tab reached over a
+ * BroadcastChannel. @internal
+ */
+export interface SpaceBackend {
+  /** The engine behind the space now: on a follower tab, its read replica. */
+  readonly engine: SyncEngine;
+  /** The peer's id: the origin of its writes, in every tab. */
+  readonly peerId: PeerId;
+  readonly limits: Limits;
+  readonly status: SyncStatus;
+  put(collection: string, key: string, value: JsonValue): Promise<Operation>;
+  delete(collection: string, key: string): Promise<Operation>;
+  get(collection: string, key: string): JsonValue | undefined;
+  has(collection: string, key: string): boolean;
+  getOperation(collection: string, key: string): Operation | undefined;
+  entries(collection: string): Array<[string, JsonValue]>;
+  collections(): string[];
+  versionVector(): VersionVector;
+  digest(options?: DigestOptions): StateDigest;
+  /** Every change of the space, local and remote (`source: 'local'` for this peer's writes). */
+  onChange(listener: (changes: readonly Change[]) => void): () => void;
+  /** Status, pending count or acks may have changed. */
+  onState(listener: () => void): () => void;
+  pending(): number;
+  isAcked(op: OpId): boolean;
+  whenAcked(op: OpId): Promise<void>;
+  remoteDigest(options: RemoteDigestOptions): Promise<StateDigest>;
+  connect(connection: Connection, options?: ConnectOptions): SyncSession;
+  /** Drops the relay connection (going offline). */
+  disconnect(): void;
+  /** Connects to the relay again (back online). */
+  reconnect(): void;
+  flush(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** A space over a local engine, synced with the relay by a session of its own. @internal */
+export class EngineBackend implements SpaceBackend {
+  readonly engine: SyncEngine;
+  readonly #connectRelay: (() => SyncSession) | undefined;
+  #relay: SyncSession | undefined;
+
+  constructor(engine: SyncEngine, connectRelay: (() => SyncSession) | undefined, online: boolean) {
+    this.engine = engine;
+    this.#connectRelay = connectRelay;
+    if (connectRelay !== undefined && online) this.#relay = connectRelay();
+  }
+
+  get peerId(): PeerId {
+    return this.engine.peerId;
+  }
+  get limits(): Limits {
+    return this.engine.limits;
+  }
+  get status(): SyncStatus {
+    return this.engine.status;
+  }
+  /** The relay's peer id, once a session with it has said hello. */
+  get relayPeer(): PeerId | undefined {
+    return this.#relay?.remotePeer;
+  }
+  put(collection: string, key: string, value: JsonValue): Promise<Operation> {
+    return this.engine.put(collection, key, value);
+  }
+  delete(collection: string, key: string): Promise<Operation> {
+    return this.engine.delete(collection, key);
+  }
+  get(collection: string, key: string): JsonValue | undefined {
+    return this.engine.get(collection, key);
+  }
+  has(collection: string, key: string): boolean {
+    return this.engine.has(collection, key);
+  }
+  getOperation(collection: string, key: string): Operation | undefined {
+    return this.engine.getOperation(collection, key);
+  }
+  entries(collection: string): Array<[string, JsonValue]> {
+    return this.engine.entries(collection);
+  }
+  collections(): string[] {
+    return this.engine.collections();
+  }
+  versionVector(): VersionVector {
+    return this.engine.versionVector();
+  }
+  digest(options?: DigestOptions): StateDigest {
+    return this.engine.digest(options);
+  }
+  onChange(listener: (changes: readonly Change[]) => void): () => void {
+    return this.engine.on('change', listener);
+  }
+  onState(listener: () => void): () => void {
+    const offs = [this.engine.on('status', listener), this.engine.on('ack', listener)];
+    return () => {
+      for (const off of offs) off();
+    };
+  }
+  pending(): number {
+    const relay = this.#relay?.remotePeer;
+    return relay === undefined ? this.engine.unacked() : this.engine.unacked(relay);
+  }
+  isAcked(op: OpId): boolean {
+    const relay = this.#relay?.remotePeer;
+    return relay === undefined ? this.engine.isAcked(op) : this.engine.isAcked(op, relay);
+  }
+  whenAcked(op: OpId): Promise<void> {
+    const relay = this.#relay?.remotePeer;
+    return relay === undefined ? this.engine.whenAcked(op) : this.engine.whenAcked(op, relay);
+  }
+
+  async remoteDigest(options: RemoteDigestOptions): Promise<StateDigest> {
+    const relay = this.#relay;
+    if (relay === undefined) throw new SyncError('E_CLOSED', `space ${this.engine.space} is not connected to a relay`);
+    if (relay.status === 'connecting') {
+      // Just (re)connecting: wait for the link rather than fail.
+      await new Promise<void>((resolve, reject) => {
+        // A long timer: a timeout past 2^31−1 ms must not fire at once.
+        const timer = setLongTimeout(() => {
+          off();
+          reject(new SyncError('E_TIMEOUT', `the relay of space ${this.engine.space} did not connect in time`));
+        }, options.timeoutMs ?? 10_000);
+        const off = this.engine.on('status', () => {
+          if (relay.status === 'connecting') return;
+          timer.cancel();
+          off();
+          resolve();
+        });
+      });
+    }
+    return relay.requestDigest(options);
+  }
+
+  connect(connection: Connection, options?: ConnectOptions): SyncSession {
+    return this.engine.connect(connection, { recordAcks: false, ...options });
+  }
+  disconnect(): void {
+    this.#relay?.close();
+    this.#relay = undefined;
+  }
+  reconnect(): void {
+    if (this.#relay === undefined && this.#connectRelay !== undefined) this.#relay = this.#connectRelay();
+  }
+  flush(): Promise<void> {
+    return this.engine.flush();
+  }
+  async close(): Promise<void> {
+    await this.engine.flush();
+    await this.engine.close();
+  }
+}
