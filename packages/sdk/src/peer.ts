@@ -1,8 +1,8 @@
 import { EventListeners, SyncError, rethrowLater, systemClock, type Clock, type Limits, type PeerId, type Wal } from '@softadastra/sync-core';
-import { createSyncEngine, type Change, type SyncProgress, type SyncStatus } from '@softadastra/sync-engine';
+import { createSyncEngine, type Change, type SyncEngine, type SyncProgress, type SyncSession, type SyncStatus } from '@softadastra/sync-engine';
 import { createRelayConnection, relayUrlLists, type RelayConnection, type RelayOption, type RelayTransport } from './relay-connection.js';
 import { Space } from './space.js';
-import { EngineBackend } from './space-backend.js';
+import { EngineBackend, type SpaceBackend } from './space-backend.js';
 
 /** Space names: they become file and database names and URL segments. */
 export const SPACE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
@@ -44,9 +44,14 @@ export interface PeerSyncOptions {
   readonly onError?: (error: SyncError) => void;
 }
 
+/** See {@link Peer.role}. */
+export type PeerRole = 'leader' | 'follower';
+
 /** The events of a {@link Peer}. */
 export interface PeerEvents {
   status: (status: SyncStatus) => void;
+  /** This tab started to lead (tabs sharing one peer: see {@link Peer.role}). */
+  role: (role: PeerRole) => void;
   change: (space: string, changes: readonly Change[]) => void;
   progress: (space: string, progress: SyncProgress) => void;
   error: (error: SyncError) => void;
@@ -59,6 +64,14 @@ export interface PeerEvents {
 export interface Peer {
   /** This peer's id (kept with its data). */
   readonly id: PeerId;
+  /**
+   * `leader` when this peer holds its storage and its relay sessions itself
+   * (always, in Node), `follower` in a browser tab that shares the peer of
+   * another tab of the site: that tab leads, and this one reads a replica
+   * and writes through it. A follower leads once the leader tab is gone
+   * (the `role` event).
+   */
+  readonly role: PeerRole;
   /** `offline`, `connecting`, `syncing` or `synced`, over all open spaces. */
   readonly status: SyncStatus;
   /** Opens a space (its storage, and its connection to the relay). */
@@ -92,38 +105,113 @@ export interface Peer {
  * browser entry point share. @internal
  */
 export function peerOver(options: PeerSyncOptions, storage: ResolvedStorage): Peer {
-  return new PeerImpl(options, storage.peerId, storage.walFor);
+  return new LocalPeer(options, storage.peerId, storage.walFor);
 }
 
-class PeerImpl implements Peer {
-  readonly id: PeerId;
-  readonly #options: PeerSyncOptions;
-  readonly #walFor: (space: string) => Promise<Wal>;
-  readonly #spaces = new Map<string, Promise<Space>>();
-  readonly #open: Space[] = [];
-  readonly #listeners = new EventListeners<PeerEvents>(['status', 'change', 'progress', 'error'], (error, event) => {
-    if (event === 'error') rethrowLater(error);
-    else this.#emit('error', new SyncError('E_INTERNAL', `a ${String(event)} listener threw: ${String(error)}`, { cause: error }));
-  });
-  #status: SyncStatus = 'offline';
+/**
+ * The relay a peer syncs with, and every connection opened to it, so that
+ * {@link Peer.setRelay} can move them all. @internal
+ */
+export class RelayLinks {
   #relay: RelayOption | undefined;
-  readonly #relayConnections = new Set<RelayConnection>();
-  #online = true;
-  #closed = false;
+  readonly #options: PeerSyncOptions;
+  readonly #connections = new Set<RelayConnection>();
 
-  constructor(options: PeerSyncOptions, id: PeerId, walFor: (space: string) => Promise<Wal>) {
+  constructor(options: PeerSyncOptions) {
     this.#options = options;
-    this.id = id;
-    this.#walFor = walFor;
     this.#relay = options.relay;
   }
+
+  get configured(): boolean {
+    return this.#relay !== undefined;
+  }
+
+  /** A function that opens the relay session of a space, or `undefined` without a relay. */
+  connector(space: string, engine: SyncEngine): (() => SyncSession) | undefined {
+    if (this.#relay === undefined) return undefined;
+    const options = this.#options;
+    return () => {
+      const connection = createRelayConnection({
+        relay: this.#relay ?? [],
+        space,
+        transport: options.transport ?? 'auto',
+        fallbackAfterMs: 4_000,
+        ...(options.token !== undefined ? { token: options.token } : {}),
+        ...(options.clock !== undefined ? { clock: options.clock } : {}),
+      });
+      this.#connections.add(connection);
+      connection.on('close', (info) => {
+        if (info.final) this.#connections.delete(connection);
+      });
+      return engine.connect(connection);
+    };
+  }
+
+  set(relay: RelayOption): void {
+    if (this.#relay === undefined) throw new SyncError('E_INVALID_ARGUMENT', 'this peer was created without a relay: pass relay to createPeer() to sync with one');
+    relayUrlLists(relay, 'check');
+    this.#relay = relay;
+    for (const connection of this.#connections) if (connection.state !== 'closed') connection.setRelay(relay);
+  }
+}
+
+/** Opens a space on a local engine over its WAL, with its relay session. @internal */
+export async function openEngineBackend(
+  options: PeerSyncOptions,
+  peerId: PeerId,
+  wal: Wal,
+  name: string,
+  relays: RelayLinks,
+  online: boolean,
+  onError: (error: SyncError) => void,
+): Promise<EngineBackend> {
+  const engine = await createSyncEngine({
+    wal,
+    peerId,
+    space: name,
+    ...(options.limits !== undefined ? { limits: options.limits } : {}),
+    ...(options.clock !== undefined ? { clock: options.clock } : {}),
+    onError,
+  });
+  return new EngineBackend(engine, relays.connector(name, engine), online);
+}
+
+/**
+ * What every peer does with its spaces once they are open: the aggregate
+ * status, `pending`, `synced`, events, going offline and online, closing.
+ * Subclasses say how a space is opened. @internal
+ */
+export abstract class BasePeer implements Peer {
+  readonly id: PeerId;
+  protected readonly options: PeerSyncOptions;
+  protected readonly relays: RelayLinks;
+  readonly #spaces = new Map<string, Promise<Space>>();
+  protected readonly openSpaces: Space[] = [];
+  readonly #listeners = new EventListeners<PeerEvents>(['status', 'role', 'change', 'progress', 'error'], (error, event) => {
+    if (event === 'error') rethrowLater(error);
+    else this.emit('error', new SyncError('E_INTERNAL', `a ${String(event)} listener threw: ${String(error)}`, { cause: error }));
+  });
+  #status: SyncStatus = 'offline';
+  protected isOnline = true;
+  protected closed = false;
+
+  constructor(options: PeerSyncOptions, id: PeerId) {
+    this.options = options;
+    this.id = id;
+    this.relays = new RelayLinks(options);
+  }
+
+  abstract get role(): PeerRole;
+
+  /** Opens the backend of a space. */
+  protected abstract openBackend(name: string): Promise<SpaceBackend>;
 
   get status(): SyncStatus {
     return this.#status;
   }
 
   space(name: string): Promise<Space> {
-    if (this.#closed) return Promise.reject(new SyncError('E_CLOSED', 'the peer is closed'));
+    if (this.closed) return Promise.reject(new SyncError('E_CLOSED', 'the peer is closed'));
     if (!SPACE_NAME.test(name)) {
       return Promise.reject(new SyncError('E_INVALID_ARGUMENT', `space name ${JSON.stringify(name)} is not valid: 1–128 characters from A–Z a–z 0–9 . _ -, starting with a letter or digit`));
     }
@@ -137,57 +225,38 @@ class PeerImpl implements Peer {
   }
 
   async #openSpace(name: string): Promise<Space> {
-    const options = this.#options;
-    const engine = await createSyncEngine({
-      wal: await this.#walFor(name),
-      peerId: this.id,
-      space: name,
-      ...(options.limits !== undefined ? { limits: options.limits } : {}),
-      ...(options.clock !== undefined ? { clock: options.clock } : {}),
-      onError: (error) => {
-        options.onError?.(error);
-        this.#emit('error', error);
-      },
-    });
-    const connect =
-      this.#relay === undefined
-        ? undefined
-        : () => {
-            const connection = createRelayConnection({
-              relay: this.#relay ?? [],
-              space: name,
-              transport: options.transport ?? 'auto',
-              fallbackAfterMs: 4_000,
-              ...(options.token !== undefined ? { token: options.token } : {}),
-              ...(options.clock !== undefined ? { clock: options.clock } : {}),
-            });
-            this.#relayConnections.add(connection);
-            connection.on('close', (info) => {
-              if (info.final) this.#relayConnections.delete(connection);
-            });
-            return engine.connect(connection);
-          };
-    const space = new Space(name, new EngineBackend(engine, connect, this.#online));
-    engine.on('status', () => this.#updateStatus());
-    engine.on('change', (changes) => this.#emit('change', name, changes));
-    engine.on('progress', (progress) => this.#emit('progress', name, progress));
-    this.#open.push(space);
-    this.#updateStatus();
+    const backend = await this.openBackend(name);
+    if (this.closed) {
+      await backend.close();
+      throw new SyncError('E_CLOSED', 'the peer closed while the space opened');
+    }
+    const space = new Space(name, backend);
+    backend.onState(() => this.updateStatus());
+    backend.onChange((changes) => this.emit('change', name, changes));
+    backend.onProgress((progress) => this.emit('progress', name, progress));
+    this.openSpaces.push(space);
+    this.updateStatus();
     return space;
+  }
+
+  /** Reports a background error. */
+  protected reportError(error: SyncError): void {
+    this.options.onError?.(error);
+    this.emit('error', error);
   }
 
   pending(): number {
     let total = 0;
-    for (const space of this.#open) total += space.pending();
+    for (const space of this.openSpaces) total += space.pending();
     return total;
   }
 
   async synced(): Promise<void> {
-    if (this.#options.relay === undefined) return;
-    const done = (): boolean => this.#open.every((space) => space.status === 'synced' && space.pending() === 0);
+    if (this.options.relay === undefined) return;
+    const done = (): boolean => this.openSpaces.every((space) => space.status === 'synced' && space.pending() === 0);
     if (done()) return;
     // Awaited: the process stays alive until it settles, though the retry timers toward a relay that is down do not hold it.
-    const release = (this.#options.clock ?? systemClock).keepAlive?.();
+    const release = (this.options.clock ?? systemClock).keepAlive?.();
     try {
       await this.#whenSynced(done);
     } finally {
@@ -199,7 +268,7 @@ class PeerImpl implements Peer {
     return new Promise<void>((resolve, reject) => {
       const offs: Array<() => void> = [];
       const check = (): void => {
-        if (this.#closed) {
+        if (this.closed) {
           for (const off of offs) off();
           reject(new SyncError('E_CLOSED', 'the peer closed before it was synced'));
         } else if (done()) {
@@ -207,28 +276,25 @@ class PeerImpl implements Peer {
           resolve();
         }
       };
-      for (const space of this.#open) offs.push(space.backend.onState(check));
+      for (const space of this.openSpaces) offs.push(space.backend.onState(check));
       offs.push(this.on('status', check));
     });
   }
 
   offline(): void {
-    this.#online = false;
-    for (const space of this.#open) space.backend.disconnect();
-    this.#updateStatus();
+    this.isOnline = false;
+    for (const space of this.openSpaces) space.backend.disconnect();
+    this.updateStatus();
   }
 
   online(): void {
-    this.#online = true;
-    for (const space of this.#open) space.backend.reconnect();
-    this.#updateStatus();
+    this.isOnline = true;
+    for (const space of this.openSpaces) space.backend.reconnect();
+    this.updateStatus();
   }
 
   setRelay(relay: RelayOption): void {
-    if (this.#relay === undefined) throw new SyncError('E_INVALID_ARGUMENT', 'this peer was created without a relay: pass relay to createPeer() to sync with one');
-    relayUrlLists(relay, 'check');
-    this.#relay = relay;
-    for (const connection of this.#relayConnections) if (connection.state !== 'closed') connection.setRelay(relay);
+    this.relays.set(relay);
   }
 
   on<E extends keyof PeerEvents>(event: E, listener: PeerEvents[E]): () => void {
@@ -236,29 +302,44 @@ class PeerImpl implements Peer {
   }
 
   async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
+    if (this.closed) return;
+    this.closed = true;
     const spaces = await Promise.allSettled([...this.#spaces.values()]);
-    for (const result of spaces) {
-      if (result.status !== 'fulfilled') continue;
-      await result.value.backend.close();
-    }
-    this.#updateStatus();
+    for (const result of spaces) if (result.status === 'fulfilled') await result.value.backend.close();
+    this.updateStatus();
   }
 
-  #updateStatus(): void {
+  protected updateStatus(): void {
     let status: SyncStatus = 'offline';
-    const statuses = this.#open.map((space) => space.status);
+    const statuses = this.openSpaces.map((space) => space.status);
     if (statuses.includes('syncing')) status = 'syncing';
     else if (statuses.includes('connecting')) status = 'connecting';
     else if (statuses.length > 0 && statuses.every((s) => s === 'synced')) status = 'synced';
     if (status !== this.#status) {
       this.#status = status;
-      this.#emit('status', status);
+      this.emit('status', status);
     }
   }
 
-  #emit<E extends keyof PeerEvents>(event: E, ...args: Parameters<PeerEvents[E]>): void {
+  protected emit<E extends keyof PeerEvents>(event: E, ...args: Parameters<PeerEvents[E]>): void {
     this.#listeners.emit(event, ...args);
+  }
+}
+
+/** A peer that holds its storage and its relay sessions itself. */
+class LocalPeer extends BasePeer {
+  readonly #walFor: (space: string) => Promise<Wal>;
+
+  constructor(options: PeerSyncOptions, id: PeerId, walFor: (space: string) => Promise<Wal>) {
+    super(options, id);
+    this.#walFor = walFor;
+  }
+
+  get role(): PeerRole {
+    return 'leader';
+  }
+
+  protected async openBackend(name: string): Promise<SpaceBackend> {
+    return openEngineBackend(this.options, this.id, await this.#walFor(name), name, this.relays, this.isOnline, (error) => this.reportError(error));
   }
 }

@@ -1,5 +1,5 @@
-import { SyncError, setLongTimeout, type Connection, type JsonValue, type Limits, type OpId, type Operation, type PeerId, type VersionVector } from '@softadastra/sync-core';
-import type { Change, ConnectOptions, SyncEngine, SyncSession, SyncStatus } from '@softadastra/sync-engine';
+import { SyncError, VersionVector, setLongTimeout, type Connection, type JsonValue, type Limits, type OpId, type Operation, type PeerId } from '@softadastra/sync-core';
+import type { Change, ConnectOptions, SyncEngine, SyncProgress, SyncSession, SyncStatus } from '@softadastra/sync-engine';
 import type { DigestOptions, StateDigest } from '@softadastra/sync-reconciler';
 
 /** Options of `space.remoteDigest()`. */
@@ -33,6 +33,8 @@ export interface SpaceBackend {
   onChange(listener: (changes: readonly Change[]) => void): () => void;
   /** Status, pending count or acks may have changed. */
   onState(listener: () => void): () => void;
+  /** Progress of long syncs. */
+  onProgress(listener: (progress: SyncProgress) => void): () => void;
   pending(): number;
   isAcked(op: OpId): boolean;
   whenAcked(op: OpId): Promise<void>;
@@ -51,11 +53,22 @@ export class EngineBackend implements SpaceBackend {
   readonly engine: SyncEngine;
   readonly #connectRelay: (() => SyncSession) | undefined;
   #relay: SyncSession | undefined;
+  /** This peer's own writes that the relay acknowledged, since this engine opened. */
+  readonly #relayAcked = new VersionVector();
 
   constructor(engine: SyncEngine, connectRelay: (() => SyncSession) | undefined, online: boolean) {
     this.engine = engine;
     this.#connectRelay = connectRelay;
     if (connectRelay !== undefined && online) this.#relay = connectRelay();
+    engine.on('ack', ({ peer, vv }) => {
+      if (peer !== this.#relay?.remotePeer) return;
+      for (const [from, to] of vv.ranges(engine.peerId)) this.#relayAcked.addRange(engine.peerId, from, to);
+    });
+  }
+
+  /** The ranges of this peer's own seqs the relay acknowledged since the engine opened (what other tabs are told). */
+  relayAckedRanges(): Array<readonly [number, number]> {
+    return this.#relayAcked.ranges(this.engine.peerId);
   }
 
   get peerId(): PeerId {
@@ -100,6 +113,9 @@ export class EngineBackend implements SpaceBackend {
   }
   onChange(listener: (changes: readonly Change[]) => void): () => void {
     return this.engine.on('change', listener);
+  }
+  onProgress(listener: (progress: SyncProgress) => void): () => void {
+    return this.engine.on('progress', listener);
   }
   onState(listener: () => void): () => void {
     const offs = [this.engine.on('status', listener), this.engine.on('ack', listener)];
