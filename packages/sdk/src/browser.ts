@@ -12,4 +12,6 @@
  * @packageDocumentation
  */
 export { createPeer } from './browser-peer.js';
+export type { BrowserPeerOptions } from './browser-peer.js';
+export type { SharedTabsOptions, TabLocks } from './tabs/shared-peer.js';
 export * from './shared-exports.js';

@@ -173,7 +173,7 @@ export async function openEngineBackend(
     ...(options.clock !== undefined ? { clock: options.clock } : {}),
     onError,
   });
-  return new EngineBackend(engine, relays.connector(name, engine), online);
+  return new EngineBackend(engine, relays.connector(name, engine), online, options.clock);
 }
 
 /**

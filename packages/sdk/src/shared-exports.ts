@@ -4,7 +4,7 @@
  * own `createPeer` (and Node its file WAL and servers). @internal
  */
 export type { PeerOptions } from './node-peer.js';
-export type { Peer, PeerSyncOptions, PeerEvents } from './peer.js';
+export type { Peer, PeerSyncOptions, PeerEvents, PeerRole } from './peer.js';
 export { Space } from './space.js';
 export { Collection } from './collection.js';
 export type { CollectionOptions, CollectionChange, SubscribeOptions } from './collection.js';

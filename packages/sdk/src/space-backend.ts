@@ -1,4 +1,4 @@
-import { SyncError, VersionVector, setLongTimeout, type Connection, type JsonValue, type Limits, type OpId, type Operation, type PeerId } from '@softadastra/sync-core';
+import { SyncError, VersionVector, setLongTimeout, systemClock, type Clock, type Connection, type JsonValue, type Limits, type OpId, type Operation, type PeerId } from '@softadastra/sync-core';
 import type { Change, ConnectOptions, SyncEngine, SyncProgress, SyncSession, SyncStatus } from '@softadastra/sync-engine';
 import type { DigestOptions, StateDigest } from '@softadastra/sync-reconciler';
 
@@ -56,8 +56,11 @@ export class EngineBackend implements SpaceBackend {
   /** This peer's own writes that the relay acknowledged, since this engine opened. */
   readonly #relayAcked = new VersionVector();
 
-  constructor(engine: SyncEngine, connectRelay: (() => SyncSession) | undefined, online: boolean) {
+  readonly #keepAlive: (() => () => void) | undefined;
+
+  constructor(engine: SyncEngine, connectRelay: (() => SyncSession) | undefined, online: boolean, clock: Clock = systemClock) {
     this.engine = engine;
+    this.#keepAlive = clock.keepAlive?.bind(clock);
     this.#connectRelay = connectRelay;
     if (connectRelay !== undefined && online) this.#relay = connectRelay();
     engine.on('ack', ({ peer, vv }) => {
@@ -131,9 +134,29 @@ export class EngineBackend implements SpaceBackend {
     const relay = this.#relay?.remotePeer;
     return relay === undefined ? this.engine.isAcked(op) : this.engine.isAcked(op, relay);
   }
-  whenAcked(op: OpId): Promise<void> {
-    const relay = this.#relay?.remotePeer;
-    return relay === undefined ? this.engine.whenAcked(op) : this.engine.whenAcked(op, relay);
+  async whenAcked(op: OpId): Promise<void> {
+    if (this.#connectRelay === undefined) return this.engine.whenAcked(op);
+    // Only the relay's ack counts, not that of another session (another tab's, say): until the
+    // relay session has said who it is, wait for it, unless an ack recorded from a relay already covers the write.
+    for (;;) {
+      const relay = this.#relay?.remotePeer;
+      if (relay !== undefined) return this.engine.whenAcked(op, relay);
+      if (this.engine.isAcked(op)) return;
+      await this.#nextEvent();
+    }
+  }
+
+  /** Resolves at the engine's next status or ack event; the process stays alive meanwhile, as while an ack is awaited. */
+  #nextEvent(): Promise<void> {
+    const release = this.#keepAlive?.();
+    return new Promise<void>((resolve) => {
+      const offs = [this.engine.on('status', done), this.engine.on('ack', done)];
+      function done(): void {
+        for (const off of offs) off();
+        release?.();
+        resolve();
+      }
+    });
   }
 
   async remoteDigest(options: RemoteDigestOptions): Promise<StateDigest> {

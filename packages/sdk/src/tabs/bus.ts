@@ -105,7 +105,7 @@ function parseCall(m: Record<string, unknown>): RequestCall | undefined {
     case 'digest': {
       const timeoutMs = m['timeoutMs'];
       if (typeof m['leaves'] !== 'boolean' || (timeoutMs !== undefined && !isCount(timeoutMs))) return undefined;
-      return { call, space, leaves: m['leaves'], timeoutMs: timeoutMs as number | undefined };
+      return { call, space, leaves: m['leaves'], timeoutMs };
     }
     default:
       return undefined;

@@ -1,0 +1,294 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { IDBFactory } from 'fake-indexeddb';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createPeer, type BrowserPeerOptions, type TabLocks } from '../src/browser.js';
+import { createMemoryWal, createSyncEngine, createWebSocketServer, isSyncError, type Peer, type SyncEngine } from '../src/index.js';
+
+// Tabs of one site sharing one peer, in Node: each "tab" is a peer object with its own
+// BroadcastChannel instances (Node's, which reach every other instance of the process), a
+// lock manager standing in for navigator.locks (granted in request order, released when the tab
+// closes or crashes), and its own handle on one fake-indexeddb factory (the site's storage).
+// A crash cuts the tab off at once: its channels close and its locks go, with no close() and no flush.
+
+const cleanups: Array<() => unknown> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+/** Web Locks as a browser grants them: one holder per name, the others queued in order. */
+class Locks {
+  readonly #held = new Map<string, { tab: number; release: () => void }>();
+  readonly #queues = new Map<string, Array<{ tab: number; grant: () => void }>>();
+
+  forTab(tab: number): TabLocks & { crash(): void } {
+    return {
+      request: (name, callback) =>
+        new Promise((resolve) => {
+          const grant = (): void => {
+            let released = false;
+            const release = (): void => {
+              if (released) return;
+              released = true;
+              if (this.#held.get(name)?.tab === tab) this.#held.delete(name);
+              resolve(undefined);
+              this.#next(name);
+            };
+            this.#held.set(name, { tab, release });
+            callback({ name }).then(release, release);
+          };
+          const queue = this.#queues.get(name) ?? [];
+          this.#queues.set(name, queue);
+          queue.push({ tab, grant });
+          if (!this.#held.has(name)) this.#next(name);
+        }),
+      crash: () => {
+        for (const [name, queue] of this.#queues) this.#queues.set(name, queue.filter((entry) => entry.tab !== tab));
+        for (const [, holder] of [...this.#held]) if (holder.tab === tab) holder.release();
+      },
+    };
+  }
+
+  #next(name: string): void {
+    if (this.#held.has(name)) return;
+    const next = this.#queues.get(name)?.shift();
+    next?.grant();
+  }
+}
+
+interface Tab {
+  readonly peer: Peer;
+  readonly number: number;
+  /** The tab is killed: nothing more goes out of it or comes in, its locks are released. */
+  crash(): void;
+}
+
+/** One site in one browser: its storage, its locks, its tabs. */
+class Site {
+  readonly indexedDB = new IDBFactory();
+  readonly locks = new Locks();
+  readonly name = `board-${Math.random().toString(36).slice(2, 8)}`;
+  #tabs = 0;
+
+  async open(options: Partial<BrowserPeerOptions> = {}): Promise<Tab> {
+    const number = ++this.#tabs;
+    const channels = new Set<BroadcastChannel>();
+    class TabChannel extends BroadcastChannel {
+      constructor(name: string) {
+        super(name);
+        channels.add(this);
+      }
+    }
+    const locks = this.locks.forTab(number);
+    // Each tab has its own handle on the site's storage (its own realm, in a browser). Killed, the
+    // tab's transactions that have not committed are aborted and it can open no other.
+    let crashed = false;
+    const live = new Set<IDBTransaction>();
+    const watch = (db: IDBDatabase): void => {
+      const transaction = db.transaction.bind(db);
+      db.transaction = ((...args: Parameters<IDBDatabase['transaction']>) => {
+        if (crashed) throw new DOMException('the tab is gone', 'InvalidStateError');
+        const tx = transaction(...args);
+        live.add(tx);
+        const done = (): boolean => live.delete(tx);
+        tx.addEventListener('complete', done);
+        tx.addEventListener('abort', done);
+        return tx;
+      }) as IDBDatabase['transaction'];
+    };
+    const site = this.indexedDB;
+    const indexedDB = new Proxy(site, {
+      get: (target, key) => {
+        if (key === 'open') {
+          return (name: string, version?: number) => {
+            if (crashed) throw new DOMException('the tab is gone', 'InvalidStateError');
+            const request = target.open(name, version);
+            request.addEventListener('success', () => watch(request.result));
+            return request;
+          };
+        }
+        const value: unknown = Reflect.get(target, key, target);
+        return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    const errors: unknown[] = [];
+    const peer = await createPeer({
+      storage: { indexeddb: this.name, indexedDB },
+      tabs: { locks, BroadcastChannel: TabChannel, heartbeatMs: 100, timeoutMs: 300 },
+      onError: (error) => errors.push(error),
+      ...options,
+    });
+    const crash = (): void => {
+      crashed = true;
+      for (const tx of live) {
+        try {
+          tx.abort();
+        } catch {
+          // committing already: it is durable
+        }
+      }
+      for (const channel of channels) channel.close();
+      locks.crash();
+    };
+    cleanups.push(async () => {
+      if (!crashed) await peer.close();
+    });
+    return { peer, number, crash };
+  }
+}
+
+async function until(predicate: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting until ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+/** A relay on a real loopback port: an engine behind the WebSocket server at the path the SDK dials. */
+async function startRelay(): Promise<{ engine: SyncEngine; url: string }> {
+  const engine = await createSyncEngine({ wal: createMemoryWal(), peerId: 'relay', space: 'team', compaction: false });
+  const http = createServer((_, response) => response.writeHead(404).end());
+  const ws = createWebSocketServer({ server: http, path: '/v1/spaces/team', heartbeatMs: 1_000 });
+  ws.on('connection', (connection) => engine.connect(connection, { trustCovered: 'own-origin' }));
+  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+  cleanups.push(async () => {
+    await ws.close();
+    const stopped = new Promise<void>((resolve) => http.close(() => resolve()));
+    http.closeAllConnections();
+    await stopped;
+    await engine.close();
+  });
+  return { engine, url: `ws://127.0.0.1:${(http.address() as AddressInfo).port}` };
+}
+
+describe('tabs of one site share one peer', () => {
+  it('one tab leads, the others follow; all have one peer id, and every write is seen in every tab', async () => {
+    const site = new Site();
+    const a = await site.open();
+    const b = await site.open();
+    const c = await site.open();
+    expect([a.peer.role, b.peer.role, c.peer.role]).toEqual(['leader', 'follower', 'follower']);
+    expect(new Set([a.peer.id, b.peer.id, c.peer.id]).size).toBe(1);
+
+    const tasks = await Promise.all([a, b, c].map(async (tab) => (await tab.peer.space('team')).collection<string>('tasks')));
+    const seenInA: string[] = [];
+    tasks[0]!.subscribe((changes) => seenInA.push(...changes.map((change) => `${change.key}:${change.source}`)));
+
+    // A follower's write resolves with an op of the shared peer, and its own tab reads it at once.
+    const op = await tasks[1]!.put('from-b', 'milk');
+    expect(op.origin).toBe(a.peer.id);
+    expect(tasks[1]!.get('from-b')).toBe('milk');
+    await tasks[0]!.put('from-a', 'eggs');
+    await tasks[2]!.delete('from-b');
+    for (const view of tasks) await until(() => view.get('from-a') === 'eggs' && !view.has('from-b'), 'every tab sees every write');
+    // Writes of any tab are this peer's own: 'local' everywhere.
+    expect(seenInA).toEqual(['from-b:local', 'from-a:local', 'from-b:local']);
+  });
+
+  it('a follower write resolves only once durable: killed right after, the storage has it', async () => {
+    const site = new Site();
+    const leader = await site.open();
+    const follower = await site.open();
+    const tasks = (await follower.peer.space('team')).collection<number>('tasks');
+    for (let i = 0; i < 20; i++) await tasks.put(`t${i}`, i);
+    // Both tabs die at once, with no close() and no flush.
+    leader.crash();
+    follower.crash();
+    const reopened = await site.open({ tabs: false });
+    const again = (await reopened.peer.space('team')).collection<number>('tasks');
+    expect(again.size).toBe(20);
+    expect(again.get('t19')).toBe(19);
+  });
+
+  it('when the leader is killed, a follower leads within a second; writes waiting meanwhile resolve; nothing resolved is lost', async () => {
+    const site = new Site();
+    const leader = await site.open();
+    const follower = await site.open();
+    const third = await site.open();
+    const views = await Promise.all([leader, follower, third].map(async (tab) => (await tab.peer.space('team')).collection<number>('tasks')));
+    for (let i = 0; i < 10; i++) await views[i % 3]!.put(`before-${i}`, i);
+
+    const led = new Promise<number>((resolve) => {
+      for (const tab of [follower, third]) tab.peer.on('role', () => resolve(Date.now()));
+    });
+    const killedAt = Date.now();
+    leader.crash();
+    // Written with no leader: they wait, then go to whoever takes over.
+    const during = [views[1]!.put('during-1', 1), views[2]!.put('during-2', 2)];
+    const tookOverAt = await led;
+    expect(tookOverAt - killedAt).toBeLessThan(1_000);
+    await Promise.all(during);
+    const roles = [follower.peer.role, third.peer.role].sort();
+    expect(roles).toEqual(['follower', 'leader']);
+    for (const view of [views[1]!, views[2]!]) {
+      await until(() => view.size === 12, 'both remaining tabs hold all 12 writes');
+      for (let i = 0; i < 10; i++) expect(view.get(`before-${i}`)).toBe(i);
+    }
+    // And the new leader's engine replayed them from the storage, not from its replica alone.
+    const newLeader = follower.peer.role === 'leader' ? follower : third;
+    const space = await newLeader.peer.space('team');
+    expect(space.engine.peerId).toBe(newLeader.peer.id);
+    expect(space.engine.entries('tasks')).toHaveLength(12);
+  });
+
+  it('three tabs write at once while the leader is killed mid-stream: every resolved write survives, every tab converges', async () => {
+    const site = new Site();
+    const tabs = [await site.open(), await site.open(), await site.open()];
+    const views = await Promise.all(tabs.map(async (tab) => (await tab.peer.space('team')).collection<number>('tasks')));
+    const resolved = new Map<string, number>();
+    const writers = views.map(async (view, t) => {
+      for (let i = 0; i < 60; i++) {
+        if (t === 0 && i === 20) tabs[0]!.crash();
+        if (t === 0 && i >= 20) return;
+        const key = `tab${t}-${i}`;
+        await view.put(key, i);
+        resolved.set(key, i);
+      }
+    });
+    await Promise.all(writers);
+    expect(resolved.size).toBe(20 + 60 + 60);
+    for (const view of views.slice(1)) await until(() => view.size === resolved.size, 'the two remaining tabs hold every resolved write');
+    for (const [key, value] of resolved) for (const view of views.slice(1)) expect(view.get(key)).toBe(value);
+    const [one, two] = await Promise.all(tabs.slice(1).map((tab) => tab.peer.space('team')));
+    expect(one!.digest().root).toBe(two!.digest().root);
+  });
+
+  it('one relay connection for all tabs: followers see the status, pending count and relay acks of their writes', async () => {
+    const relay = await startRelay();
+    const site = new Site();
+    const a = await site.open({ relay: relay.url, transport: 'websocket' });
+    const b = await site.open({ relay: relay.url, transport: 'websocket' });
+    const c = await site.open({ relay: relay.url, transport: 'websocket' });
+    const views = await Promise.all([a, b, c].map(async (tab) => (await tab.peer.space('team')).collection<number>('tasks')));
+    const write = views[2]!.put('on-the-relay', 1);
+    const op = await write.acked;
+    expect(relay.engine.versionVector().has(op)).toBe(true);
+    await until(() => relay.engine.sessions().length === 1 && [a, b, c].every((tab) => tab.peer.status === 'synced' && tab.peer.pending() === 0), 'every tab synced, nothing pending');
+    expect(relay.engine.sessions()).toHaveLength(1);
+    const space = await c.peer.space('team');
+    expect(space.isAcked(op)).toBe(true);
+
+    // Offline from a follower takes the shared peer offline; writes wait, then reach the relay.
+    b.peer.offline();
+    await until(() => relay.engine.sessions().length === 0, 'the relay session closed');
+    const offline = await views[1]!.put('offline', 2);
+    await until(() => c.peer.pending() === 1, 'the write counted as pending in another tab');
+    b.peer.online();
+    await views[1]!.put('online', 3).acked;
+    expect(relay.engine.versionVector().has(offline)).toBe(true);
+  });
+
+  it('bad input from a follower is refused with a typed error at once, and nothing is written', async () => {
+    const site = new Site();
+    const leader = await site.open();
+    const follower = await site.open();
+    const tasks = (await follower.peer.space('team')).collection('tasks');
+    expect(() => tasks.put('', 1)).toThrow(expect.objectContaining({ code: 'E_INVALID_KEY' }) as Error);
+    expect(() => tasks.put('k', Number.NaN)).toThrow(expect.objectContaining({ code: 'E_INVALID_VALUE' }) as Error);
+    const space = await follower.peer.space('team');
+    expect(() => space.connect({} as never)).toThrow(expect.objectContaining({ code: 'E_INVALID_ARGUMENT' }) as Error);
+    await expect(follower.peer.space('../bad')).rejects.toSatisfy(isSyncError);
+    expect((await leader.peer.space('team')).engine.entries('tasks')).toEqual([]);
+  });
+});
