@@ -94,7 +94,7 @@ class Site {
         tx.addEventListener('complete', done);
         tx.addEventListener('abort', done);
         return tx;
-      }) as IDBDatabase['transaction'];
+      });
     };
     const site = this.indexedDB;
     const indexedDB = new Proxy(site, {
