@@ -184,6 +184,14 @@ describe('tabs of one site share one peer', () => {
     for (const view of tasks) await until(() => view.get('from-a') === 'eggs' && !view.has('from-b'), 'every tab sees every write');
     // Writes of any tab are this peer's own: 'local' everywhere.
     expect(seenInA).toEqual(['from-b:local', 'from-a:local', 'from-b:local']);
+
+    // A tab opened later reads the data as soon as its space is open, like a local store.
+    for (let i = 0; i < 200; i++) await tasks[0]!.put(`more-${i}`, `v${i}`);
+    const late = await site.open();
+    const lateTasks = (await late.peer.space('team')).collection<string>('tasks');
+    expect(late.peer.role).toBe('follower');
+    expect(lateTasks.size).toBe(201);
+    expect(lateTasks.get('more-199')).toBe('v199');
   });
 
   it('a follower write resolves only once durable: killed right after, the storage has it', async () => {

@@ -53,6 +53,8 @@ interface PendingRequest {
 
 /** How long a new leader retries opening a WAL whose Web Lock the old leader has not released yet. */
 const WAL_LOCK_RETRY_MS = 10_000;
+/** How long `space()` in a follower tab waits for its replica to catch up with the leader before it resolves anyway (and keeps syncing). */
+const CATCH_UP_MS = 10_000;
 /** How long a follower's write waits for its own replica to hold it before resolving anyway (it is durable). */
 const HELD_WAIT_MS = 3_000;
 
@@ -142,8 +144,12 @@ export class SharedTabPeer extends BasePeer {
             ...(this.options.clock !== undefined ? { clock: this.options.clock } : {}),
             onError: (error) => this.reportError(error),
           });
-          if (this.#role === 'follower') backend.follow(new FollowerSpace(this, backend, replica, this.#hub(name)));
-          else await replica.close();
+          if (this.#role === 'follower') {
+            const follower = new FollowerSpace(this, backend, replica, this.#hub(name));
+            backend.follow(follower);
+            // Opened like a local store: with the data in it, once the leader has sent what it holds.
+            await follower.caughtUp(CATCH_UP_MS);
+          } else await replica.close();
         }
       }
       // Leading now (from the start, or since): this tab serves the space itself.
@@ -639,6 +645,23 @@ class FollowerSpace implements SpaceBackend {
         const now = this.#peer.leaderTab;
         if (now !== undefined && this.#peer.role === 'follower') this.dial(now);
       }, 250);
+    });
+  }
+
+  /** Resolves once the replica's session with the leader is synced (the leader's state is all here), or after `ms`. */
+  caughtUp(ms: number): Promise<void> {
+    if (this.engine.status === 'synced') return Promise.resolve();
+    const clock = this.#peer.clock;
+    return new Promise<void>((resolve) => {
+      const done = (): void => {
+        off();
+        clock.clearTimeout(timer);
+        resolve();
+      };
+      const off = this.engine.on('status', (status) => {
+        if (status === 'synced') done();
+      });
+      const timer = clock.setTimeout(done, ms);
     });
   }
 
