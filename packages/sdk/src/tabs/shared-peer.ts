@@ -18,7 +18,7 @@ import {
   type Wal,
 } from '@softadastra/sync-core';
 import { createSyncEngine, type Change, type SyncEngine, type SyncProgress, type SyncSession, type SyncStatus } from '@softadastra/sync-engine';
-import type { StateDigest } from '@softadastra/sync-reconciler';
+import { compareOperations, type StateDigest } from '@softadastra/sync-reconciler';
 import { createBroadcastHub, type BroadcastChannelConstructor, type BroadcastChannelLike, type BroadcastConnection, type BroadcastHub } from '@softadastra/transport-broadcast';
 import { createMemoryWal } from '@softadastra/wal-memory';
 import { BasePeer, openEngineBackend, type PeerRole, type PeerSyncOptions } from '../peer.js';
@@ -55,6 +55,8 @@ interface PendingRequest {
 const WAL_LOCK_RETRY_MS = 10_000;
 /** How long `space()` in a follower tab waits for its replica to catch up with the leader before it resolves anyway (and keeps syncing). */
 const CATCH_UP_MS = 10_000;
+/** How often, at most, the leader tells the other tabs a space's state (status, pending, acks). */
+const STATE_COALESCE_MS = 15;
 /** How long a follower's write waits for its own replica to hold it before resolving anyway (it is durable). */
 const HELD_WAIT_MS = 3_000;
 
@@ -84,6 +86,7 @@ export class SharedTabPeer extends BasePeer {
   readonly #backends = new Map<string, TabSpaceBackend>();
   readonly #leading = new Map<string, Promise<EngineBackend>>();
   readonly #hubs = new Map<string, BroadcastHub>();
+  readonly #lastState = new Map<string, string>();
   readonly #requests = new Map<number, PendingRequest>();
   #nextRequest = 1;
   #releaseLock: (() => void) | undefined;
@@ -302,7 +305,7 @@ export class SharedTabPeer extends BasePeer {
 
   #announce(): void {
     this.#post({ t: 'leader', tab: this.#tab });
-    for (const name of this.#leading.keys()) this.#postState(name);
+    for (const name of this.#leading.keys()) this.#postState(name, undefined, true);
   }
 
   #answer(message: BusMessage & { t: 'req' }): void {
@@ -377,24 +380,31 @@ export class SharedTabPeer extends BasePeer {
     this.#hub(name).listen((connection) => {
       backend.engine.connect(connection, { recordAcks: false });
     });
-    let scheduled = false;
+    // Told to the other tabs when it changed, at most once per STATE_COALESCE_MS: a busy leader
+    // would otherwise post one state per write to every tab.
+    let timer: unknown;
     const schedule = (): void => {
-      if (scheduled) return;
-      scheduled = true;
-      queueMicrotask(() => {
-        scheduled = false;
+      if (timer !== undefined || this.closed) return;
+      timer = this.clock.setTimeout(() => {
+        timer = undefined;
         this.#postState(name, backend);
-      });
+      }, STATE_COALESCE_MS);
     };
     backend.onState(schedule);
     backend.onChange(schedule);
-    schedule();
+    this.#postState(name, backend, true);
     return backend;
   }
 
-  #postState(name: string, ready?: EngineBackend): void {
-    const post = (backend: EngineBackend): void =>
-      this.#post({ t: 'state', tab: this.#tab, space: name, status: backend.status, pending: backend.pending(), acked: backend.relayAckedRanges() });
+  #postState(name: string, ready?: EngineBackend, always = false): void {
+    const post = (backend: EngineBackend): void => {
+      const acked = backend.relayAckedRanges();
+      const state = { status: backend.status, pending: backend.pending(), acked };
+      const key = `${state.status} ${state.pending} ${JSON.stringify(acked)}`;
+      if (!always && this.#lastState.get(name) === key) return;
+      this.#lastState.set(name, key);
+      this.#post({ t: 'state', tab: this.#tab, space: name, ...state });
+    };
     if (ready !== undefined) post(ready);
     else void this.#leading.get(name)?.then(post, () => undefined);
   }
@@ -700,15 +710,37 @@ class FollowerSpace implements SpaceBackend {
   }
 
   /** Waits (briefly) until this tab's state holds the write: read your own writes once it resolved. */
+  /** Whether this tab's state shows the write: applied (its key holds it, or a later winner), or covered by the vector. */
+  #holds(op: Operation): boolean {
+    if (this.#closed) return true;
+    const current = this.#owner.getOperation(op.collection, op.key);
+    return (current !== undefined && compareOperations(current, op) >= 0) || this.#owner.versionVector().has(op);
+  }
+
   #held(op: Operation): Promise<void> {
+    if (this.#holds(op)) return Promise.resolve();
     const clock = this.#peer.clock;
-    const deadline = clock.now() + HELD_WAIT_MS;
     return new Promise<void>((resolve) => {
-      const check = (): void => {
-        if (this.#owner.versionVector().has(op) || clock.now() >= deadline || this.#closed) resolve();
-        else clock.setTimeout(check, 10);
+      const offs: Array<() => void> = [];
+      let timer: unknown;
+      const done = (): void => {
+        for (const off of offs) off();
+        clock.clearTimeout(timer);
+        resolve();
       };
-      check();
+      const check = (): void => {
+        if (this.#holds(op)) done();
+      };
+      // Checked as the replica applies what the leader pushes; a superseded write arrives as a
+      // covered vector instead, hence the slower poll too, and the deadline (the write is durable).
+      offs.push(this.engine.on('change', check), this.engine.on('status', check));
+      const deadline = clock.now() + HELD_WAIT_MS;
+      const poll = (): void => {
+        check();
+        if (clock.now() >= deadline) done();
+        else timer = clock.setTimeout(poll, 25);
+      };
+      timer = clock.setTimeout(poll, 25);
     });
   }
 
