@@ -202,7 +202,7 @@ class Engine implements SyncEngine, SessionHost {
     this.maxBatchOps = Math.min(options.batch?.maxOps ?? 1000, this.limits.maxBatchOps);
     this.maxBatchBytes = options.batch?.maxBytes ?? 256 * 1024;
     this.plant = options.plant;
-    this.#emitter = new EventListeners<SyncEngineEvents>(['change', 'status', 'progress', 'error', 'ack'], (error, event) => {
+    this.#emitter = new EventListeners<SyncEngineEvents>(['change', 'status', 'progress', 'error', 'ack', 'session'], (error, event) => {
       // A throwing error listener must not loop back into the error event.
       if (event === 'error') rethrowLater(error);
       else this.reportError(toSyncError(error, 'E_INTERNAL', `a ${String(event)} listener threw`));
@@ -655,7 +655,8 @@ class Engine implements SyncEngine, SessionHost {
     this.#emitter.emit('progress', progress);
   }
 
-  sessionChanged(_session: Session): void {
+  sessionChanged(session: Session): void {
+    if (this.#emitter.count('session') > 0) this.#emitter.emit('session', session);
     let status: SyncStatus = 'offline';
     for (const session of this.#sessions) {
       const s = session.status;

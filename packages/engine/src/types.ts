@@ -50,6 +50,8 @@ export interface SyncEngineEvents {
   error: (error: SyncError) => void;
   /** A peer acknowledged holding `vv` durably. */
   ack: (event: { readonly peer: PeerId; readonly vv: VersionVector }) => void;
+  /** One session's own status changed, or it closed (`status` only tells when the aggregate does). */
+  session: (session: SyncSession) => void;
 }
 
 /** Protocol timers, in milliseconds (see docs/protocol.md). */

@@ -80,8 +80,14 @@ export class EngineBackend implements SpaceBackend {
   get limits(): Limits {
     return this.engine.limits;
   }
+  /**
+   * With a relay: where the relay session stands (other sessions, such as
+   * other tabs', do not make a space synced); without one: the engine's.
+   */
   get status(): SyncStatus {
-    return this.engine.status;
+    if (this.#connectRelay === undefined) return this.engine.status;
+    const status = this.#relay?.status;
+    return status === undefined || status === 'closed' ? 'offline' : status;
   }
   /** The relay's peer id, once a session with it has said hello. */
   get relayPeer(): PeerId | undefined {
@@ -121,7 +127,7 @@ export class EngineBackend implements SpaceBackend {
     return this.engine.on('progress', listener);
   }
   onState(listener: () => void): () => void {
-    const offs = [this.engine.on('status', listener), this.engine.on('ack', listener)];
+    const offs = [this.engine.on('status', listener), this.engine.on('ack', listener), this.engine.on('session', listener)];
     return () => {
       for (const off of offs) off();
     };

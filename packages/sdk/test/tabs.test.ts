@@ -269,6 +269,7 @@ describe('tabs of one site share one peer', () => {
     const b = await site.open({ relay: relay.url, transport: 'websocket' });
     const c = await site.open({ relay: relay.url, transport: 'websocket' });
     const views = await Promise.all([a, b, c].map(async (tab) => (await tab.peer.space('team')).collection<number>('tasks')));
+    await until(() => [a, b, c].every((tab) => tab.peer.status === 'synced'), 'every tab synced before any write');
     const write = views[2]!.put('on-the-relay', 1);
     const op = await write.acked;
     expect(relay.engine.versionVector().has(op)).toBe(true);
@@ -278,8 +279,15 @@ describe('tabs of one site share one peer', () => {
     expect(space.isAcked(op)).toBe(true);
 
     // Offline from a follower takes the shared peer offline; writes wait, then reach the relay.
+    // A tab opened now, with nothing written, learns the state at once.
+    const d = await site.open({ relay: relay.url, transport: 'websocket' });
+    await d.peer.space('team');
+    await until(() => d.peer.status === 'synced', 'the late tab shows synced');
+
     b.peer.offline();
     await until(() => relay.engine.sessions().length === 0, 'the relay session closed');
+    // Offline means no relay, whatever the sessions between tabs are doing.
+    await until(() => [a, b, c, d].every((tab) => tab.peer.status === 'offline'), 'every tab shows offline');
     const offline = await views[1]!.put('offline', 2);
     await until(() => c.peer.pending() === 1, 'the write counted as pending in another tab');
     b.peer.online();

@@ -335,6 +335,8 @@ export class SharedTabPeer extends BasePeer {
     const space = await this.#leaderEngine(call.space);
     switch (call.call) {
       case 'open':
+        // The state first (the bus keeps order): the follower's space starts with it, not as 'connecting'.
+        this.#postState(call.space, space, true);
         return null;
       case 'put':
         return operationToJson(await space.put(call.collection, call.key, call.value as JsonValue));
@@ -449,6 +451,8 @@ class TabSpaceBackend implements SpaceBackend {
   readonly limits: Limits;
   readonly #onError: (error: SyncError) => void;
   #inner: SpaceBackend | undefined;
+  /** The leader's last word on this space's state, kept from before the replica is attached. */
+  #leaderState: SpaceState | undefined;
   #offInner: Array<() => void> = [];
   readonly #changeListeners = new Set<(changes: readonly Change[]) => void>();
   readonly #stateListeners = new Set<() => void>();
@@ -472,6 +476,7 @@ class TabSpaceBackend implements SpaceBackend {
 
   follow(inner: FollowerSpace): void {
     this.#attach(inner);
+    if (this.#leaderState !== undefined) inner.setState(this.#leaderState);
   }
 
   /** This tab leads now: the leader's engine replaces the replica, and the keys where they differ are reported as changes. */
@@ -492,6 +497,7 @@ class TabSpaceBackend implements SpaceBackend {
   }
 
   followerState(state: SpaceState): void {
+    this.#leaderState = state;
     if (this.#inner instanceof FollowerSpace) this.#inner.setState(state);
   }
 
@@ -787,6 +793,8 @@ class FollowerSpace implements SpaceBackend {
   async whenAcked(op: OpId): Promise<void> {
     if (this.#acked.has(op)) return;
     await this.#peer.request({ call: 'acked', space: this.#name, origin: op.origin, seq: op.seq });
+    // Known here at once, before the leader's next state message says so.
+    if (op.origin === this.#peer.id) this.#acked.add({ origin: op.origin, seq: op.seq });
   }
   async remoteDigest(options: RemoteDigestOptions): Promise<StateDigest> {
     return (await this.#peer.request({ call: 'digest', space: this.#name, leaves: options.leaves === true, timeoutMs: options.timeoutMs })) as StateDigest;
