@@ -18,6 +18,7 @@ const inCI = process.env.CI !== undefined && process.env.CI !== '' && process.en
 export const missing = existsSync(chromiumPath) ? undefined : `no Chromium at ${chromiumPath}: install it (apt-get install -y chromium) or set CHROMIUM_PATH`;
 export const skip = missing !== undefined && !inCI;
 if (skip) console.warn(`browser tests skipped: ${missing}`);
+export const chromiumArgs = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'];
 export const suiteName = skip ? `the board in Chromium (skipped: ${missing})` : 'the board in Chromium';
 
 /** A task as the page shows it. */
@@ -80,7 +81,7 @@ export async function startHarness(): Promise<Harness> {
   const browser = await chromium.launch({
     executablePath: chromiumPath,
     headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'],
+    args: chromiumArgs,
     timeout: 60_000,
   });
   return Object.assign(harness, {
@@ -173,11 +174,23 @@ export function untilShown(page: Page, check: (s: Shown) => boolean, what: strin
   return until(async () => check(await shown(page)), what, problems, () => describe(page), timeoutMs);
 }
 
-/** Adds a task the way a person does: types its title, presses Enter. */
+/** Adds a task the way a person does: types its title into "New task", presses Enter. */
 export async function addTask(page: Page, title: string): Promise<void> {
   const input = page.getByLabel('New task');
   await input.fill(title);
   await input.press('Enter');
+}
+
+/**
+ * Adds many tasks as a person typing fast: "New task" keeps the focus after
+ * each Enter, so the titles go straight to the keyboard (no per-task lookup).
+ */
+export async function addTasks(page: Page, titles: readonly string[]): Promise<void> {
+  await page.getByLabel('New task').focus();
+  for (const title of titles) {
+    await page.keyboard.insertText(title);
+    await page.keyboard.press('Enter');
+  }
 }
 
 /** A Node peer on the board (the SDK's Node entry, memory storage). */

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { addTask, freshBoard, nodePeer, shown, skip, startHarness, suiteName, untilShown, until, type Harness } from './harness.ts';
+import { addTasks, freshBoard, nodePeer, shown, skip, startHarness, suiteName, untilShown, until, type Harness } from './harness.ts';
 
 const ITEMS = 200;
 const titleOf = (i: number): string => `offline item ${String(i).padStart(3, '0')}`;
@@ -23,7 +23,7 @@ describe.skipIf(skip)(suiteName, () => {
     await deviceA.setOffline(true);
     h.filesDown = true;
     await untilShown(a, (s) => s.connection === 'offline', 'device A shows it is offline', h.problems);
-    for (let i = 0; i < ITEMS; i++) await addTask(a, titleOf(i));
+    await addTasks(a, Array.from({ length: ITEMS }, (_, i) => titleOf(i)));
     await untilShown(a, (s) => s.tasks.length === ITEMS && s.tasks.every((t) => t.state === 'local') && s.pending === ITEMS, `device A shows ${ITEMS} tasks saved on this device, ${ITEMS} pending`, h.problems);
     expect((await shown(a)).tasks.map((t) => t.title)).toEqual(Array.from({ length: ITEMS }, (_, i) => titleOf(i)));
     // Nothing left the device.
