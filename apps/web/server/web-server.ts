@@ -19,8 +19,8 @@ export interface WebServerOptions {
 
 /** The request and upgrade handlers of the board's web server. */
 export interface WebHandlers {
-  request(request: IncomingMessage, response: ServerResponse): void;
-  upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void;
+  readonly request: (request: IncomingMessage, response: ServerResponse) => void;
+  readonly upgrade: (request: IncomingMessage, socket: Duplex, head: Buffer) => void;
 }
 
 const TYPES: Record<string, string> = {

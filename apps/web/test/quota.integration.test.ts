@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type BrowserContext } from 'playwright-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { addTask, addTasks, chromiumArgs, chromiumPath, freshBoard, shown, skip, startHarness, suiteName, untilShown, type Harness } from './harness.ts';
 
