@@ -1,4 +1,4 @@
-import type { Collection, CollectionChange, Operation, Peer, Space, WriteHandle } from '@softadastra/sdk';
+import type { Collection, CollectionChange, Operation, Peer, PeerRole, Space, WriteHandle } from '@softadastra/sdk';
 import type { BoardElements } from './elements.ts';
 import type { ErrorBanner } from './error-banner.ts';
 
@@ -19,9 +19,6 @@ export interface Task {
 export type WriteState = 'saving' | 'local' | 'relay';
 
 const STATE_TEXT: Record<WriteState, string> = { saving: 'saving…', local: 'saved on this device', relay: 'on the relay' };
-
-/** Which tab of this origin talks to the relay, once the SDK shares one peer among tabs. */
-export type TabRole = 'leader' | 'follower';
 
 interface Row {
   readonly item: HTMLLIElement;
@@ -71,6 +68,10 @@ export class Board {
     this.#peer.on('status', () => this.#queueRefresh());
     this.#space.engine.on('ack', () => this.#queueRefresh());
     this.#followRole();
+    // In a tab that follows another (shared tabs), the relay's acks and the status arrive from the
+    // leading tab, and the SDK has no public event for a change of pending() or isAcked(): look again
+    // twice a second. (A refresh that finds nothing new touches nothing.)
+    setInterval(() => this.#queueRefresh(), 500);
     tasks.dataset['ready'] = 'true';
     this.#refresh();
   }
@@ -161,6 +162,10 @@ export class Board {
     }
     this.#saving.set(key, (this.#saving.get(key) ?? 0) + 1);
     this.#queueRefresh();
+    handle.acked.then(
+      () => this.#queueRefresh(),
+      () => undefined, // reported through `durable`, or the peer's error event
+    );
     handle.durable
       .catch((error: unknown) => this.#banner.show(error))
       .finally(() => {
@@ -189,11 +194,15 @@ export class Board {
   #refresh(): void {
     const { connection, pending } = this.#elements;
     const status = this.#peer.status;
-    connection.textContent = status;
-    connection.dataset['status'] = status;
-    const count = this.#peer.pending();
-    pending.textContent = `${count} ${count === 1 ? 'write' : 'writes'} pending`;
-    pending.dataset['count'] = String(count);
+    if (connection.dataset['status'] !== status) {
+      connection.textContent = status;
+      connection.dataset['status'] = status;
+    }
+    const count = String(this.#peer.pending());
+    if (pending.dataset['count'] !== count) {
+      pending.textContent = `${count} ${count === '1' ? 'write' : 'writes'} pending`;
+      pending.dataset['count'] = count;
+    }
     for (const [key, row] of this.#rows) {
       const state = this.#writeState(key, row.op);
       if (row.state.dataset['state'] === state) continue;
@@ -202,18 +211,14 @@ export class Board {
     }
   }
 
-  /** `peer.role` and its `role` event, where the SDK shares one peer among tabs (issue 14). */
+  /** Whether this tab leads the origin's shared peer (holds the WAL and the relay connection) or follows the one that does. */
   #followRole(): void {
-    const peer = this.#peer as Peer & { readonly role?: TabRole };
-    const show = (role: TabRole | undefined): void => {
-      this.#elements.roleRow.hidden = role === undefined;
-      this.#elements.role.dataset['role'] = role ?? '';
-      this.#elements.role.textContent = role === 'leader' ? 'this tab leads' : role === 'follower' ? 'this tab follows' : '';
+    const show = (role: PeerRole): void => {
+      this.#elements.role.dataset['role'] = role;
+      this.#elements.role.textContent = role === 'leader' ? 'this tab leads' : 'this tab follows';
     };
-    show(peer.role);
-    if (peer.role === undefined) return;
-    const on = peer.on.bind(peer) as unknown as (event: 'role', listener: (role: TabRole) => void) => () => void;
-    on('role', (role) => {
+    show(this.#peer.role);
+    this.#peer.on('role', (role) => {
       show(role);
       this.#queueRefresh();
     });

@@ -3,7 +3,6 @@ export interface BoardElements {
   readonly boardName: HTMLElement;
   readonly connection: HTMLElement;
   readonly pending: HTMLElement;
-  readonly roleRow: HTMLElement;
   readonly role: HTMLElement;
   readonly offlineReady: HTMLElement;
   readonly errors: HTMLElement;
@@ -25,7 +24,6 @@ export function findElements(doc: Document): BoardElements {
     boardName: get('board-name', HTMLElement),
     connection: get('connection', HTMLElement),
     pending: get('pending', HTMLElement),
-    roleRow: get('role-row', HTMLElement),
     role: get('role', HTMLElement),
     offlineReady: get('offline-ready', HTMLElement),
     errors: get('errors', HTMLElement),

@@ -8,8 +8,7 @@ describe.skipIf(skip)(suiteName, () => {
   let harness: Harness | undefined;
   afterAll(() => harness?.close(), 30_000);
 
-  // enable when shared tabs land (issue 14)
-  it.skip('shares one peer among three tabs: one leader, one relay connection, writes from every tab; a new leader when it closes, nothing lost', async () => {
+  it('shares one peer among three tabs: one leader, one relay connection, writes from every tab; a new leader when it closes, nothing lost', async () => {
     harness = await startHarness();
     const h = harness;
     const board = freshBoard('tabs');
@@ -23,14 +22,13 @@ describe.skipIf(skip)(suiteName, () => {
       return r.filter((x) => x === 'leader').length === 1 && r.filter((x) => x === 'follower').length === pages.length - 1;
     };
     await until(() => oneLeader(tabs), 'one tab of device A leads, the others follow', h.problems, async () => `; roles: ${JSON.stringify(await roles(tabs))}`);
-    for (const page of [...tabs, other]) await untilShown(page, (s) => s.connection === 'synced', 'every tab is synced', h.problems);
     // Device A has one connection whatever its number of tabs, device B its own.
     await until(async () => (await h.metric('relay_connections')) === 2, 'the relay has two connections', h.problems, async () => `; it has ${await h.metric('relay_connections')}`);
 
     // Writes typed in every tab.
     await Promise.all(tabs.map((tab, i) => addTasks(tab, titles(`tab${i}`, 0, 5))));
-    const all = (count: number) => (s: Shown) => s.tasks.length === count && s.pending === 0 && s.tasks.every((t) => t.state === 'relay');
-    for (const page of [...tabs, other]) await untilShown(page, all(15), 'every tab and device B show the 15 tasks on the relay', h.problems);
+    const all = (count: number) => (s: Shown) => s.tasks.length === count && s.connection === 'synced' && s.pending === 0 && s.tasks.every((t) => t.state === 'relay');
+    for (const page of [...tabs, other]) await untilShown(page, all(15), 'every tab and device B are synced and show the 15 tasks on the relay', h.problems);
 
     // The leader closes while the followers type, and right after its own writes were saved.
     const leaderIndex = (await roles(tabs)).indexOf('leader');
@@ -45,7 +43,7 @@ describe.skipIf(skip)(suiteName, () => {
 
     await until(() => oneLeader(followers), 'one of the remaining tabs leads', h.problems, async () => `; roles: ${JSON.stringify(await roles(followers))}`);
     const total = 15 + 3 + 20;
-    for (const page of [...followers, other]) await untilShown(page, all(total), `the remaining tabs and device B show all ${total} tasks on the relay`, h.problems);
+    for (const page of [...followers, other]) await untilShown(page, all(total), `the remaining tabs and device B are synced and show all ${total} tasks on the relay`, h.problems);
     const keys = (await shown(other)).tasks.map((t) => t.key);
     for (const page of followers) expect((await shown(page)).tasks.map((t) => t.key)).toEqual(keys);
     expect((await shown(other)).tasks.map((t) => t.title).sort()).toEqual(
