@@ -68,10 +68,10 @@ export class Board {
     this.#peer.on('status', () => this.#queueRefresh());
     this.#space.engine.on('ack', () => this.#queueRefresh());
     this.#followRole();
-    // In a tab that follows another (shared tabs), status, pending() and isAcked() follow the leading
-    // tab, and the SDK has no public event when pending() or isAcked() change (and a follower that
-    // joined a quiet leader was seen to get no 'status' event); after a takeover the engine above is
-    // another one. So look again twice a second too; a refresh that finds nothing new touches nothing.
+    // In a tab that follows another (shared tabs), pending() and isAcked() follow the leading tab, and
+    // the SDK has no public event when they change (a write of an earlier session acked, status still
+    // 'synced'); after a takeover the engine above is another one. So look again twice a second too;
+    // a refresh that finds nothing new touches nothing.
     setInterval(() => this.#queueRefresh(), 500);
     tasks.dataset['ready'] = 'true';
     this.#refresh();
