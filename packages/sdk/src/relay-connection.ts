@@ -1,4 +1,4 @@
-import { SyncError, createConnectionListeners, wrapConnection, type ClientConnection, type Clock, type Connection, type TokenOption } from '@softadastra/sync-core';
+import { SyncError, createConnectionListeners, systemClock, wrapConnection, type ClientConnection, type Clock, type Connection, type TokenOption } from '@softadastra/sync-core';
 import { createHttpTransport } from '@softadastra/transport-http';
 import { createWebSocketTransport } from '@softadastra/transport-websocket';
 
@@ -118,8 +118,8 @@ function fallbackConnection(
     onFallback = true;
     active = attach(fallback());
   };
-  if (clock !== undefined) clock.setTimeout(fallBack, afterMs);
-  else setTimeout(fallBack, afterMs).unref();
+  // The system clock's timers do not hold a Node process, and run in browsers too (no unref there).
+  (clock ?? systemClock).setTimeout(fallBack, afterMs);
   return {
     get capabilities() {
       return active.capabilities;
