@@ -35,6 +35,14 @@ describe("the simulator's command line", () => {
     expect(parsed(['--worker', '3,5,9']).worker).toEqual([3, 5, 9]);
   });
 
+  it('takes --storage indexeddb (wal-indexeddb over fake-indexeddb) and hands it to the workers', () => {
+    expect(parsed(['--storage', 'indexeddb', '--seeds', '200'])).toMatchObject({ storage: 'indexeddb', seeds: 200 });
+    expect(parsed(['--storage=indexeddb']).storage).toBe('indexeddb');
+    expect(workerArgv(parsed(['--storage', 'indexeddb', '--seeds', '200']), [1, 3])).toEqual(['--storage', 'indexeddb', '--worker', '1,3']);
+    expect(problem(['--storage', 'idb'])).toBe('--storage takes memory, file, indexeddb or mixed');
+    expect(problem(['--storage', 'IndexedDB'])).toBe('--storage takes memory, file, indexeddb or mixed');
+  });
+
   it('refuses what it cannot run, saying which flag is wrong', () => {
     expect(problem(['--seeds', '0'])).toBe('--seeds needs an integer >= 1, got 0');
     expect(problem(['--peers', '1'])).toBe('--peers needs an integer >= 2, got 1');

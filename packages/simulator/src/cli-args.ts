@@ -21,7 +21,7 @@ export interface SimArgs {
 }
 
 /** The usage line printed with every command-line mistake. */
-export const SIM_USAGE = `usage: pnpm sim --seeds N [--peers P] [--from F] [--seed S] [--plant ${PLANTS.join('|')} [--all] [--min-caught K]] [--storage memory|file|mixed] [--worlds original|current] [--workers W] [--verbose] [--no-shrink]`;
+export const SIM_USAGE = `usage: pnpm sim --seeds N [--peers P] [--from F] [--seed S] [--plant ${PLANTS.join('|')} [--all] [--min-caught K]] [--storage memory|file|indexeddb|mixed] [--worlds original|current] [--workers W] [--verbose] [--no-shrink]`;
 
 /**
  * Parses the simulator's arguments with `node:util`'s `parseArgs`, as the
@@ -74,7 +74,7 @@ export function parseSimArgs(argv: readonly string[]): { readonly ok: true; read
   const minCaught = integer('min-caught', values['min-caught'], 1);
   if (values.plant !== undefined && !PLANTS.includes(values.plant as SimPlant)) problems.push(`--plant takes one of ${PLANTS.join(', ')}`);
   const storage = values.storage;
-  if (storage !== undefined && storage !== 'memory' && storage !== 'file' && storage !== 'mixed') problems.push('--storage takes memory, file or mixed');
+  if (storage !== undefined && storage !== 'memory' && storage !== 'file' && storage !== 'indexeddb' && storage !== 'mixed') problems.push('--storage takes memory, file, indexeddb or mixed');
   if (values.worlds !== undefined && values.worlds !== 'original' && values.worlds !== 'current') problems.push('--worlds takes original or current');
   const first = problems[0];
   if (first !== undefined) return { ok: false, problem: first };

@@ -1,7 +1,7 @@
 /**
  * The simulator's command line:
  *
- *   pnpm sim --seeds N [--peers P] [--from F] [--seed S] [--plant BUG [--all] [--min-caught K]] [--storage memory|file|mixed] [--worlds original|current] [--workers W] [--verbose] [--no-shrink]
+ *   pnpm sim --seeds N [--peers P] [--from F] [--seed S] [--plant BUG [--all] [--min-caught K]] [--storage memory|file|indexeddb|mixed] [--worlds original|current] [--workers W] [--verbose] [--no-shrink]
  *
  * Ends with exactly one summary line:
  *   sim: seeds=N peers=P steps=S ops=O divergent=D lost=L violations=V

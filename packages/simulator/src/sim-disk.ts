@@ -3,7 +3,7 @@ import { createFileWal, createSimulatedFileSystem, type CrashVariant, type FileW
 import { createMemoryWal, createMemoryWalStorage } from '@softadastra/wal-memory';
 
 /** Which storage the peers of a simulation use. */
-export type SimStorage = 'memory' | 'file';
+export type SimStorage = 'memory' | 'file' | 'indexeddb';
 
 /**
  * A peer's disk in the simulator: it outlives the peer's process, crashes

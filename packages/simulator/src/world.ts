@@ -18,6 +18,7 @@ import { placeOf } from './oracle.js';
 import { replayingConnection } from './replaying-connection.js';
 import { describeAction, edgesOf, type Scenario, type SimAction } from './scenario.js';
 import { fileDisk, memoryDisk, type SimDisk, type SimStorage } from './sim-disk.js';
+import { indexedDbDisk } from './sim-idb-disk.js';
 import { observeWal } from './sim-wal.js';
 
 /** Protocol timers of simulated peers: short, so that a run covers many rounds. */
@@ -103,7 +104,7 @@ export class SimWorld {
     this.peers = Array.from({ length: scenario.peers }, (_, index) => ({
       index,
       id: `p${index}`,
-      disk: this.#newDisk(scenario.storages[index] ?? 'memory'),
+      disk: this.#newDisk(scenario.storages[index] ?? 'memory', index),
       rotted: undefined,
       replacements: 0,
       clock: peerClock(this.clock, scenario.skews[index] ?? 0),
@@ -113,8 +114,9 @@ export class SimWorld {
     }));
   }
 
-  #newDisk(kind: SimStorage): SimDisk {
+  #newDisk(kind: SimStorage, index: number): SimDisk {
     if (kind === 'memory') return memoryDisk();
+    if (kind === 'indexeddb') return indexedDbDisk((message) => this.log(`${this.peers[index]?.id ?? `p${index}`}: ${message}`));
     return fileDisk(this.#scenario.plant === 'torn-tail-over-truncation' ? 'torn-tail-over-truncation' : undefined);
   }
 
@@ -272,7 +274,7 @@ export class SimWorld {
     const old = peer.id;
     peer.replacements++;
     peer.id = `p${peer.index}r${peer.replacements}`;
-    peer.disk = this.#newDisk(peer.disk.kind);
+    peer.disk = this.#newDisk(peer.disk.kind, peer.index);
     peer.rotted = undefined;
     this.log(`${old} refused its rotten WAL (E_WAL_CORRUPT); replaced by ${peer.id} on a new disk (${onlyThere} operations lived only on the old one)`);
     this.#launch(peer);

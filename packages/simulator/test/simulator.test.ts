@@ -19,6 +19,26 @@ describe('deterministic simulator', () => {
     expect(result.violations).toEqual([]);
   });
 
+  it('runs wal-indexeddb over fake-indexeddb, and replays such a seed bit for bit, even with another run of it interleaved', async () => {
+    // Seed 17 (7 peers): crashes abort commits under way, kill commits whose acknowledgement was not
+    // delivered, commit a held write whole with 'keep', and a rotten row is refused and the peer replaced.
+    const [first, interleaved] = await Promise.all([runSimulation(17, { storage: 'indexeddb' }), runSimulation(17, { storage: 'indexeddb' })]);
+    const second = await runSimulation(17, { storage: 'indexeddb' });
+    expect(first.scenario.storages.every((kind) => kind === 'indexeddb')).toBe(true);
+    expect(first.trace[0]).toContain('indexeddb WAL');
+    for (const again of [interleaved, second]) {
+      expect(again.trace).toEqual(first.trace);
+      expect([again.steps, again.ops, again.acked]).toEqual([first.steps, first.ops, first.acked]);
+    }
+    const seen = (pattern: RegExp): boolean => first.trace.some((line) => pattern.test(line));
+    expect(seen(/IndexedDB at the crash: \d+ uncommitted write transaction\(s\) aborted whole/), 'a commit under way aborted whole').toBe(true);
+    expect(seen(/IndexedDB at the crash: .*commit whole, unacknowledged/), "a held commit kept whole ('keep')").toBe(true);
+    expect(seen(/committed, never acknowledged/), 'a commit done, its acknowledgement lost').toBe(true);
+    expect(seen(/refused its rotten WAL \(E_WAL_CORRUPT\)/), 'a rotten row refused').toBe(true);
+    expect({ divergent: first.divergent, lost: first.lost, violations: first.violations }).toEqual({ divergent: 0, lost: 0, violations: [] });
+    expect(first.steps).toBeGreaterThan(1_000);
+  });
+
   it('draws different worlds from different seeds', () => {
     const a = drawScenario(1);
     const b = drawScenario(2);
