@@ -19,9 +19,8 @@ await open();
 
 async function open(): Promise<void> {
   try {
-    // WebSocket only: the SDK's 'auto' transport arms its HTTP fallback timer with Node's
-    // `setTimeout(…).unref()`, which throws in a browser (packages/sdk/src/relay-connection.ts).
-    const peer = await createPeer({ storage: { indexeddb: config.storage }, relay: config.relay, transport: 'websocket' });
+    // The default transport: WebSocket, falling back to HTTP long polling where WebSockets are blocked.
+    const peer = await createPeer({ storage: { indexeddb: config.storage }, relay: config.relay });
     peer.on('error', (error) => banner.show(error));
     // The browser knows before the socket does: airplane mode stops the sessions at once, and back online they start again.
     if (!navigator.onLine) peer.offline();
