@@ -52,7 +52,9 @@ describe.skipIf(skip)(suiteName, () => {
     expect((await shown(a)).tasks.map((t) => t.key)).toEqual((await shown(b)).tasks.map((t) => t.key));
     expect([...(await shown(a)).errors, ...(await shown(b)).errors]).toEqual([]);
 
-    // The screenshot CI keeps as an artifact.
+    // The screenshot CI keeps as an artifact, showing the settled board (the status may flick to
+    // syncing and back while a covered vector goes out after the last changes).
+    await untilShown(a, settled, 'device A is settled again for the screenshot', h.problems);
     await mkdir(RESULTS, { recursive: true });
     const path = `${RESULTS}board-converged.png`;
     await a.screenshot({ path, fullPage: true });
