@@ -48,8 +48,35 @@ export interface SpaceBackend {
   close(): Promise<void>;
 }
 
+/** The reads of a space, straight from an engine (the local one, or a follower tab's replica). @internal */
+export abstract class EngineReads {
+  abstract readonly engine: SyncEngine;
+
+  get(collection: string, key: string): JsonValue | undefined {
+    return this.engine.get(collection, key);
+  }
+  has(collection: string, key: string): boolean {
+    return this.engine.has(collection, key);
+  }
+  getOperation(collection: string, key: string): Operation | undefined {
+    return this.engine.getOperation(collection, key);
+  }
+  entries(collection: string): Array<[string, JsonValue]> {
+    return this.engine.entries(collection);
+  }
+  collections(): string[] {
+    return this.engine.collections();
+  }
+  versionVector(): VersionVector {
+    return this.engine.versionVector();
+  }
+  digest(options?: DigestOptions): StateDigest {
+    return this.engine.digest(options);
+  }
+}
+
 /** A space over a local engine, synced with the relay by a session of its own. @internal */
-export class EngineBackend implements SpaceBackend {
+export class EngineBackend extends EngineReads implements SpaceBackend {
   readonly engine: SyncEngine;
   readonly #connectRelay: (() => SyncSession) | undefined;
   #relay: SyncSession | undefined;
@@ -59,6 +86,7 @@ export class EngineBackend implements SpaceBackend {
   readonly #keepAlive: (() => () => void) | undefined;
 
   constructor(engine: SyncEngine, connectRelay: (() => SyncSession) | undefined, online: boolean, clock: Clock = systemClock) {
+    super();
     this.engine = engine;
     this.#keepAlive = clock.keepAlive?.bind(clock);
     this.#connectRelay = connectRelay;
@@ -98,27 +126,6 @@ export class EngineBackend implements SpaceBackend {
   }
   delete(collection: string, key: string): Promise<Operation> {
     return this.engine.delete(collection, key);
-  }
-  get(collection: string, key: string): JsonValue | undefined {
-    return this.engine.get(collection, key);
-  }
-  has(collection: string, key: string): boolean {
-    return this.engine.has(collection, key);
-  }
-  getOperation(collection: string, key: string): Operation | undefined {
-    return this.engine.getOperation(collection, key);
-  }
-  entries(collection: string): Array<[string, JsonValue]> {
-    return this.engine.entries(collection);
-  }
-  collections(): string[] {
-    return this.engine.collections();
-  }
-  versionVector(): VersionVector {
-    return this.engine.versionVector();
-  }
-  digest(options?: DigestOptions): StateDigest {
-    return this.engine.digest(options);
   }
   onChange(listener: (changes: readonly Change[]) => void): () => void {
     return this.engine.on('change', listener);

@@ -22,7 +22,7 @@ import { compareOperations, type StateDigest } from '@softadastra/sync-reconcile
 import { createBroadcastHub, type BroadcastChannelConstructor, type BroadcastChannelLike, type BroadcastConnection, type BroadcastHub } from '@softadastra/transport-broadcast';
 import { createMemoryWal } from '@softadastra/wal-memory';
 import { BasePeer, openEngineBackend, type PeerRole, type PeerSyncOptions } from '../peer.js';
-import type { EngineBackend, RemoteDigestOptions, SpaceBackend } from '../space-backend.js';
+import { EngineReads, type EngineBackend, type RemoteDigestOptions, type SpaceBackend } from '../space-backend.js';
 import { busObject, parseBusMessage, type BusMessage, type RequestCall, type SpaceState } from './bus.js';
 
 /** What the shared-tab peer uses of `navigator.locks` (the Web Locks API). */
@@ -608,7 +608,7 @@ class TabSpaceBackend implements SpaceBackend {
 }
 
 /** A follower tab's side of a space: a read replica synced from the leader, writes sent to it. */
-class FollowerSpace implements SpaceBackend {
+class FollowerSpace extends EngineReads implements SpaceBackend {
   readonly engine: SyncEngine;
   readonly #peer: SharedTabPeer;
   readonly #owner: TabSpaceBackend;
@@ -623,6 +623,7 @@ class FollowerSpace implements SpaceBackend {
   #redialTimer: unknown;
 
   constructor(peer: SharedTabPeer, owner: TabSpaceBackend, replica: SyncEngine, hub: BroadcastHub) {
+    super();
     this.#peer = peer;
     this.#owner = owner;
     this.engine = replica;
@@ -750,27 +751,6 @@ class FollowerSpace implements SpaceBackend {
     });
   }
 
-  get(collection: string, key: string): JsonValue | undefined {
-    return this.engine.get(collection, key);
-  }
-  has(collection: string, key: string): boolean {
-    return this.engine.has(collection, key);
-  }
-  getOperation(collection: string, key: string): Operation | undefined {
-    return this.engine.getOperation(collection, key);
-  }
-  entries(collection: string): Array<[string, JsonValue]> {
-    return this.engine.entries(collection);
-  }
-  collections(): string[] {
-    return this.engine.collections();
-  }
-  versionVector(): VersionVector {
-    return this.engine.versionVector();
-  }
-  digest(options?: Parameters<SpaceBackend['digest']>[0]): StateDigest {
-    return this.engine.digest(options);
-  }
   onChange(listener: (changes: readonly Change[]) => void): () => void {
     // The replica received everything: what this peer wrote (in any tab) is local.
     const peerId = this.#peer.id;
