@@ -84,6 +84,9 @@ export class EngineBackend extends EngineReads implements SpaceBackend {
   readonly #relayAcked = new VersionVector();
 
   readonly #keepAlive: (() => () => void) | undefined;
+  /** Those waiting in whenAcked for the relay session to say who it is. */
+  readonly #eventWaiters = new Set<() => void>();
+  #closed = false;
 
   constructor(engine: SyncEngine, connectRelay: (() => SyncSession) | undefined, online: boolean, clock: Clock = systemClock) {
     super();
@@ -152,6 +155,7 @@ export class EngineBackend extends EngineReads implements SpaceBackend {
     // Only the relay's ack counts, not that of another session (another tab's, say): until the
     // relay session has said who it is, wait for it, unless an ack recorded from a relay already covers the write.
     for (;;) {
+      if (this.#closed) throw new SyncError('E_CLOSED', 'the space was closed before the relay acknowledged the write');
       const relay = this.#relay?.remotePeer;
       if (relay !== undefined) return this.engine.whenAcked(op, relay);
       if (this.engine.isAcked(op)) return;
@@ -159,13 +163,19 @@ export class EngineBackend extends EngineReads implements SpaceBackend {
     }
   }
 
-  /** Resolves at the engine's next status or ack event; the process stays alive meanwhile, as while an ack is awaited. */
+  /**
+   * Resolves at the engine's next status, ack or session event, or when the
+   * space closes; the process stays alive meanwhile, as while an ack is awaited.
+   */
   #nextEvent(): Promise<void> {
     const release = this.#keepAlive?.();
     return new Promise<void>((resolve) => {
-      const offs = [this.engine.on('status', done), this.engine.on('ack', done)];
+      const offs = [this.engine.on('status', done), this.engine.on('ack', done), this.engine.on('session', done)];
+      const waiters = this.#eventWaiters;
+      waiters.add(done);
       function done(): void {
         for (const off of offs) off();
+        waiters.delete(done);
         release?.();
         resolve();
       }
@@ -208,6 +218,8 @@ export class EngineBackend extends EngineReads implements SpaceBackend {
     return this.engine.flush();
   }
   async close(): Promise<void> {
+    this.#closed = true;
+    for (const wake of [...this.#eventWaiters]) wake();
     await this.engine.flush();
     await this.engine.close();
   }

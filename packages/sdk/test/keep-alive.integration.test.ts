@@ -67,6 +67,12 @@ describe('a script whose relay is down', () => {
     expect(run.out()).toContain('done');
   });
 
+  it('exits promptly once it closes the peer after giving up waiting for an ack', async () => {
+    const run = await runScript('acked-timeout');
+    expect(await run.exitWithin(15_000), run.out()).toBe(0);
+    expect(run.out()).toContain('done');
+  });
+
   it('exits once it awaits nothing, the peer left open (idle retries hold nothing)', async () => {
     const run = await runScript('idle');
     expect(await run.exitWithin(15_000), run.out()).toBe(0);
