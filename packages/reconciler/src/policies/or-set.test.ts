@@ -113,6 +113,8 @@ describe('add-wins set policy', () => {
       expect(result.ok).toBe(false);
       if (!result.ok) expect(result.error.code).toBe('E_INVALID_VALUE');
     }
+    const huge = validateSetPayload({ action: 'add', value: 'x'.repeat(2_000_000) });
+    expect(huge.ok || huge.error.code).toBe('E_TOO_LARGE');
     fc.assert(
       fc.property(fc.constantFrom('add', 'remove', 'other'), fc.anything(), fc.anything(), (action, value, context) => {
         const checked = validateSetPayload({ action, value, context });

@@ -159,6 +159,9 @@ export function describeLaws<P, S, V>(sim: SimPolicy<P, S, V>, numRuns = 100): v
             .sort((x, y) => x.k - y.k)
             .map((entry) => entry.op);
           expectSame(stateOf(policy, shuffled), stateOf(policy, all));
+          // Applying an op the state already holds changes nothing.
+          const state = stateOf(policy, all);
+          for (const op of all) expectSame(policy.apply(state, op), state);
         }),
         { numRuns },
       );
