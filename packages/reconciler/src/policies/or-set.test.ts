@@ -54,6 +54,18 @@ describe('add-wins set policy', () => {
     expect(setPolicy.value(setPolicy.apply(merged, first))).toEqual(['milk']);
   });
 
+  it('removes an add the remover never received when a later add of that origin it did see came after it', () => {
+    // `a` adds "v" twice (seq 3, then seq 10); `b` receives only seq 10, then removes "v".
+    const early = op('a', 3, setAdd('v'));
+    const late = op('a', 10, setAdd('v'));
+    const remove = op('b', 1, setRemove(setPolicy.apply(setPolicy.empty(), late), 'v'));
+    expect(remove.payload).toEqual({ action: 'remove', value: 'v', context: { a: 10 } });
+    // `early` happened before `late` at `a`, so before the remove: it is not concurrent, and it goes too.
+    expect(setPolicy.value([early, late, remove].reduce(setPolicy.apply, setPolicy.empty()))).toEqual([]);
+    // An add of `a` after seq 10 is concurrent with the remove and survives.
+    expect(setPolicy.value([remove, early, late, op('a', 11, setAdd('v'))].reduce(setPolicy.apply, setPolicy.empty()))).toEqual(['v']);
+  });
+
   it('compares values by canonical JSON: the key order of an object does not matter', () => {
     const state = setPolicy.apply(setPolicy.empty(), op('a', 1, setAdd({ x: 1, y: { p: 0, q: -0 } })));
     expect(setHas(state, { y: { q: 0, p: 0 }, x: 1 })).toBe(true);
