@@ -1,0 +1,161 @@
+import { copyValue, type JsonValue } from '@softadastra/sync-core';
+import { canonicalJson } from './canonical-json.js';
+import { checkContext, contextDominates, contextHas, joinContexts, sameContext, type CausalContext } from './causal-context.js';
+import { compareOpIds, guarded, invalid, isPlainObject, type MergePolicy, type PayloadCheck, type PolicyOperation } from './policy.js';
+
+/**
+ * An add-wins set write. An add's dot is its own id `(origin, seq)`; a remove
+ * carries the adds of the value its writer had seen (as a
+ * {@link CausalContext} restricted to adds of that value) and removes exactly
+ * those, so an add it had not seen (a concurrent one) survives.
+ */
+export type SetPayload =
+  | { readonly action: 'add'; readonly value: JsonValue }
+  | { readonly action: 'remove'; readonly value: JsonValue; readonly context: CausalContext };
+
+/** A set write. */
+export type SetOperation = PolicyOperation<SetPayload>;
+/** A set add. */
+export type SetAddOperation = PolicyOperation<Extract<SetPayload, { action: 'add' }>>;
+/** A set remove. */
+export type SetRemoveOperation = PolicyOperation<Extract<SetPayload, { action: 'remove' }>>;
+
+/**
+ * The state of a set key, compacted: the adds no known remove covers, and per
+ * value the removes no other remove of that value covers (the concurrent
+ * ones). Both in `(origin, seq)` order.
+ *
+ * @remarks
+ * An add covered by a known remove is dropped: the remove's context names
+ * it, so if the add arrives again it is recognised and ignored. The remove
+ * itself must stay as long as some peer may still hold or send that add —
+ * see the README, "Tombstones and compaction".
+ */
+export interface SetState {
+  readonly adds: readonly SetAddOperation[];
+  readonly removes: readonly SetRemoveOperation[];
+}
+
+const EMPTY: SetState = Object.freeze({ adds: Object.freeze([]), removes: Object.freeze([]) });
+
+function isAdd(op: SetOperation): op is SetAddOperation {
+  return op.payload.action === 'add';
+}
+
+function payloadText(payload: SetPayload): string {
+  return payload.action === 'add' ? `a${canonicalJson(payload.value)}` : `r${canonicalJson(payload.value)}|${JSON.stringify(payload.context)}`;
+}
+
+/** Whether remove `a` makes remove `b` redundant: it removes all `b` removes (ties kept once, by smallest id). */
+function covers(a: SetRemoveOperation, b: SetRemoveOperation): boolean {
+  if (a.origin === b.origin && a.seq === b.seq) return false;
+  if (!contextDominates(a.payload.context, b.payload.context)) return false;
+  return !sameContext(a.payload.context, b.payload.context) || compareOpIds(a, b) < 0;
+}
+
+function join(ops: readonly SetOperation[]): SetState {
+  const byId = new Map<string, SetOperation>();
+  for (const op of ops) {
+    const id = `${op.origin}:${op.seq}`;
+    const known = byId.get(id);
+    // The same id twice: equivocation is caught upstream; pick by content so the join stays commutative.
+    if (known === undefined || payloadText(op.payload) > payloadText(known.payload)) byId.set(id, op);
+  }
+  const removesByValue = new Map<string, SetRemoveOperation[]>();
+  const adds: SetAddOperation[] = [];
+  for (const op of byId.values()) {
+    if (isAdd(op)) {
+      adds.push(op);
+      continue;
+    }
+    const remove = op as SetRemoveOperation;
+    // A remove that had seen no add of its value removes nothing.
+    if (Object.keys(remove.payload.context).length === 0) continue;
+    const text = canonicalJson(remove.payload.value);
+    const list = removesByValue.get(text);
+    if (list === undefined) removesByValue.set(text, [remove]);
+    else list.push(remove);
+  }
+  const removes: SetRemoveOperation[] = [];
+  for (const list of removesByValue.values()) {
+    for (const remove of list) if (!list.some((other) => covers(other, remove))) removes.push(remove);
+  }
+  const live = adds.filter((add) => !(removesByValue.get(canonicalJson(add.payload.value)) ?? []).some((remove) => contextHas(remove.payload.context, add)));
+  return { adds: live.sort(compareOpIds), removes: removes.sort(compareOpIds) };
+}
+
+/** The payload adding `value`: a new dot, the op's own id. */
+export function setAdd(value: JsonValue): SetPayload {
+  return { action: 'add', value };
+}
+
+/**
+ * The payload removing `value` as a peer whose state of the key is `state`
+ * sees it: every add of it that peer knows (live, or already removed by a
+ * remove it keeps), so this remove makes those removes redundant.
+ */
+export function setRemove(state: SetState, value: JsonValue): SetPayload {
+  const text = canonicalJson(value);
+  const adds = state.adds.filter((add) => canonicalJson(add.payload.value) === text);
+  const removes = state.removes.filter((remove) => canonicalJson(remove.payload.value) === text);
+  return {
+    action: 'remove',
+    value,
+    context: joinContexts(
+      removes.map((remove) => remove.payload.context),
+      adds,
+    ),
+  };
+}
+
+/** Whether `value` is in the set. */
+export function setHas(state: SetState, value: JsonValue): boolean {
+  const text = canonicalJson(value);
+  return state.adds.some((add) => canonicalJson(add.payload.value) === text);
+}
+
+/**
+ * Checks an untrusted set payload.
+ *
+ * @returns the payload (a copy), or an `E_INVALID_VALUE` / `E_TOO_LARGE` error
+ */
+export function validateSetPayload(input: unknown): PayloadCheck<SetPayload> {
+  return guarded('set payload', () => {
+    if (!isPlainObject(input)) return invalid('set payload must be an object { action: "add", value } or { action: "remove", value, context }');
+    const action = input['action'];
+    if (action !== 'add' && action !== 'remove') return invalid('set payload: action must be "add" or "remove"');
+    const value = copyValue(input['value']);
+    if (!value.ok) return { ok: false, error: value.error };
+    if (action === 'add') return { ok: true, payload: { action, value: value.value } };
+    const context = checkContext(input['context'], 'set remove');
+    if (!context.ok) return { ok: false, error: context.error };
+    return { ok: true, payload: { action, value: value.value, context: context.context } };
+  });
+}
+
+/**
+ * Add-wins observed-remove set of JSON values (compared by
+ * {@link canonicalJson}): a value is in the set when some add of it was not
+ * seen by any remove of it.
+ */
+export const setPolicy: MergePolicy<SetPayload, SetState, JsonValue[]> = {
+  name: 'set',
+  empty: () => EMPTY,
+  apply: (state, op) => join([...state.adds, ...state.removes, op]),
+  merge: (a, b) => join([...a.adds, ...a.removes, ...b.adds, ...b.removes]),
+  value: (state) => {
+    const byText = new Map<string, JsonValue>();
+    for (const add of state.adds) byText.set(canonicalJson(add.payload.value), add.payload.value);
+    return [...byText.keys()].sort().map((text) => byText.get(text)!);
+  },
+  essential: (state) => [...state.adds, ...state.removes].sort(compareOpIds),
+  equals: (a, b) => {
+    const left = [...a.adds, ...a.removes];
+    const right = [...b.adds, ...b.removes];
+    return (
+      left.length === right.length &&
+      left.every((op, i) => op.origin === right[i]!.origin && op.seq === right[i]!.seq && payloadText(op.payload) === payloadText(right[i]!.payload))
+    );
+  },
+  validatePayload: validateSetPayload,
+};
