@@ -50,6 +50,8 @@ export type PeerRole = 'leader' | 'follower';
 /** The events of a {@link Peer}. */
 export interface PeerEvents {
   status: (status: SyncStatus) => void;
+  /** {@link Peer.pending} changed: a write was made, or the relay acknowledged some (in any tab of a shared peer). */
+  pending: (count: number) => void;
   /** This tab started to lead (tabs sharing one peer: see {@link Peer.role}). */
   role: (role: PeerRole) => void;
   change: (space: string, changes: readonly Change[]) => void;
@@ -187,11 +189,12 @@ export abstract class BasePeer implements Peer {
   protected readonly relays: RelayLinks;
   readonly #spaces = new Map<string, Promise<Space>>();
   protected readonly openSpaces: Space[] = [];
-  readonly #listeners = new EventListeners<PeerEvents>(['status', 'role', 'change', 'progress', 'error'], (error, event) => {
+  readonly #listeners = new EventListeners<PeerEvents>(['status', 'pending', 'role', 'change', 'progress', 'error'], (error, event) => {
     if (event === 'error') rethrowLater(error);
     else this.emit('error', new SyncError('E_INTERNAL', `a ${String(event)} listener threw: ${String(error)}`, { cause: error }));
   });
   #status: SyncStatus = 'offline';
+  #pending = 0;
   protected isOnline = true;
   protected closed = false;
 
@@ -232,7 +235,10 @@ export abstract class BasePeer implements Peer {
     }
     const space = new Space(name, backend);
     backend.onState(() => this.updateStatus());
-    backend.onChange((changes) => this.emit('change', name, changes));
+    backend.onChange((changes) => {
+      this.emit('change', name, changes);
+      this.#updatePending();
+    });
     backend.onProgress((progress) => this.emit('progress', name, progress));
     this.openSpaces.push(space);
     this.updateStatus();
@@ -319,6 +325,14 @@ export abstract class BasePeer implements Peer {
       this.#status = status;
       this.emit('status', status);
     }
+    this.#updatePending();
+  }
+
+  #updatePending(): void {
+    const pending = this.pending();
+    if (pending === this.#pending) return;
+    this.#pending = pending;
+    this.emit('pending', pending);
   }
 
   protected emit<E extends keyof PeerEvents>(event: E, ...args: Parameters<PeerEvents[E]>): void {

@@ -47,6 +47,23 @@ describe('acks kept with the data', () => {
     await space.engine.whenAcked(ops[0]!);
   });
 
+  it('the pending event follows the count: up with a write, down with the ack', async () => {
+    const writer = await peer({ storage: ':memory:' });
+    const relay = await peer({ storage: ':memory:' });
+    const counts: number[] = [];
+    writer.on('pending', (count) => counts.push(count));
+    const space = await writer.space('team');
+    const write = space.collection('notes').put('n', 1);
+    await write;
+    expect(counts).toEqual([1]);
+    const [toRelay, toWriter] = createMemoryNetwork().connect('writer', 'relay');
+    space.connect(toRelay, { recordAcks: true });
+    (await relay.space('team')).connect(toWriter);
+    await write.acked;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(counts).toEqual([1, 0]);
+  });
+
   it('a connection of your own is not taken for the relay unless asked (recordAcks)', async () => {
     const path = await dir();
     await writeAcked(path, 3, false);

@@ -288,10 +288,15 @@ describe('tabs of one site share one peer', () => {
     await until(() => relay.engine.sessions().length === 0, 'the relay session closed');
     // Offline means no relay, whatever the sessions between tabs are doing.
     await until(() => [a, b, c, d].every((tab) => tab.peer.status === 'offline'), 'every tab shows offline');
+    const pendingSeen: number[] = [];
+    c.peer.on('pending', (count) => pendingSeen.push(count));
     const offline = await views[1]!.put('offline', 2);
     await until(() => c.peer.pending() === 1, 'the write counted as pending in another tab');
     b.peer.online();
     await views[1]!.put('online', 3).acked;
+    // That tab was told as the count went up, and back to 0 once the relay had them.
+    await until(() => pendingSeen.at(-1) === 0, 'the pending event says 0 again in the other tab');
+    expect(pendingSeen[0]).toBe(1);
     expect(relay.engine.versionVector().has(offline)).toBe(true);
   });
 
