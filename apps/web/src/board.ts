@@ -66,13 +66,11 @@ export class Board {
     });
     this.#tasks.subscribe((changes) => this.#apply(changes), { initial: true });
     this.#peer.on('status', () => this.#queueRefresh());
-    this.#space.engine.on('ack', () => this.#queueRefresh());
+    // The count of writes the relay has not acknowledged moved: some write states did (in any tab).
+    this.#peer.on('pending', () => this.#queueRefresh());
     this.#followRole();
-    // In a tab that follows another (shared tabs), pending() and isAcked() follow the leading tab, and
-    // the SDK has no public event when they change (a write of an earlier session acked, status still
-    // 'synced'); after a takeover the engine above is another one. So look again twice a second too;
-    // a refresh that finds nothing new touches nothing.
-    setInterval(() => this.#queueRefresh(), 500);
+    // A safety net, not the mechanism: a refresh that finds nothing new touches nothing.
+    setInterval(() => this.#queueRefresh(), 2_000);
     tasks.dataset['ready'] = 'true';
     this.#refresh();
   }
