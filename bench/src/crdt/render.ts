@@ -100,7 +100,7 @@ function renderJob(report: CrdtReport, job: CrdtJob): string[] {
 }
 
 function describeRuns(report: CrdtReport): string {
-  return report.jobs.map((job) => `${job.runs} run${job.runs === 1 ? '' : 's'} of ${job.workload.toUpperCase()}`).join(', ');
+  return report.jobs.map((job) => `${job.runs} run${job.runs === 1 ? '' : 's'} of ${job.workload.toUpperCase()} at ${job.params.peers} peers`).join(', ');
 }
 
 export function renderSection(report: CrdtReport, samplesLink: string): string {
@@ -136,6 +136,7 @@ export function renderSection(report: CrdtReport, samplesLink: string): string {
     '- Every message is received on its own, as it would arrive from its peer, for every contestant: no `Y.mergeUpdates`, no Loro `importBatch`, no batching of our merges across messages. Loro\'s `importBatch` in particular is documented as faster for many updates at once; a fresh all-at-once import is not what this round models.',
     '- Our receive builds the state of a message\'s ops by merging one-op states pairwise (balanced tree) and merges that into the peer\'s state: `apply` rebuilds the key\'s whole state (O(state) per op), so folding a message op by op into a large set state is quadratic. The `ours-apply` row shows that naive path (skipped in the full W7, where it takes minutes; see `crdt --quick`). Local writes have no such way out: every W7 write is one `apply` on a ~1,000-op state, which is why our W7 write time is the slowest row but Automerge\'s.',
     '- Ours checks every received payload with the policy\'s `validatePayload` (what an engine would do with untrusted input); the libraries validate their own binary formats as they decode.',
+    '- Memory: ours keeps, per counter, one op per origin (W6) and, for the set, the live adds and the removes still held (W7), parsed into plain JS objects on every peer. Yjs keeps an item struct per write even when a map entry is overwritten (marked deleted, content dropped), so its W6 memory grows with the increments of all peers in every doc.',
     '- Memory: WASM libraries (Automerge, Loro) keep their data in linear memory, counted in `external`, which never shrinks — theirs is a high-water mark.',
     '- `pnpm bench` (the issue-8 benchmark) rewrites the whole of RESULTS.md and drops this section; rerun `pnpm --filter @softadastra/bench crdt --render` afterwards to put it back from `results/crdt.json`.',
     '',
