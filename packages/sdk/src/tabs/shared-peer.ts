@@ -9,6 +9,7 @@ import {
   operationFromJson,
   operationToJson,
   systemClock,
+  toSyncError,
   type Connection,
   type JsonValue,
   type Limits,
@@ -21,7 +22,7 @@ import { createSyncEngine, type Change, type SyncEngine, type SyncProgress, type
 import { compareOperations, type StateDigest } from '@softadastra/sync-reconciler';
 import { createBroadcastHub, type BroadcastChannelConstructor, type BroadcastChannelLike, type BroadcastConnection, type BroadcastHub } from '@softadastra/transport-broadcast';
 import { createMemoryWal } from '@softadastra/wal-memory';
-import { BasePeer, openEngineBackend, type PeerRole, type PeerSyncOptions } from '../peer.js';
+import { BasePeer, SPACE_NAME, openEngineBackend, type PeerRole, type PeerSyncOptions } from '../peer.js';
 import { EngineReads, type EngineBackend, type RemoteDigestOptions, type SpaceBackend } from '../space-backend.js';
 import { busObject, parseBusMessage, type BusMessage, type RequestCall, type SpaceState } from './bus.js';
 
@@ -137,7 +138,7 @@ export class SharedTabPeer extends BasePeer {
     this.#backends.set(name, backend);
     try {
       if (this.#role === 'follower') {
-        await this.#request({ call: 'open', space: name });
+        await this.request({ call: 'open', space: name });
         if (this.#role === 'follower') {
           const replica = await createSyncEngine({
             wal: createMemoryWal(),
@@ -167,13 +168,13 @@ export class SharedTabPeer extends BasePeer {
   override offline(): void {
     this.#wantOnline = false;
     if (this.#role === 'leader') super.offline();
-    else void this.#request({ call: 'online', online: false }).catch(() => undefined);
+    else void this.request({ call: 'online', online: false }).catch(() => undefined);
   }
 
   override online(): void {
     this.#wantOnline = true;
     if (this.#role === 'leader') super.online();
-    else void this.#request({ call: 'online', online: true }).catch(() => undefined);
+    else void this.request({ call: 'online', online: true }).catch(() => undefined);
   }
 
   override async close(): Promise<void> {
@@ -196,10 +197,6 @@ export class SharedTabPeer extends BasePeer {
 
   /** Sends a request to the leader (or serves it, when this tab leads); sent again to each new leader until answered. @internal */
   request(call: RequestCall): Promise<unknown> {
-    return this.#request(call);
-  }
-
-  #request(call: RequestCall): Promise<unknown> {
     if (this.closed) return Promise.reject(new SyncError('E_CLOSED', 'the peer is closed'));
     return new Promise<unknown>((resolve, reject) => {
       const id = this.#nextRequest++;
@@ -294,7 +291,7 @@ export class SharedTabPeer extends BasePeer {
       if (backend.attached) {
         this.#leaderEngine(name).then(
           (engine) => backend.lead(engine),
-          (error: unknown) => this.reportError(asSyncError(error, `could not take over space ${name}`)),
+          (error: unknown) => this.reportError(toSyncError(error, 'E_INTERNAL', `could not take over space ${name}`)),
         );
       }
     }
@@ -311,15 +308,10 @@ export class SharedTabPeer extends BasePeer {
   #answer(message: BusMessage & { t: 'req' }): void {
     const reply = (result: unknown): void => this.#post({ t: 'res', tab: this.#tab, to: message.tab, id: message.id, ok: true, result });
     const fail = (error: unknown): void => {
-      const e = asSyncError(error, 'the leading tab could not serve the request');
+      const e = toSyncError(error, 'E_INTERNAL', 'the leading tab could not serve the request');
       this.#post({ t: 'res', tab: this.#tab, to: message.tab, id: message.id, ok: false, code: e.code, message: e.message });
     };
-    let call: RequestCall;
-    if (message.call === 'online') call = { call: 'online', online: message.online };
-    else {
-      const { t: _t, tab: _tab, to: _to, id: _id, ...rest } = message;
-      call = rest;
-    }
+    const { t: _t, tab: _tab, to: _to, id: _id, ...call } = message;
     this.#serve(call).then(reply, fail);
   }
 
@@ -331,7 +323,7 @@ export class SharedTabPeer extends BasePeer {
       this.#wantOnline = call.online;
       return null;
     }
-    if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(call.space)) throw new SyncError('E_INVALID_ARGUMENT', `space name ${JSON.stringify(call.space)} is not valid`);
+    if (!SPACE_NAME.test(call.space)) throw new SyncError('E_INVALID_ARGUMENT', `space name ${JSON.stringify(call.space)} is not valid`);
     const space = await this.#leaderEngine(call.space);
     switch (call.call) {
       case 'open':
@@ -817,9 +809,4 @@ function differences(before: SyncEngine, after: SyncEngine): Change[] {
     }
   }
   return changes;
-}
-
-function asSyncError(error: unknown, what: string): SyncError {
-  if (isSyncError(error)) return error;
-  return new SyncError('E_INTERNAL', `${what}: ${String(error)}`, { cause: error });
 }
