@@ -47,9 +47,9 @@ class PolicyPeer<P, S, V> {
     return this.states.get(key) ?? this.policy.empty();
   }
 
-  write(key: string, payload: P): void {
+  write(key: string, value: P): void {
     this.seq++;
-    const op: PolicyOperation<P> = { origin: this.origin, seq: this.seq, hlc: { wall: this.seq, counter: 0, peer: this.origin }, collection: this.collection, key, payload };
+    const op: PolicyOperation<P> = { origin: this.origin, seq: this.seq, hlc: { wall: this.seq, counter: 0, peer: this.origin }, collection: this.collection, key, value };
     this.states.set(key, this.policy.apply(this.state(key), op));
   }
 
@@ -64,10 +64,10 @@ class PolicyPeer<P, S, V> {
     const ops = JSON.parse(message) as Array<PolicyOperation<unknown>>;
     const byKey = new Map<string, PolicyOperation<P>[]>();
     for (const op of ops) {
-      const checked = this.policy.validatePayload(op.payload);
+      const checked = this.policy.validatePayload(op.value);
       if (!checked.ok) throw checked.error;
       const list = byKey.get(op.key);
-      const valid = { ...op, payload: checked.payload };
+      const valid = { ...op, value: checked.value };
       if (list === undefined) byKey.set(op.key, [valid]);
       else list.push(valid);
     }

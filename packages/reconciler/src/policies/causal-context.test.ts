@@ -6,12 +6,12 @@ import { historyArb, idOf, simulate, type SimPolicy } from './simulation.test-su
 
 function write(origin: string, seq: number, seen: readonly MvOperation[]): MvOperation {
   const state = seen.reduce(mvPolicy.apply, mvPolicy.empty());
-  return { origin, seq, hlc: { wall: seq, counter: 0, peer: origin }, collection: 'c', key: 'k', payload: mvWrite(state, seq) };
+  return { origin, seq, hlc: { wall: seq, counter: 0, peer: origin }, collection: 'c', key: 'k', value: mvWrite(state, seq) };
 }
 
 const mvSim: SimPolicy<ReturnType<typeof mvWrite>, ReturnType<typeof mvPolicy.empty>, JsonValue[]> = {
   policy: mvPolicy,
-  write: (state, _origin, choice) => ({ payload: mvWrite(state, choice) }),
+  write: (state, _origin, choice) => ({ value: mvWrite(state, choice) }),
   reference: () => [],
 };
 

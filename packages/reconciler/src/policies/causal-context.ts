@@ -58,7 +58,7 @@ export function sameContext(a: CausalContext, b: CausalContext): boolean {
 
 /** An operation that carries what it had seen. */
 export interface ContextualOperation extends OpId {
-  readonly payload: { readonly context: CausalContext };
+  readonly value: { readonly context: CausalContext };
 }
 
 /**
@@ -69,7 +69,7 @@ export interface ContextualOperation extends OpId {
  */
 export function happenedBefore(a: OpId, b: ContextualOperation): boolean {
   if (a.origin === b.origin && a.seq === b.seq) return false;
-  return contextHas(b.payload.context, a);
+  return contextHas(b.value.context, a);
 }
 
 /** Whether neither of two distinct operations had seen the other. */

@@ -18,7 +18,7 @@ const sim: SimPolicy<MapPayload, MapState, { [field: string]: JsonValue }> = {
       if (action === 2) del.push(field);
     });
     if (del.length === 0 && Object.keys(set).length === 0) set['title'] = choice;
-    return { payload: mapWrite(set, del) };
+    return { value: mapWrite(set, del) };
   },
   // The plain map: per field, the greatest write seen that touched it; present when it set it.
   reference: (events) => {
@@ -26,10 +26,10 @@ const sim: SimPolicy<MapPayload, MapState, { [field: string]: JsonValue }> = {
     for (const field of FIELDS) {
       let winner: SimEvent<MapPayload> | undefined;
       for (const event of events) {
-        const touches = Object.prototype.hasOwnProperty.call(event.op.payload.set, field) || event.op.payload.del.includes(field);
+        const touches = Object.prototype.hasOwnProperty.call(event.op.value.set, field) || event.op.value.del.includes(field);
         if (touches && (winner === undefined || lwwGreater(event.op, winner.op))) winner = event;
       }
-      if (winner !== undefined && Object.prototype.hasOwnProperty.call(winner.op.payload.set, field)) out[field] = winner.op.payload.set[field]!;
+      if (winner !== undefined && Object.prototype.hasOwnProperty.call(winner.op.value.set, field)) out[field] = winner.op.value.set[field]!;
     }
     return out;
   },
@@ -38,7 +38,7 @@ const sim: SimPolicy<MapPayload, MapState, { [field: string]: JsonValue }> = {
 describeLaws(sim);
 
 function op(origin: string, seq: number, wall: number, payload: MapPayload): MapOperation {
-  return { origin, seq, hlc: { wall, counter: 0, peer: origin }, collection: 'c', key: 'k', payload };
+  return { origin, seq, hlc: { wall, counter: 0, peer: origin }, collection: 'c', key: 'k', value: payload };
 }
 
 describe('map policy (fields as LWW registers)', () => {
@@ -63,7 +63,7 @@ describe('map policy (fields as LWW registers)', () => {
   });
 
   it('validates payloads: fields bounded in number and length, none named twice; never throws', () => {
-    expect(validateMapPayload({ set: { a: 1 }, del: ['b'] })).toEqual({ ok: true, payload: { set: { a: 1 }, del: ['b'] } });
+    expect(validateMapPayload({ set: { a: 1 }, del: ['b'] })).toEqual({ ok: true, value: { set: { a: 1 }, del: ['b'] } });
     const bad: unknown[] = [null, { set: {} }, { set: {}, del: [] }, { set: { a: 1 }, del: ['a'] }, { set: [], del: [] }, { set: {}, del: [1] }, { set: {}, del: ['x'.repeat(300)] }, { set: { a: Number.NaN }, del: [] }];
     for (const input of bad) {
       const result = validateMapPayload(input);

@@ -44,11 +44,11 @@ function beats(a: MapOperation, b: MapOperation): boolean {
   if (byClock !== 0) return byClock > 0;
   const byId = compareOpIds(a, b);
   if (byId !== 0) return byId > 0;
-  return payloadText(a.payload) > payloadText(b.payload);
+  return payloadText(a.value) > payloadText(b.value);
 }
 
 function touched(op: MapOperation): string[] {
-  return [...Object.keys(op.payload.set), ...op.payload.del];
+  return [...Object.keys(op.value.set), ...op.value.del];
 }
 
 function join(a: readonly MapFieldWinner[], b: readonly MapFieldWinner[]): readonly MapFieldWinner[] {
@@ -66,7 +66,7 @@ export function mapWrite(set: { readonly [field: string]: JsonValue }, del: read
 }
 
 /**
- * Checks an untrusted map payload: at most {@link MAX_MAP_FIELDS} fields, of
+ * Checks an untrusted map value: at most {@link MAX_MAP_FIELDS} fields, of
  * at most {@link MAX_MAP_FIELD_LENGTH} units, none both set and deleted, at
  * least one.
  */
@@ -75,24 +75,24 @@ export function validateMapPayload(input: unknown): PayloadCheck<MapPayload> {
     if (!isPlainObject(input)) return invalid('map payload must be an object { set: { field: value }, del: [field] }');
     const rawSet = input['set'];
     const rawDel = input['del'];
-    if (!isPlainObject(rawSet)) return invalid(`map payload: set must be an object of field → value, got ${describeValue(rawSet)}`);
-    if (!Array.isArray(rawDel)) return invalid(`map payload: del must be an array of field names, got ${describeValue(rawDel)}`);
+    if (!isPlainObject(rawSet)) return invalid(`map value: set must be an object of field → value, got ${describeValue(rawSet)}`);
+    if (!Array.isArray(rawDel)) return invalid(`map value: del must be an array of field names, got ${describeValue(rawDel)}`);
     const setFields = Object.keys(rawSet);
     if (setFields.length + rawDel.length > MAX_MAP_FIELDS) {
-      return invalid(`map payload: ${setFields.length + rawDel.length} fields, more than ${MAX_MAP_FIELDS}`, 'E_TOO_LARGE');
+      return invalid(`map value: ${setFields.length + rawDel.length} fields, more than ${MAX_MAP_FIELDS}`, 'E_TOO_LARGE');
     }
-    if (setFields.length + rawDel.length === 0) return invalid('map payload: a write must set or delete at least one field');
+    if (setFields.length + rawDel.length === 0) return invalid('map value: a write must set or delete at least one field');
     const seen = new Set<string>();
     for (const field of [...setFields, ...(rawDel as unknown[])]) {
       if (typeof field !== 'string' || field.length === 0 || field.length > MAX_MAP_FIELD_LENGTH || field === '__proto__') {
-        return invalid(`map payload: a field name must be a non-empty string of at most ${MAX_MAP_FIELD_LENGTH} characters, not "__proto__"`);
+        return invalid(`map value: a field name must be a non-empty string of at most ${MAX_MAP_FIELD_LENGTH} characters, not "__proto__"`);
       }
-      if (seen.has(field)) return invalid(`map payload: field "${field}" is named twice (set and deleted, or deleted twice)`);
+      if (seen.has(field)) return invalid(`map value: field "${field}" is named twice (set and deleted, or deleted twice)`);
       seen.add(field);
     }
     const set = copyValue(rawSet);
     if (!set.ok) return { ok: false, error: set.error };
-    return { ok: true, payload: { set: set.value as { readonly [field: string]: JsonValue }, del: [...(rawDel as string[])] } };
+    return { ok: true, value: { set: set.value as { readonly [field: string]: JsonValue }, del: [...(rawDel as string[])] } };
   });
 }
 
@@ -115,7 +115,7 @@ export const mapPolicy: MergePolicy<MapPayload, MapState, { [field: string]: Jso
   value: (state) => {
     const entries: Array<[string, JsonValue]> = [];
     for (const { field, op } of state.fields) {
-      if (Object.prototype.hasOwnProperty.call(op.payload.set, field)) entries.push([field, op.payload.set[field]!]);
+      if (Object.prototype.hasOwnProperty.call(op.value.set, field)) entries.push([field, op.value.set[field]!]);
     }
     return Object.fromEntries(entries);
   },
@@ -128,7 +128,7 @@ export const mapPolicy: MergePolicy<MapPayload, MapState, { [field: string]: Jso
     a.fields.length === b.fields.length &&
     a.fields.every(({ field, op }, i) => {
       const other = b.fields[i]!;
-      return field === other.field && op.origin === other.op.origin && op.seq === other.op.seq && payloadText(op.payload) === payloadText(other.op.payload);
+      return field === other.field && op.origin === other.op.origin && op.seq === other.op.seq && payloadText(op.value) === payloadText(other.op.value);
     }),
   validatePayload: validateMapPayload,
 };

@@ -6,19 +6,19 @@ import { describeLaws, lwwGreater, type SimPolicy } from './simulation.test-supp
 
 const sim: SimPolicy<LwwPayload, LwwState, LwwValue> = {
   policy: lwwPolicy,
-  write: (_state, origin, choice): { payload: LwwPayload } => ({ payload: choice % 4 === 0 ? { kind: 'del' } : { kind: 'put', value: `${origin}${choice % 5}` } }),
+  write: (_state, origin, choice): { value: LwwPayload } => ({ value: choice % 4 === 0 ? { kind: 'del' } : { kind: 'put', value: `${origin}${choice % 5}` } }),
   // The plain register: the greatest write seen, by HLC then origin then seq.
   reference: (events) => {
     let winner: LwwOperation | undefined;
     for (const { op } of events) if (winner === undefined || lwwGreater(op, winner)) winner = op;
-    return winner === undefined || winner.payload.kind === 'del' ? undefined : winner.payload.value;
+    return winner === undefined || winner.value.kind === 'del' ? undefined : winner.value.value;
   },
 };
 
 describeLaws(sim);
 
 function op(origin: string, seq: number, wall: number, value: JsonValue): LwwOperation {
-  return { origin, seq, hlc: { wall, counter: 0, peer: origin }, collection: 'c', key: 'k', payload: { kind: 'put', value } };
+  return { origin, seq, hlc: { wall, counter: 0, peer: origin }, collection: 'c', key: 'k', value: { kind: 'put', value } };
 }
 
 describe('lww policy', () => {
@@ -32,7 +32,7 @@ describe('lww policy', () => {
   });
 
   it('validates payloads and never throws', () => {
-    expect(validateLwwPayload({ kind: 'del' })).toEqual({ ok: true, payload: { kind: 'del' } });
+    expect(validateLwwPayload({ kind: 'del' })).toEqual({ ok: true, value: { kind: 'del' } });
     for (const bad of [null, { kind: 'put' }, { kind: 'put', value: Number.POSITIVE_INFINITY }, { kind: 'set', value: 1 }]) {
       const result = validateLwwPayload(bad);
       expect(result.ok || result.error.code).toBe('E_INVALID_VALUE');

@@ -22,7 +22,7 @@ const EMPTY: LwwState = Object.freeze({ winner: undefined });
 /** The operation form {@link compareOperations} orders (the payload travels along). */
 function asOperation(op: LwwOperation): Operation {
   const base = { origin: op.origin, seq: op.seq, hlc: op.hlc, collection: op.collection, key: op.key };
-  return op.payload.kind === 'put' ? { ...base, kind: 'put', value: op.payload.value } : { ...base, kind: 'del' };
+  return op.value.kind === 'put' ? { ...base, kind: 'put', value: op.value.value } : { ...base, kind: 'del' };
 }
 
 /** Whether `a` beats `b` by the LWW order (greater HLC, then origin, then seq). */
@@ -30,7 +30,7 @@ function beats(a: LwwOperation, b: LwwOperation): boolean {
   const order = compareOperations(asOperation(a), asOperation(b));
   if (order !== 0) return order > 0;
   // The same id twice: equivocation is caught upstream; pick by content so the join stays commutative.
-  return payloadText(a.payload) > payloadText(b.payload);
+  return payloadText(a.value) > payloadText(b.value);
 }
 
 function payloadText(payload: LwwPayload): string {
@@ -51,12 +51,12 @@ function join(a: LwwOperation | undefined, b: LwwOperation | undefined): LwwOper
 export function validateLwwPayload(input: unknown): PayloadCheck<LwwPayload> {
   return guarded('lww payload', () => {
     if (!isPlainObject(input)) return invalid('lww payload must be an object { kind: "put", value } or { kind: "del" }');
-    if (input['kind'] === 'del') return { ok: true, payload: { kind: 'del' } };
-    if (input['kind'] !== 'put') return invalid('lww payload: kind must be "put" or "del"');
+    if (input['kind'] === 'del') return { ok: true, value: { kind: 'del' } };
+    if (input['kind'] !== 'put') return invalid('lww value: kind must be "put" or "del"');
     const value = input['value'];
     const checked = copyValue(value);
     if (!checked.ok) return { ok: false, error: checked.error };
-    return { ok: true, payload: { kind: 'put', value: checked.value } };
+    return { ok: true, value: { kind: 'put', value: checked.value } };
   });
 }
 
@@ -75,7 +75,7 @@ export const lwwPolicy: MergePolicy<LwwPayload, LwwState, LwwValue> = {
     const winner = join(a.winner, b.winner);
     return winner === a.winner ? a : winner === b.winner ? b : { winner };
   },
-  value: (state) => (state.winner === undefined || state.winner.payload.kind === 'del' ? undefined : state.winner.payload.value),
+  value: (state) => (state.winner === undefined || state.winner.value.kind === 'del' ? undefined : state.winner.value.value),
   essential: (state) => (state.winner === undefined ? [] : [state.winner]),
   equals: (a, b) =>
     a.winner === b.winner ||
@@ -83,6 +83,6 @@ export const lwwPolicy: MergePolicy<LwwPayload, LwwState, LwwValue> = {
       b.winner !== undefined &&
       a.winner.origin === b.winner.origin &&
       a.winner.seq === b.winner.seq &&
-      payloadText(a.winner.payload) === payloadText(b.winner.payload)),
+      payloadText(a.winner.value) === payloadText(b.winner.value)),
   validatePayload: validateLwwPayload,
 };

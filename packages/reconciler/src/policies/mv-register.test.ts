@@ -6,20 +6,20 @@ import { PEERS, byId, describeLaws, historyArb, idOf, simulate, type SimPolicy }
 
 const sim: SimPolicy<MvPayload, MvState, JsonValue[]> = {
   policy: mvPolicy,
-  write: (state, _origin, choice) => ({ payload: mvWrite(state, choice % 6) }),
+  write: (state, _origin, choice) => ({ value: mvWrite(state, choice % 6) }),
   // The plain register: every write seen that no other write seen had seen.
   reference: (events) =>
     events
       .filter((event) => !events.some((other) => other.seenAtWrite.has(idOf(event.op))))
       .map((event) => event.op)
       .sort(byId)
-      .map((op) => op.payload.value),
+      .map((op) => op.value.value),
 };
 
 describeLaws(sim);
 
 function write(state: MvState, origin: string, seq: number, value: JsonValue): MvOperation {
-  return { origin, seq, hlc: { wall: 100 + seq, counter: 0, peer: origin }, collection: 'c', key: 'k', payload: mvWrite(state, value) };
+  return { origin, seq, hlc: { wall: 100 + seq, counter: 0, peer: origin }, collection: 'c', key: 'k', value: mvWrite(state, value) };
 }
 
 describe('multi-value register policy', () => {
@@ -34,7 +34,7 @@ describe('multi-value register policy', () => {
       { value: 'from c', origin: 'c', seq: 3, hlc: c.hlc },
     ]);
     const resolved = write(merged, 'b', 8, 'resolved');
-    expect(resolved.payload.context).toEqual({ a: 1, b: 7, c: 3 });
+    expect(resolved.value.context).toEqual({ a: 1, b: 7, c: 3 });
     const after = mvPolicy.apply(merged, resolved);
     expect(mvPolicy.value(after)).toEqual(['resolved']);
     // A peer that only ever hears of the resolution never shows the old conflicts, even when they arrive late.
@@ -61,7 +61,7 @@ describe('multi-value register policy', () => {
   });
 
   it('validates payloads: a JSON value and a context of peer ids to positive seqs; never throws', () => {
-    expect(validateMvPayload({ value: { x: [1] }, context: { a: 3 } })).toEqual({ ok: true, payload: { value: { x: [1] }, context: { a: 3 } } });
+    expect(validateMvPayload({ value: { x: [1] }, context: { a: 3 } })).toEqual({ ok: true, value: { value: { x: [1] }, context: { a: 3 } } });
     const bad: unknown[] = [
       null,
       { value: 1 },

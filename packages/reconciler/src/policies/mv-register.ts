@@ -37,7 +37,7 @@ const EMPTY: MvState = Object.freeze({ values: Object.freeze([]) });
 
 /** Whether some write in `others` had seen `op`. */
 function dominated(op: MvOperation, others: readonly MvOperation[]): boolean {
-  return others.some((other) => !(other.origin === op.origin && other.seq === op.seq) && contextHas(other.payload.context, op));
+  return others.some((other) => !(other.origin === op.origin && other.seq === op.seq) && contextHas(other.value.context, op));
 }
 
 function join(a: readonly MvOperation[], b: readonly MvOperation[]): readonly MvOperation[] {
@@ -46,7 +46,7 @@ function join(a: readonly MvOperation[], b: readonly MvOperation[]): readonly Mv
     const id = `${op.origin}:${op.seq}`;
     const known = byId.get(id);
     // The same id twice: equivocation is caught upstream; pick by content so the join stays commutative.
-    if (known === undefined || payloadText(op.payload) > payloadText(known.payload)) byId.set(id, op);
+    if (known === undefined || payloadText(op.value) > payloadText(known.value)) byId.set(id, op);
   }
   const all = [...byId.values()];
   return all.filter((op) => !dominated(op, all)).sort(compareOpIds);
@@ -57,7 +57,7 @@ function payloadText(payload: MvPayload): string {
 }
 
 function sameValues(a: readonly MvOperation[], b: readonly MvOperation[]): boolean {
-  return a.length === b.length && a.every((op, i) => op.origin === b[i]!.origin && op.seq === b[i]!.seq && payloadText(op.payload) === payloadText(b[i]!.payload));
+  return a.length === b.length && a.every((op, i) => op.origin === b[i]!.origin && op.seq === b[i]!.seq && payloadText(op.value) === payloadText(b[i]!.value));
 }
 
 /**
@@ -68,7 +68,7 @@ export function mvWrite(state: MvState, value: JsonValue): MvPayload {
   return {
     value,
     context: joinContexts(
-      state.values.map((op) => op.payload.context),
+      state.values.map((op) => op.value.context),
       state.values,
     ),
   };
@@ -76,7 +76,7 @@ export function mvWrite(state: MvState, value: JsonValue): MvPayload {
 
 /** Every concurrent value of a key with its writer and clock, in `(origin, seq)` order. */
 export function mvConflicts(state: MvState): MvConflict[] {
-  return state.values.map((op) => ({ value: op.payload.value, origin: op.origin, seq: op.seq, hlc: op.hlc }));
+  return state.values.map((op) => ({ value: op.value.value, origin: op.origin, seq: op.seq, hlc: op.hlc }));
 }
 
 /**
@@ -91,7 +91,7 @@ export function validateMvPayload(input: unknown): PayloadCheck<MvPayload> {
     if (!value.ok) return { ok: false, error: value.error };
     const context = checkContext(input['context'], 'mv payload');
     if (!context.ok) return { ok: false, error: context.error };
-    return { ok: true, payload: { value: value.value, context: context.context } };
+    return { ok: true, value: { value: value.value, context: context.context } };
   });
 }
 
@@ -106,7 +106,7 @@ export const mvPolicy: MergePolicy<MvPayload, MvState, JsonValue[]> = {
   empty: () => EMPTY,
   apply: (state, op) => ({ values: join(state.values, [op]) }),
   merge: (a, b) => ({ values: join(a.values, b.values) }),
-  value: (state) => state.values.map((op) => op.payload.value),
+  value: (state) => state.values.map((op) => op.value.value),
   essential: (state) => [...state.values],
   equals: (a, b) => sameValues(a.values, b.values),
   validatePayload: validateMvPayload,

@@ -12,16 +12,16 @@ const sim: SimPolicy<SetPayload, SetState, JsonValue[]> = {
   write: (state, _origin, choice) => {
     const value = POOL[choice % POOL.length]!;
     // The action is drawn apart from the value, so every value is both added and removed.
-    return { payload: Math.floor(choice / POOL.length) % 5 < 3 ? setAdd(value) : setRemove(state, value) };
+    return { value: Math.floor(choice / POOL.length) % 5 < 3 ? setAdd(value) : setRemove(state, value) };
   },
   // The plain OR-set: a value is in when some add of it seen was not seen by any remove of it seen.
   reference: (events) => {
     const present = new Set<string>();
     for (const add of events) {
-      if (add.op.payload.action !== 'add') continue;
-      const text = canonicalJson(add.op.payload.value);
+      if (add.op.value.action !== 'add') continue;
+      const text = canonicalJson(add.op.value.value);
       const removed = events.some(
-        (remove) => remove.op.payload.action === 'remove' && canonicalJson(remove.op.payload.value) === text && remove.seenAtWrite.has(idOf(add.op)),
+        (remove) => remove.op.value.action === 'remove' && canonicalJson(remove.op.value.value) === text && remove.seenAtWrite.has(idOf(add.op)),
       );
       if (!removed) present.add(text);
     }
@@ -33,7 +33,7 @@ const sim: SimPolicy<SetPayload, SetState, JsonValue[]> = {
 describeLaws(sim);
 
 function op(origin: string, seq: number, payload: SetPayload): SetOperation {
-  return { origin, seq, hlc: { wall: seq, counter: 0, peer: origin }, collection: 'c', key: 'k', payload };
+  return { origin, seq, hlc: { wall: seq, counter: 0, peer: origin }, collection: 'c', key: 'k', value: payload };
 }
 
 describe('add-wins set policy', () => {
@@ -59,7 +59,7 @@ describe('add-wins set policy', () => {
     const early = op('a', 3, setAdd('v'));
     const late = op('a', 10, setAdd('v'));
     const remove = op('b', 1, setRemove(setPolicy.apply(setPolicy.empty(), late), 'v'));
-    expect(remove.payload).toEqual({ action: 'remove', value: 'v', context: { a: 10 } });
+    expect(remove.value).toEqual({ action: 'remove', value: 'v', context: { a: 10 } });
     // `early` happened before `late` at `a`, so before the remove: it is not concurrent, and it goes too.
     expect(setPolicy.value([early, late, remove].reduce(setPolicy.apply, setPolicy.empty()))).toEqual([]);
     // An add of `a` after seq 10 is concurrent with the remove and survives.
@@ -83,7 +83,7 @@ describe('add-wins set policy', () => {
     expect(setPolicy.value(state)).toEqual([]);
     expect(state.adds).toEqual([]);
     expect(state.removes).toHaveLength(1);
-    expect(state.removes[0]!.payload).toEqual({ action: 'remove', value: 'v', context: { a: 99 } });
+    expect(state.removes[0]!.value).toEqual({ action: 'remove', value: 'v', context: { a: 99 } });
   });
 
   it('lets a remove replace the removes it knew of, from other peers too', () => {
@@ -92,7 +92,7 @@ describe('add-wins set policy', () => {
     const addC = op('c', 1, setAdd('v'));
     const atA = [addA, removeB, addC].reduce(setPolicy.apply, setPolicy.empty());
     const removeA = op('a', 2, setRemove(atA, 'v'));
-    expect(removeA.payload).toEqual({ action: 'remove', value: 'v', context: { a: 1, c: 1 } });
+    expect(removeA.value).toEqual({ action: 'remove', value: 'v', context: { a: 1, c: 1 } });
     const after = setPolicy.apply(atA, removeA);
     expect(setPolicy.value(after)).toEqual([]);
     expect(setPolicy.essential(after)).toEqual([removeA]);
@@ -104,7 +104,7 @@ describe('add-wins set policy', () => {
         for (const peer of simulate(sim, commands).peers) {
           const perValue = new Map<string, number>();
           for (const remove of peer.state.removes) {
-            const text = canonicalJson(remove.payload.value);
+            const text = canonicalJson(remove.value.value);
             perValue.set(text, (perValue.get(text) ?? 0) + 1);
           }
           for (const count of perValue.values()) expect(count).toBeLessThanOrEqual(3);
@@ -115,10 +115,10 @@ describe('add-wins set policy', () => {
   });
 
   it('validates payloads and never throws', () => {
-    expect(validateSetPayload({ action: 'add', value: [1] })).toEqual({ ok: true, payload: { action: 'add', value: [1] } });
+    expect(validateSetPayload({ action: 'add', value: [1] })).toEqual({ ok: true, value: { action: 'add', value: [1] } });
     expect(validateSetPayload({ action: 'remove', value: 'v', context: { a: 2 } })).toEqual({
       ok: true,
-      payload: { action: 'remove', value: 'v', context: { a: 2 } },
+      value: { action: 'remove', value: 'v', context: { a: 2 } },
     });
     for (const bad of [null, {}, { action: 'toggle', value: 1 }, { action: 'add' }, { action: 'remove', value: 1 }, { action: 'remove', value: 1, context: { a: -2 } }]) {
       const result = validateSetPayload(bad);

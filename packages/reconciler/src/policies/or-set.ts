@@ -39,7 +39,7 @@ export interface SetState {
 const EMPTY: SetState = Object.freeze({ adds: Object.freeze([]), removes: Object.freeze([]) });
 
 function isAdd(op: SetOperation): op is SetAddOperation {
-  return op.payload.action === 'add';
+  return op.value.action === 'add';
 }
 
 function payloadText(payload: SetPayload): string {
@@ -49,8 +49,8 @@ function payloadText(payload: SetPayload): string {
 /** Whether remove `a` makes remove `b` redundant: it removes all `b` removes (ties kept once, by smallest id). */
 function covers(a: SetRemoveOperation, b: SetRemoveOperation): boolean {
   if (a.origin === b.origin && a.seq === b.seq) return false;
-  if (!contextDominates(a.payload.context, b.payload.context)) return false;
-  return !sameContext(a.payload.context, b.payload.context) || compareOpIds(a, b) < 0;
+  if (!contextDominates(a.value.context, b.value.context)) return false;
+  return !sameContext(a.value.context, b.value.context) || compareOpIds(a, b) < 0;
 }
 
 function join(ops: readonly SetOperation[]): SetState {
@@ -59,7 +59,7 @@ function join(ops: readonly SetOperation[]): SetState {
     const id = `${op.origin}:${op.seq}`;
     const known = byId.get(id);
     // The same id twice: equivocation is caught upstream; pick by content so the join stays commutative.
-    if (known === undefined || payloadText(op.payload) > payloadText(known.payload)) byId.set(id, op);
+    if (known === undefined || payloadText(op.value) > payloadText(known.value)) byId.set(id, op);
   }
   const removesByValue = new Map<string, SetRemoveOperation[]>();
   const adds: SetAddOperation[] = [];
@@ -70,8 +70,8 @@ function join(ops: readonly SetOperation[]): SetState {
     }
     const remove = op as SetRemoveOperation;
     // A remove that had seen no add of its value removes nothing.
-    if (Object.keys(remove.payload.context).length === 0) continue;
-    const text = canonicalJson(remove.payload.value);
+    if (Object.keys(remove.value.context).length === 0) continue;
+    const text = canonicalJson(remove.value.value);
     const list = removesByValue.get(text);
     if (list === undefined) removesByValue.set(text, [remove]);
     else list.push(remove);
@@ -80,7 +80,7 @@ function join(ops: readonly SetOperation[]): SetState {
   for (const list of removesByValue.values()) {
     for (const remove of list) if (!list.some((other) => covers(other, remove))) removes.push(remove);
   }
-  const live = adds.filter((add) => !(removesByValue.get(canonicalJson(add.payload.value)) ?? []).some((remove) => contextHas(remove.payload.context, add)));
+  const live = adds.filter((add) => !(removesByValue.get(canonicalJson(add.value.value)) ?? []).some((remove) => contextHas(remove.value.context, add)));
   return { adds: live.sort(compareOpIds), removes: removes.sort(compareOpIds) };
 }
 
@@ -96,13 +96,13 @@ export function setAdd(value: JsonValue): SetPayload {
  */
 export function setRemove(state: SetState, value: JsonValue): SetPayload {
   const text = canonicalJson(value);
-  const adds = state.adds.filter((add) => canonicalJson(add.payload.value) === text);
-  const removes = state.removes.filter((remove) => canonicalJson(remove.payload.value) === text);
+  const adds = state.adds.filter((add) => canonicalJson(add.value.value) === text);
+  const removes = state.removes.filter((remove) => canonicalJson(remove.value.value) === text);
   return {
     action: 'remove',
     value,
     context: joinContexts(
-      removes.map((remove) => remove.payload.context),
+      removes.map((remove) => remove.value.context),
       adds,
     ),
   };
@@ -111,7 +111,7 @@ export function setRemove(state: SetState, value: JsonValue): SetPayload {
 /** Whether `value` is in the set. */
 export function setHas(state: SetState, value: JsonValue): boolean {
   const text = canonicalJson(value);
-  return state.adds.some((add) => canonicalJson(add.payload.value) === text);
+  return state.adds.some((add) => canonicalJson(add.value.value) === text);
 }
 
 /**
@@ -123,13 +123,13 @@ export function validateSetPayload(input: unknown): PayloadCheck<SetPayload> {
   return guarded('set payload', () => {
     if (!isPlainObject(input)) return invalid('set payload must be an object { action: "add", value } or { action: "remove", value, context }');
     const action = input['action'];
-    if (action !== 'add' && action !== 'remove') return invalid('set payload: action must be "add" or "remove"');
+    if (action !== 'add' && action !== 'remove') return invalid('set value: action must be "add" or "remove"');
     const value = copyValue(input['value']);
     if (!value.ok) return { ok: false, error: value.error };
-    if (action === 'add') return { ok: true, payload: { action, value: value.value } };
+    if (action === 'add') return { ok: true, value: { action, value: value.value } };
     const context = checkContext(input['context'], 'set remove');
     if (!context.ok) return { ok: false, error: context.error };
-    return { ok: true, payload: { action, value: value.value, context: context.context } };
+    return { ok: true, value: { action, value: value.value, context: context.context } };
   });
 }
 
@@ -145,7 +145,7 @@ export const setPolicy: MergePolicy<SetPayload, SetState, JsonValue[]> = {
   merge: (a, b) => join([...a.adds, ...a.removes, ...b.adds, ...b.removes]),
   value: (state) => {
     const byText = new Map<string, JsonValue>();
-    for (const add of state.adds) byText.set(canonicalJson(add.payload.value), add.payload.value);
+    for (const add of state.adds) byText.set(canonicalJson(add.value.value), add.value.value);
     return [...byText.keys()].sort().map((text) => byText.get(text)!);
   },
   essential: (state) => [...state.adds, ...state.removes].sort(compareOpIds),
@@ -154,7 +154,7 @@ export const setPolicy: MergePolicy<SetPayload, SetState, JsonValue[]> = {
     const right = [...b.adds, ...b.removes];
     return (
       left.length === right.length &&
-      left.every((op, i) => op.origin === right[i]!.origin && op.seq === right[i]!.seq && payloadText(op.payload) === payloadText(right[i]!.payload))
+      left.every((op, i) => op.origin === right[i]!.origin && op.seq === right[i]!.seq && payloadText(op.value) === payloadText(right[i]!.value))
     );
   },
   validatePayload: validateSetPayload,

@@ -9,8 +9,8 @@ const sim: SimPolicy<CounterPayload, CounterState, number> = {
   write: (state, origin, choice) => {
     const amount = 1 + (choice % 7);
     return choice % 3 === 0
-      ? { payload: counterDecrement(state, origin, amount), meta: -amount }
-      : { payload: counterIncrement(state, origin, amount), meta: amount };
+      ? { value: counterDecrement(state, origin, amount), meta: -amount }
+      : { value: counterIncrement(state, origin, amount), meta: amount };
   },
   // The plain counter: the sum of every increment minus every decrement seen.
   reference: (events) => events.reduce((sum, event) => sum + (event.meta as number), 0),
@@ -19,7 +19,7 @@ const sim: SimPolicy<CounterPayload, CounterState, number> = {
 describeLaws(sim);
 
 function op(origin: string, seq: number, payload: CounterPayload): CounterOperation {
-  return { origin, seq, hlc: { wall: seq, counter: 0, peer: origin }, collection: 'c', key: 'k', payload };
+  return { origin, seq, hlc: { wall: seq, counter: 0, peer: origin }, collection: 'c', key: 'k', value: payload };
 }
 
 describe('counter policy', () => {
@@ -71,7 +71,7 @@ describe('counter policy', () => {
   });
 
   it('validates payloads: totals are non-negative safe integers, and it never throws', () => {
-    expect(validateCounterPayload({ p: 3, n: 0 })).toEqual({ ok: true, payload: { p: 3, n: 0 } });
+    expect(validateCounterPayload({ p: 3, n: 0 })).toEqual({ ok: true, value: { p: 3, n: 0 } });
     for (const bad of [null, 1, [], { p: -1, n: 0 }, { p: 1 }, { p: 1, n: 0.5 }, { p: '1', n: 0 }, { p: 2 ** 53, n: 0 }]) {
       const result = validateCounterPayload(bad);
       expect(result.ok).toBe(false);

@@ -30,7 +30,7 @@ const EMPTY: CounterState = Object.freeze({ latest: Object.freeze([]) });
 function newer(a: CounterOperation, b: CounterOperation): boolean {
   if (a.seq !== b.seq) return a.seq > b.seq;
   // The same id twice: equivocation is caught upstream; pick by content so the join stays commutative.
-  return a.payload.p !== b.payload.p ? a.payload.p > b.payload.p : a.payload.n > b.payload.n;
+  return a.value.p !== b.value.p ? a.value.p > b.value.p : a.value.n > b.value.n;
 }
 
 function join(a: readonly CounterOperation[], b: readonly CounterOperation[]): readonly CounterOperation[] {
@@ -44,7 +44,7 @@ function join(a: readonly CounterOperation[], b: readonly CounterOperation[]): r
 
 function totalsOf(state: CounterState, origin: PeerId): CounterPayload {
   const op = state.latest.find((candidate) => candidate.origin === origin);
-  return op === undefined ? { p: 0, n: 0 } : op.payload;
+  return op === undefined ? { p: 0, n: 0 } : op.value;
 }
 
 function checkAmount(amount: number, what: string): void {
@@ -82,7 +82,7 @@ export function counterDecrement(state: CounterState, origin: PeerId, amount = 1
 }
 
 /**
- * Checks an untrusted counter payload: `p` and `n` are non-negative safe integers.
+ * Checks an untrusted counter value: `p` and `n` are non-negative safe integers.
  */
 export function validateCounterPayload(input: unknown): PayloadCheck<CounterPayload> {
   return guarded('counter payload', () => {
@@ -93,10 +93,10 @@ export function validateCounterPayload(input: unknown): PayloadCheck<CounterPayl
       ['n', n],
     ] as const) {
       if (typeof total !== 'number' || !Number.isSafeInteger(total) || total < 0) {
-        return invalid(`counter payload: ${name} must be a non-negative safe integer (the origin's running total)`);
+        return invalid(`counter value: ${name} must be a non-negative safe integer (the origin's running total)`);
       }
     }
-    return { ok: true, payload: { p: p as number, n: n as number } };
+    return { ok: true, value: { p: p as number, n: n as number } };
   });
 }
 
@@ -110,13 +110,13 @@ export const counterPolicy: MergePolicy<CounterPayload, CounterState, number> = 
   empty: () => EMPTY,
   apply: (state, op) => ({ latest: join(state.latest, [op]) }),
   merge: (a, b) => ({ latest: join(a.latest, b.latest) }),
-  value: (state) => state.latest.reduce((sum, op) => sum + op.payload.p - op.payload.n, 0),
+  value: (state) => state.latest.reduce((sum, op) => sum + op.value.p - op.value.n, 0),
   essential: (state) => [...state.latest],
   equals: (a, b) =>
     a.latest.length === b.latest.length &&
     a.latest.every((op, i) => {
       const other = b.latest[i]!;
-      return op.origin === other.origin && op.seq === other.seq && op.payload.p === other.payload.p && op.payload.n === other.payload.n;
+      return op.origin === other.origin && op.seq === other.seq && op.value.p === other.value.p && op.value.n === other.value.n;
     }),
   validatePayload: validateCounterPayload,
 };

@@ -20,11 +20,11 @@ export interface PolicyOperation<P> extends OpId {
   /** The key inside the collection. */
   readonly key: string;
   /** What this policy's write carries (see each policy's payload type). */
-  readonly payload: P;
+  readonly value: P;
 }
 
 /** What checking an untrusted payload gives: the payload, or why not. */
-export type PayloadCheck<P> = { readonly ok: true; readonly payload: P } | { readonly ok: false; readonly error: SyncError };
+export type PayloadCheck<P> = { readonly ok: true; readonly value: P } | { readonly ok: false; readonly error: SyncError };
 
 /**
  * A merge policy: a join-semilattice of states of one key, built from

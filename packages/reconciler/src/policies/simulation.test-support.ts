@@ -22,7 +22,7 @@ export interface SimEvent<P> {
 export interface SimPolicy<P, S, V> {
   readonly policy: MergePolicy<P, S, V>;
   /** The payload a peer with `state` writes for the random `choice`. */
-  write(state: S, origin: PeerId, choice: number): { readonly payload: P; readonly meta?: unknown };
+  write(state: S, origin: PeerId, choice: number): { readonly value: P; readonly meta?: unknown };
   /** The value the events a peer has seen give, computed the naive way. */
   reference(events: readonly SimEvent<P>[]): V;
   /** Turns a value into something `toEqual` compares the intended way. */
@@ -91,9 +91,9 @@ export function simulate<P, S, V>(sim: SimPolicy<P, S, V>, commands: readonly Co
       const peer = peers[command.peer]!;
       const origin = PEERS[command.peer]!;
       peer.seq += 1 + command.gap;
-      const { payload, meta } = sim.write(peer.state, origin, command.choice);
+      const { value: payload, meta } = sim.write(peer.state, origin, command.choice);
       const hlc = tick(peer.maxHlc, command.wall, origin);
-      const op: PolicyOperation<P> = { origin, seq: peer.seq, hlc, collection: 'c', key: 'k', payload };
+      const op: PolicyOperation<P> = { origin, seq: peer.seq, hlc, collection: 'c', key: 'k', value: payload };
       events.push({ op, seenAtWrite: new Set(peer.seen), meta });
       peer.state = policy.apply(peer.state, op);
       peer.seen.add(idOf(op));
