@@ -3,7 +3,7 @@ import { crc32 } from './crc32.js';
 import { SyncError } from './errors.js';
 import { DEFAULT_LIMITS, type Limits } from './limits.js';
 import type { SyncMessage } from './messages.js';
-import type { OpId, Operation } from './operation.js';
+import { OPERATION_TYPES, type OpId, type Operation } from './operation.js';
 import { isPeerId } from './peer-id.js';
 import { ShapeReader, ShapeWriter, readValue, writeValue } from './value-codec.js';
 import { VersionVector } from './version-vector.js';
@@ -15,8 +15,16 @@ import { VersionVector } from './version-vector.js';
 
 /** First byte of every encoded message. */
 export const MESSAGE_MAGIC = 0xa7;
-/** Version of the binary message format (second byte of every message). */
-export const CODEC_VERSION = 1;
+/**
+ * Newest version of the binary message format (second byte of every
+ * message). Version 2 adds typed operations (merge policies other than LWW);
+ * a message is written in the lowest version that can carry it, so a message
+ * without typed operations is byte for byte a version-1 message that older
+ * peers still read. Decoders read versions 1 and 2.
+ */
+export const CODEC_VERSION = 2;
+/** The oldest message format version this build reads. */
+export const MIN_CODEC_VERSION = 1;
 
 const TYPE_CODES = { hello: 1, ops: 2, covered: 3, ack: 4, error: 5, 'digest-request': 6, digest: 7 } as const;
 const HASH = /^[0-9a-f]{16}$/;
@@ -33,7 +41,9 @@ const FLAG_SAME_COLLECTION = 0x10;
 const FLAG_SAME_WALL = 0x20;
 // hlc.wall as a float64 instead of a zigzag delta (a delta that a varint cannot carry exactly).
 const FLAG_WALL_F64 = 0x40;
-const KNOWN_FLAGS = FLAG_DELETE | FLAG_SEQ_DOWN | FLAG_KEY_PREFIX | FLAG_SAME_ORIGIN | FLAG_SAME_COLLECTION | FLAG_SAME_WALL | FLAG_WALL_F64;
+// A typed operation (format version 2): a u8 policy code (OPERATION_TYPES index + 1) follows the key.
+const FLAG_TYPED = 0x80;
+const KNOWN_FLAGS = FLAG_DELETE | FLAG_SEQ_DOWN | FLAG_KEY_PREFIX | FLAG_SAME_ORIGIN | FLAG_SAME_COLLECTION | FLAG_SAME_WALL | FLAG_WALL_F64 | FLAG_TYPED;
 // Shortest key prefix worth sharing (a shorter one saves nothing).
 const MIN_KEY_PREFIX = 2;
 // Largest wall delta whose zigzag form is a safe integer.
@@ -69,7 +79,7 @@ export function encodeMessage(message: SyncMessage): Uint8Array {
   w.pos = 0;
   try {
     w.u8(MESSAGE_MAGIC);
-    w.u8(CODEC_VERSION);
+    w.u8(message.type === 'ops' && hasTypedOperations(message.ops) ? 2 : 1);
     w.u8(TYPE_CODES[message.type]);
     switch (message.type) {
       case 'hello':
@@ -152,8 +162,9 @@ export function decodeMessage(bytes: Uint8Array, options: DecodeOptions = {}): S
   }
   if (bytes.length < HEADER_BYTES + TRAILER_BYTES) throw new SyncError('E_DECODE', `cannot decode message: only ${bytes.length} bytes`);
   if (bytes[0] !== MESSAGE_MAGIC) throw new SyncError('E_DECODE', 'cannot decode message: not a sync protocol message (bad magic byte)');
-  if (bytes[1] !== CODEC_VERSION) {
-    throw new SyncError('E_DECODE', `cannot decode message: codec version ${bytes[1]} is not supported (this peer speaks ${CODEC_VERSION}); upgrade the older peer`);
+  const version = bytes[1]!;
+  if (version < MIN_CODEC_VERSION || version > CODEC_VERSION) {
+    throw new SyncError('E_DECODE', `cannot decode message: codec version ${version} is not supported (this peer reads ${MIN_CODEC_VERSION} to ${CODEC_VERSION}); upgrade the older peer`);
   }
   const bodyEnd = bytes.length - TRAILER_BYTES;
   const expected = (bytes[bodyEnd]! | (bytes[bodyEnd + 1]! << 8) | (bytes[bodyEnd + 2]! << 16) | (bytes[bodyEnd + 3]! << 24)) >>> 0;
@@ -173,7 +184,7 @@ export function decodeMessage(bytes: Uint8Array, options: DecodeOptions = {}): S
     case TYPE_CODES.ops: {
       const epoch = r.varint();
       const n = r.varint();
-      message = { type: 'ops', epoch, n, ops: readOperations(r, limits) };
+      message = { type: 'ops', epoch, n, ops: readOperations(r, limits, version >= 2) };
       break;
     }
     case TYPE_CODES.covered: {
@@ -233,13 +244,15 @@ export function decodeMessage(bytes: Uint8Array, options: DecodeOptions = {}): S
  * Encodes an `ops` message around a batch already encoded with
  * {@link encodeOperations} — so that one batch sent to many peers is encoded
  * once (only the header and the checksum differ).
+ *
+ * @param typed - whether the batch holds typed operations ({@link hasTypedOperations}): the message is then written in format version 2
  */
-export function encodeOpsMessage(epoch: number, n: number, batch: Uint8Array): Uint8Array {
+export function encodeOpsMessage(epoch: number, n: number, batch: Uint8Array, typed = false): Uint8Array {
   const w = shared;
   w.pos = 0;
   try {
     w.u8(MESSAGE_MAGIC);
-    w.u8(CODEC_VERSION);
+    w.u8(typed ? 2 : 1);
     w.u8(TYPE_CODES.ops);
     w.varint(epoch);
     w.varint(n);
@@ -310,7 +323,7 @@ export function operationSize(op: Operation, valueBytes?: number): number {
   // A shared key prefix or a shaped value is never larger than the plain form counted here.
   const keyBytes = op.key.length * 3;
   let size = 26 + varintSize(keyBytes) + keyBytes;
-  if (op.kind === 'put') size += valueBytes ?? approximateValueSize(op.value);
+  if (op.kind === 'put') size += (op.type === undefined ? 0 : 1) + (valueBytes ?? approximateValueSize(op.value));
   return size;
 }
 
@@ -331,6 +344,15 @@ function approximateValueSize(value: unknown): number {
     default:
       return 1;
   }
+}
+
+/** Whether any of `ops` is typed (has a merge policy other than LWW), so needs format version 2. */
+export function hasTypedOperations(ops: readonly Operation[]): boolean {
+  for (let i = 0; i < ops.length; i++) {
+    const op = ops[i]!;
+    if (op.kind === 'put' && op.type !== undefined) return true;
+  }
+  return false;
 }
 
 /** @internal */
@@ -375,8 +397,11 @@ export function writeOperations(w: ByteWriter, ops: readonly Operation[]): void 
         wallFlag = FLAG_WALL_F64;
       }
     }
+    const typeCode = op.kind === 'put' && op.type !== undefined ? OPERATION_TYPES.indexOf(op.type) + 1 : 0;
+    if (typeCode < 0) throw new SyncError('E_POLICY', `cannot encode op ${op.origin}:${op.seq}: unknown merge policy (validate ops before encoding)`);
     w.u8(
       (op.kind === 'del' ? FLAG_DELETE : 0) |
+        (typeCode > 0 ? FLAG_TYPED : 0) |
         (down ? FLAG_SEQ_DOWN : 0) |
         (prefix > 0 ? FLAG_KEY_PREFIX : 0) |
         (originIndex === lastOrigin ? FLAG_SAME_ORIGIN : 0) |
@@ -399,6 +424,7 @@ export function writeOperations(w: ByteWriter, ops: readonly Operation[]): void 
     lastOrigin = originIndex;
     lastCollection = collectionIndex;
     lastKey = key;
+    if (typeCode > 0) w.u8(typeCode);
     if (op.kind === 'put') writeValue(w, op.value, shapes);
   }
 }
@@ -420,8 +446,11 @@ function sharedPrefix(previous: string, key: string, budget: number): number {
   return n >= MIN_KEY_PREFIX && n <= budget ? n : 0;
 }
 
-/** @internal */
-export function readOperations(r: ByteReader, limits: Limits): Operation[] {
+/**
+ * @param typed - whether typed operations may appear (format version 2; standalone batches)
+ * @internal
+ */
+export function readOperations(r: ByteReader, limits: Limits, typed = true): Operation[] {
   const originCount = r.count(2);
   const origins: string[] = new Array<string>(originCount);
   for (let i = 0; i < originCount; i++) origins[i] = r.string();
@@ -473,10 +502,19 @@ export function readOperations(r: ByteReader, limits: Limits): Operation[] {
     } else key = r.string();
     lastKey = key;
     const hlc = { wall, counter, peer: origin };
-    ops[i] =
-      flags & FLAG_DELETE
-        ? { origin, seq, hlc, collection, key, kind: 'del' }
-        : { origin, seq, hlc, collection, key, kind: 'put', value: readValue(r, 0, shapes) };
+    if (flags & FLAG_TYPED) {
+      if (!typed) r.fail('a typed operation in a format version 1 batch');
+      if (flags & FLAG_DELETE) r.fail('a delete cannot be typed');
+      const code = r.u8();
+      const type = OPERATION_TYPES[code - 1];
+      if (type === undefined) r.fail(`unknown merge policy code ${code} (this build knows ${OPERATION_TYPES.length}): upgrade this peer`);
+      ops[i] = { origin, seq, hlc, collection, key, kind: 'put', type, value: readValue(r, 0, shapes) };
+    } else {
+      ops[i] =
+        flags & FLAG_DELETE
+          ? { origin, seq, hlc, collection, key, kind: 'del' }
+          : { origin, seq, hlc, collection, key, kind: 'put', value: readValue(r, 0, shapes) };
+    }
   }
   return ops;
 }

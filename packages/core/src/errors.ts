@@ -21,6 +21,12 @@ export type SyncErrorCode =
   | 'E_DECODE'
   | 'E_EQUIVOCATION'
   | 'E_CLOCK_SKEW'
+  /**
+   * An operation's merge policy is not one this peer knows, does not match
+   * the policy declared for its collection, or its payload is not that
+   * policy's (a typed collection written as LWW, a counter op on a set…).
+   */
+  | 'E_POLICY'
   // protocol and sessions
   | 'E_PROTOCOL'
   | 'E_VERSION'

@@ -15,8 +15,8 @@ export type { SyncErrorCode, SyncErrorOptions } from './errors.js';
 export { generatePeerId, isPeerId, assertPeerId, MAX_PEER_ID_LENGTH } from './peer-id.js';
 export { encodeBase64Url } from './base64url.js';
 export type { PeerId } from './peer-id.js';
-export { opIdKey, sameOpId, sameOperation, sameJsonValue } from './operation.js';
-export type { JsonValue, OperationKind, OpId, Operation, PutOperation, DeleteOperation } from './operation.js';
+export { opIdKey, sameOpId, sameOperation, sameJsonValue, OPERATION_TYPES, isOperationType } from './operation.js';
+export type { JsonValue, OperationKind, OperationType, OpId, Operation, PutOperation, DeleteOperation } from './operation.js';
 export {
   createHlc,
   compareHlc,
@@ -58,6 +58,8 @@ export {
   operationSize,
   MESSAGE_MAGIC,
   CODEC_VERSION,
+  MIN_CODEC_VERSION,
+  hasTypedOperations,
 } from './codec.js';
 export type { DecodeOptions } from './codec.js';
 export { readOpsHeader } from './ops-header.js';
@@ -89,7 +91,7 @@ export { resolveClientOptions } from './client-options.js';
 export type { ClientConnectionOptions, ResolvedClientOptions } from './client-options.js';
 export { createSeededRandom } from './random.js';
 export type { SeededRandom } from './random.js';
-export { encodeWalRecord, decodeWalRecord, encodeWalSnapshot, decodeWalSnapshot, WAL_FORMAT_VERSION } from './wal-codec.js';
+export { encodeWalRecord, decodeWalRecord, encodeWalSnapshot, decodeWalSnapshot, WAL_FORMAT_VERSION, MIN_WAL_FORMAT_VERSION } from './wal-codec.js';
 export { EventListeners, rethrowLater } from './event-listeners.js';
 export { TokenBucket } from './token-bucket.js';
 export type { EventMap } from './event-listeners.js';

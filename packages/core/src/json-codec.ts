@@ -2,7 +2,7 @@ import { SyncError } from './errors.js';
 import { decodeHlcText, encodeHlcText } from './hlc.js';
 import { DEFAULT_LIMITS, type Limits } from './limits.js';
 import type { SyncMessage } from './messages.js';
-import type { JsonValue, OpId, Operation } from './operation.js';
+import { isOperationType, type JsonValue, type OpId, type Operation, type OperationType } from './operation.js';
 import { VersionVector, type VersionVectorJson } from './version-vector.js';
 
 /**
@@ -20,6 +20,8 @@ export interface OperationJson {
   readonly collection: string;
   readonly key: string;
   readonly kind: 'put' | 'del';
+  /** The merge policy of a typed put; absent for LWW. */
+  readonly type?: OperationType;
   readonly value?: JsonValue;
 }
 
@@ -43,7 +45,8 @@ export type SyncMessageJson =
 /** The JSON form of an operation. */
 export function operationToJson(op: Operation): OperationJson {
   const base = { origin: op.origin, seq: op.seq, hlc: encodeHlcText(op.hlc), collection: op.collection, key: op.key };
-  return op.kind === 'put' ? { ...base, kind: 'put', value: op.value } : { ...base, kind: 'del' };
+  if (op.kind === 'del') return { ...base, kind: 'del' };
+  return op.type === undefined ? { ...base, kind: 'put', value: op.value } : { ...base, kind: 'put', type: op.type, value: op.value };
 }
 
 /**
@@ -68,7 +71,10 @@ export function operationFromJson(json: unknown): Operation {
   if (kind === 'del') return { origin, seq, hlc, collection, key, kind };
   if (kind !== 'put') throw new SyncError('E_DECODE', 'cannot decode JSON operation: kind must be "put" or "del"');
   if (!('value' in o)) throw new SyncError('E_DECODE', 'cannot decode JSON operation: a put needs a value');
-  return { origin, seq, hlc, collection, key, kind, value: o['value'] as JsonValue };
+  const type = o['type'];
+  if (type === undefined) return { origin, seq, hlc, collection, key, kind, value: o['value'] as JsonValue };
+  if (!isOperationType(type)) throw new SyncError('E_DECODE', `cannot decode JSON operation: unknown merge policy ${JSON.stringify(String(type).slice(0, 40))}: upgrade this peer`);
+  return { origin, seq, hlc, collection, key, kind, type, value: o['value'] as JsonValue };
 }
 
 /** The JSON form of a message. */

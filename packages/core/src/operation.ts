@@ -10,6 +10,27 @@ export type JsonValue = null | boolean | number | string | readonly JsonValue[] 
 export type OperationKind = 'put' | 'del';
 
 /**
+ * The merge policies a collection may declare instead of the default
+ * last-writer-wins register (see the reconciler's policies): a multi-value
+ * register, a PN-counter, an add-wins set, a map of LWW fields.
+ *
+ * @remarks
+ * An operation of such a collection is a `put` whose `type` names the policy
+ * and whose `value` is that policy's payload (what the reconciler's
+ * `validatePayload` accepts). An operation without `type` is LWW, as every
+ * operation written before types existed.
+ */
+export type OperationType = 'mv' | 'counter' | 'set' | 'map';
+
+/** Every {@link OperationType}, in wire-code order (code = index + 1). */
+export const OPERATION_TYPES: readonly OperationType[] = Object.freeze(['mv', 'counter', 'set', 'map'] as const);
+
+/** Whether `value` names an {@link OperationType}. */
+export function isOperationType(value: unknown): value is OperationType {
+  return value === 'mv' || value === 'counter' || value === 'set' || value === 'map';
+}
+
+/**
  * Identifies an operation: the peer that wrote it and its sequence number there.
  *
  * @remarks
@@ -41,9 +62,14 @@ interface OperationBase extends OpId {
   readonly key: string;
 }
 
-/** Sets `(collection, key)` to `value`. */
+/**
+ * Sets `(collection, key)` to `value` — or, with a `type`, is one write of
+ * that merge policy, `value` being its payload.
+ */
 export interface PutOperation extends OperationBase {
   readonly kind: 'put';
+  /** The collection's merge policy; absent for last-writer-wins. */
+  readonly type?: OperationType;
   readonly value: JsonValue;
 }
 
@@ -89,7 +115,7 @@ export function sameOperation(a: Operation, b: Operation): boolean {
   ) {
     return false;
   }
-  if (a.kind === 'put' && b.kind === 'put') return sameJsonValue(a.value, b.value);
+  if (a.kind === 'put' && b.kind === 'put') return a.type === b.type && sameJsonValue(a.value, b.value);
   return true;
 }
 

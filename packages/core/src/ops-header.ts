@@ -1,5 +1,5 @@
 import { ByteReader } from './bytes.js';
-import { CODEC_VERSION, MESSAGE_MAGIC } from './codec.js';
+import { CODEC_VERSION, MESSAGE_MAGIC, MIN_CODEC_VERSION } from './codec.js';
 
 /** The header of an encoded `ops` message, read by {@link readOpsHeader}. */
 export interface OpsHeader {
@@ -28,7 +28,7 @@ const OPS_TYPE = 2;
  * @returns the header, or `undefined` for anything but a readable `ops` header
  */
 export function readOpsHeader(bytes: Uint8Array): OpsHeader | undefined {
-  if (bytes.length < 3 || bytes[0] !== MESSAGE_MAGIC || bytes[1] !== CODEC_VERSION || bytes[2] !== OPS_TYPE) return undefined;
+  if (bytes.length < 3 || bytes[0] !== MESSAGE_MAGIC || bytes[1]! < MIN_CODEC_VERSION || bytes[1]! > CODEC_VERSION || bytes[2] !== OPS_TYPE) return undefined;
   const r = new ByteReader(bytes, 3);
   try {
     const epoch = r.varint();

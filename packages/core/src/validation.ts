@@ -2,7 +2,7 @@ import { utf8Length, varintSize } from './bytes.js';
 import { SyncError, isSyncError, type SyncErrorCode } from './errors.js';
 import { isHlcCounter, isHlcWall } from './hlc.js';
 import { DEFAULT_LIMITS, type Limits } from './limits.js';
-import type { JsonValue, OpId, Operation } from './operation.js';
+import { OPERATION_TYPES, isOperationType, type JsonValue, type OpId, type Operation } from './operation.js';
 import { isPeerId } from './peer-id.js';
 import { numberValueSize, stringValueSize } from './value-codec.js';
 import { isSeq } from './version-vector.js';
@@ -24,7 +24,9 @@ export type ValidationResult =
  * `E_INVALID_COLLECTION`, `E_INVALID_KEY` (every problem of a name, over-long
  * included), `E_INVALID_VALUE` (not JSON, non-finite number, lone surrogate,
  * `__proto__` key, class instance, a cycle, a value on a delete) and
- * `E_TOO_LARGE` (a value or its nesting over the limits).
+ * `E_TOO_LARGE` (a value or its nesting over the limits), `E_POLICY` (a `type`
+ * that names no merge policy this peer knows, or one on a delete; the payload
+ * itself is checked by the policy, in the applier).
  *
  * @param input - anything, typically a decoded operation
  * @param limits - size limits; every peer of a space must use the same
@@ -57,6 +59,16 @@ export function validateOperation(input: unknown, limits: Limits = DEFAULT_LIMIT
   const keyError = checkName(key, 'key', limits.maxKeyBytes, 'E_INVALID_KEY');
   if (keyError) return fail(keyError[0], `${keyError[1]} (op ${origin}:${seq})`, opId);
   const hlcCopy = { wall, counter, peer: origin };
+  const type = raw['type'];
+  if (type !== undefined && (kind === 'del' || !isOperationType(type))) {
+    return fail(
+      'E_POLICY',
+      kind === 'del'
+        ? `delete ${origin}:${seq} must not name a merge policy (typed collections delete through their own payloads)`
+        : `op ${origin}:${seq} names merge policy ${describe(type)}, which this peer does not know (it knows ${OPERATION_TYPES.join(', ')} and LWW): upgrade this peer`,
+      opId,
+    );
+  }
   if (kind === 'del') {
     if (raw['value'] !== undefined) return fail('E_INVALID_VALUE', `delete ${origin}:${seq} must not carry a value`, opId);
     return { ok: true, op: { origin, seq, hlc: hlcCopy, collection: collection as string, key: key as string, kind }, valueBytes: 0 };
@@ -64,11 +76,11 @@ export function validateOperation(input: unknown, limits: Limits = DEFAULT_LIMIT
   if (!('value' in raw)) return fail('E_INVALID_VALUE', `put ${origin}:${seq} has no value (use null for an empty one)`, opId);
   const checked = checkValue(raw['value'], limits);
   if (!checked.ok) return fail(checked.error.code, `${checked.error.message} (op ${origin}:${seq})`, opId);
-  return {
-    ok: true,
-    op: { origin, seq, hlc: hlcCopy, collection: collection as string, key: key as string, kind, value: raw['value'] as JsonValue },
-    valueBytes: checked.bytes,
-  };
+  const op: Operation =
+    type === undefined
+      ? { origin, seq, hlc: hlcCopy, collection: collection as string, key: key as string, kind, value: raw['value'] as JsonValue }
+      : { origin, seq, hlc: hlcCopy, collection: collection as string, key: key as string, kind, type, value: raw['value'] as JsonValue };
+  return { ok: true, op, valueBytes: checked.bytes };
 }
 
 /**

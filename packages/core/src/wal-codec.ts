@@ -1,5 +1,5 @@
 import { ByteReader, ByteWriter, utf8Length } from './bytes.js';
-import { readOperations, readVersionVector, writeOperations, writeVersionVector } from './codec.js';
+import { hasTypedOperations, readOperations, readVersionVector, writeOperations, writeVersionVector } from './codec.js';
 import { SyncError } from './errors.js';
 import { DEFAULT_LIMITS } from './limits.js';
 import type { VersionVector } from './version-vector.js';
@@ -10,17 +10,22 @@ import type { WalRecord, WalSnapshot } from './wal.js';
  * (each adds its own framing: lengths, checksums, files or rows).
  *
  * ```
- * u8 version (1) · u8 kind (1 record, 2 snapshot) · u8 flags (0x01 vector, 0x02 meta)
+ * u8 version (1 or 2) · u8 kind (1 record, 2 snapshot) · u8 flags (0x01 vector, 0x02 meta)
  * operations     — a batch, as in protocol messages
  * vector         — when flag 0x01: the record's `covered` or the snapshot's `vv`
  * meta           — when flag 0x02: varint count, then (string key, string value) pairs
  * ```
  *
- * Every section delimits itself; nothing may follow the last one.
+ * Every section delimits itself; nothing may follow the last one. Version 2
+ * adds typed operations (merge policies other than LWW); a record or snapshot
+ * is written in the lowest version that can hold it, so a log of LWW writes
+ * stays readable by older builds, and this build reads both.
  */
 
-/** Version of the WAL payload format. */
-export const WAL_FORMAT_VERSION = 1;
+/** Newest version of the WAL payload format. */
+export const WAL_FORMAT_VERSION = 2;
+/** The oldest WAL payload format version this build reads. */
+export const MIN_WAL_FORMAT_VERSION = 1;
 
 const KIND_RECORD = 1;
 const KIND_SNAPSHOT = 2;
@@ -70,7 +75,7 @@ function encode(kind: number, ops: WalRecord['ops'], vv: VersionVector | undefin
   const w = writer;
   w.pos = 0;
   try {
-    w.u8(WAL_FORMAT_VERSION);
+    w.u8(hasTypedOperations(ops) ? 2 : 1);
     w.u8(kind);
     w.u8((vv !== undefined ? FLAG_VV : 0) | (meta !== undefined ? FLAG_META : 0));
     writeOperations(w, ops);
@@ -98,12 +103,14 @@ function encode(kind: number, ops: WalRecord['ops'], vv: VersionVector | undefin
 function decode(bytes: Uint8Array, kind: number): { ops: WalRecord['ops']; vv: VersionVector | undefined; meta: Record<string, string> | undefined } {
   const r = new ByteReader(bytes, 0, bytes.length, kind === KIND_RECORD ? 'WAL record' : 'WAL snapshot');
   const version = r.u8();
-  if (version !== WAL_FORMAT_VERSION) r.fail(`WAL format version ${version} is not supported (this build reads ${WAL_FORMAT_VERSION})`);
+  if (version < MIN_WAL_FORMAT_VERSION || version > WAL_FORMAT_VERSION) {
+    r.fail(`WAL format version ${version} is not supported (this build reads ${MIN_WAL_FORMAT_VERSION} to ${WAL_FORMAT_VERSION}): open it with a newer build`);
+  }
   const actualKind = r.u8();
   if (actualKind !== kind) r.fail(`expected a WAL ${kind === KIND_RECORD ? 'record' : 'snapshot'}, found kind ${actualKind}`);
   const flags = r.u8();
   if ((flags & ~(FLAG_VV | FLAG_META)) !== 0) r.fail(`unknown WAL flags 0x${flags.toString(16)}`);
-  const ops = readOperations(r, NO_LIMITS);
+  const ops = readOperations(r, NO_LIMITS, version >= 2);
   const vv = flags & FLAG_VV ? readVersionVector(r) : undefined;
   let meta: Record<string, string> | undefined;
   if (flags & FLAG_META) {

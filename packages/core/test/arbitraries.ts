@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import type { Hlc, JsonValue, OpId, Operation, SyncMessage } from '../src/index.js';
-import { VersionVector } from '../src/index.js';
+import { OPERATION_TYPES, VersionVector } from '../src/index.js';
 
 export const peerIdArb = fc.stringMatching(/^[A-Za-z0-9_-]{1,24}$/).filter((s) => s !== '__proto__');
 
@@ -39,10 +39,14 @@ export const operationArb: fc.Arbitrary<Operation> = peerIdArb.chain((origin) =>
     collection: keyString.filter((k) => k !== '__proto__'),
     key: keyString.filter((k) => k !== '__proto__'),
     put: fc.option(jsonValueArb, { nil: undefined }),
-  }).map(({ seq, hlc, collection, key, put }): Operation =>
+    // Mostly LWW, as in real spaces; sometimes a typed write (any JSON payload: the codec does not read it).
+    type: fc.option(fc.constantFrom(...OPERATION_TYPES), { nil: undefined, freq: 3 }),
+  }).map(({ seq, hlc, collection, key, put, type }): Operation =>
     put === undefined
       ? { origin, seq, hlc, collection, key, kind: 'del' }
-      : { origin, seq, hlc, collection, key, kind: 'put', value: put },
+      : type === undefined
+        ? { origin, seq, hlc, collection, key, kind: 'put', value: put }
+        : { origin, seq, hlc, collection, key, kind: 'put', type, value: put },
   ),
 );
 
