@@ -73,3 +73,50 @@ describe('applyBatch', () => {
     expect(t.store.get('c', 'k')).toEqual(original);
   });
 });
+
+describe('applyBatch with typed collections', () => {
+  const counter = (origin: string, seq: number, value: unknown, collection = 'votes'): unknown => ({
+    origin,
+    seq,
+    hlc: { wall: seq, counter: 0, peer: origin },
+    collection,
+    key: 'k',
+    kind: 'put',
+    type: 'counter',
+    value,
+  });
+
+  it('checks a typed payload against its policy and keeps a clean copy of it', () => {
+    const t = target();
+    const report = applyBatch(t, [counter('a', 1, { p: 2, n: 0, extra: 'dropped' }), counter('b', 1, { p: -1, n: 0 }), counter('c', 1, 'not totals'), put('a', 2, 'x')]);
+    expect(report.applied.map((op) => `${op.origin}:${op.seq}`)).toEqual(['a:1', 'a:2']);
+    expect(report.applied[0]).toMatchObject({ type: 'counter', value: { p: 2, n: 0 } });
+    expect(report.applied[0]!.kind === 'put' && report.applied[0]!.value).toEqual({ p: 2, n: 0 });
+    expect(report.rejected.map((r) => [r.opId, r.error.code])).toEqual([
+      [{ origin: 'b', seq: 1 }, 'E_POLICY'],
+      [{ origin: 'c', seq: 1 }, 'E_POLICY'],
+    ]);
+    expect(t.seen.has({ origin: 'b', seq: 1 })).toBe(false);
+  });
+
+  it("rejects an operation whose policy is not its collection's declared one, alone, with E_POLICY", () => {
+    const declared = { votes: 'counter', todos: 'lww' } as const;
+    const policyOf = (collection: string) => (declared as Record<string, 'counter' | 'lww' | undefined>)[collection];
+    const t = target();
+    const lwwInCounter = { ...put('a', 1, 'k'), collection: 'votes' };
+    const delInCounter = { origin: 'a', seq: 2, hlc: { wall: 2, counter: 0, peer: 'a' }, collection: 'votes', key: 'k', kind: 'del' };
+    const counterInLww = counter('a', 3, { p: 1, n: 0 }, 'todos');
+    const setInCounter = { ...(counter('a', 4, { action: 'add', value: 1 }) as object), type: 'set' };
+    const fine = counter('a', 5, { p: 1, n: 0 });
+    const undeclared = counter('a', 6, { p: 1, n: 0 }, 'elsewhere');
+    const report = applyBatch(t, [lwwInCounter, delInCounter, counterInLww, setInCounter, fine, undeclared], { policyOf });
+    expect(report.rejected.map((r) => [r.opId?.seq, r.error.code])).toEqual([
+      [1, 'E_POLICY'],
+      [2, 'E_POLICY'],
+      [3, 'E_POLICY'],
+      [4, 'E_POLICY'],
+    ]);
+    expect(report.applied.map((op) => op.seq)).toEqual([5, 6]);
+    expect(report.rejected[0]!.error.message).toMatch(/declares counter/);
+  });
+});

@@ -5,9 +5,13 @@ import {
   type Limits,
   type OpId,
   type Operation,
+  type OperationType,
   type VersionVector,
 } from '@softadastra/sync-core';
-import { compareOperations, mergeInto, type LwwStore, type OperationOrder } from '@softadastra/sync-reconciler';
+import { compareOperations, mergeInto, policyFor, type LwwStore, type OperationOrder } from '@softadastra/sync-reconciler';
+
+/** A collection's merge policy as declared: one of core's {@link OperationType}s, or `'lww'`. */
+export type DeclaredPolicy = OperationType | 'lww';
 
 /** The state {@link applyBatch} applies to. */
 export interface ApplyTarget {
@@ -29,6 +33,14 @@ export interface ApplyOptions {
    * @default compareOperations of the reconciler
    */
   readonly order?: OperationOrder;
+  /**
+   * The merge policy declared for a collection, if any. An operation of a
+   * declared collection whose policy differs (a typed op of an LWW
+   * collection, an LWW op of a counter collection, a set op of a counter
+   * collection…) is rejected with `E_POLICY`. Undeclared collections take
+   * each operation's own policy (a relay serves spaces it knows nothing of).
+   */
+  readonly policyOf?: (collection: string) => DeclaredPolicy | undefined;
 }
 
 /** One operation refused, and why. */
@@ -75,7 +87,12 @@ export function applyBatch(target: ApplyTarget, ops: readonly unknown[], options
       report.rejected.push(verdict.opId === undefined ? { error: verdict.error } : { opId: verdict.opId, error: verdict.error });
       continue;
     }
-    applyValid(target, verdict.op, report, options.order);
+    const typed = checkPolicy(verdict.op, options.policyOf);
+    if (!typed.ok) {
+      report.rejected.push({ opId: { origin: verdict.op.origin, seq: verdict.op.seq }, error: typed.error });
+      continue;
+    }
+    applyValid(target, typed.op, report, options.order);
   }
   return report;
 }
@@ -118,6 +135,38 @@ export function applyValid(target: ApplyTarget, op: Operation, report: ApplyRepo
       report.rejected.push({ opId: id, error: equivocation(op) });
       return;
   }
+}
+
+/**
+ * Checks an operation's merge policy against its collection's declaration,
+ * and a typed operation's payload against its policy; returns the operation
+ * with the checked copy of the payload as its value.
+ */
+export function checkPolicy(
+  op: Operation,
+  policyOf?: (collection: string) => DeclaredPolicy | undefined,
+): { readonly ok: true; readonly op: Operation } | { readonly ok: false; readonly error: SyncError } {
+  const type = op.kind === 'put' ? op.type : undefined;
+  const declared = policyOf?.(op.collection);
+  if (declared !== undefined && op.kind === 'del' && declared !== 'lww') {
+    return { ok: false, error: new SyncError('E_POLICY', `delete ${op.origin}:${op.seq} of collection ${JSON.stringify(op.collection)}, declared ${declared}: a ${declared} collection has no LWW deletes`) };
+  }
+  if (declared !== undefined && op.kind === 'put' && (type ?? 'lww') !== declared) {
+    return {
+      ok: false,
+      error: new SyncError(
+        'E_POLICY',
+        `op ${op.origin}:${op.seq} is a ${type ?? 'lww'} write to collection ${JSON.stringify(op.collection)}, which this peer declares ${declared}: its writer declares the collection otherwise (every peer of a space must declare it alike)`,
+      ),
+    };
+  }
+  if (op.kind !== 'put' || type === undefined) return { ok: true, op };
+  const check = policyFor(type).validatePayload(op.value);
+  if (!check.ok) {
+    const code = check.error.code === 'E_TOO_LARGE' ? 'E_TOO_LARGE' : 'E_POLICY';
+    return { ok: false, error: new SyncError(code, `op ${op.origin}:${op.seq} (${type}): ${check.error.message}`, { cause: check.error }) };
+  }
+  return { ok: true, op: { ...op, value: check.value as typeof op.value } };
 }
 
 function equivocation(op: Operation): SyncError {

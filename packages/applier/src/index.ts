@@ -9,5 +9,5 @@
  *
  * @packageDocumentation
  */
-export { applyBatch, applyValid } from './apply.js';
-export type { ApplyTarget, ApplyOptions, ApplyReport, Rejection } from './apply.js';
+export { applyBatch, applyValid, checkPolicy } from './apply.js';
+export type { ApplyTarget, ApplyOptions, ApplyReport, Rejection, DeclaredPolicy } from './apply.js';

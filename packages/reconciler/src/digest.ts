@@ -123,16 +123,27 @@ export function diffDigests(a: StateDigest, b: StateDigest): DigestDiff {
     }
     return entry;
   };
-  for (const leaf of a.leaves) at(leaf).a = leaf.winner;
-  for (const leaf of b.leaves) at(leaf).b = leaf.winner;
+  // A typed key holds several operations, one leaf each: its "winner" is their list.
+  for (const leaf of a.leaves) {
+    const entry = at(leaf);
+    entry.a = entry.a === undefined ? leaf.winner : `${entry.a},${leaf.winner}`;
+  }
+  for (const leaf of b.leaves) {
+    const entry = at(leaf);
+    entry.b = entry.b === undefined ? leaf.winner : `${entry.b},${leaf.winner}`;
+  }
   for (const entry of byKey.values()) if (entry.a !== entry.b) keys.push(entry);
   keys.sort(compareLeaves);
   return { equal: equal && keys.length === 0, buckets, keys };
 }
 
-function compareLeaves(x: { collection: string; key: string }, y: { collection: string; key: string }): number {
+function compareLeaves(x: { collection: string; key: string; winner?: string }, y: { collection: string; key: string; winner?: string }): number {
   if (x.collection !== y.collection) return x.collection < y.collection ? -1 : 1;
-  return x.key < y.key ? -1 : x.key > y.key ? 1 : 0;
+  if (x.key !== y.key) return x.key < y.key ? -1 : 1;
+  // Several leaves of one typed key: in a fixed order, so their list compares alike on both sides.
+  const a = x.winner ?? '';
+  const b = y.winner ?? '';
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 function fnv1a(s: string, seed: number): number {

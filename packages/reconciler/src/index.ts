@@ -10,8 +10,10 @@
  */
 export { compareOperations, resolveWinner } from './lww.js';
 export type { MergeOutcome, OperationOrder } from './lww.js';
-export { ReplicaState, mergeInto } from './replica-state.js';
-export type { LwwStore } from './replica-state.js';
+export { ReplicaState, mergeInto, isTyped } from './replica-state.js';
+export type { LwwStore, TypedKey, TypedOperation } from './replica-state.js';
+export { policyFor } from './policies/registry.js';
+export type { AnyPolicy } from './policies/registry.js';
 export { computeDigest, diffDigests, DIGEST_BUCKETS } from './digest.js';
 export type { StateDigest, DigestLeaf, DigestDiff, DigestOptions } from './digest.js';
 export { compareStates, sameState } from './compare.js';

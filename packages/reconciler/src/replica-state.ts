@@ -1,5 +1,29 @@
-import { sameOperation, type OpId, type Operation, type PeerId } from '@softadastra/sync-core';
+import { sameOperation, type OpId, type Operation, type OperationType, type PeerId, type PutOperation } from '@softadastra/sync-core';
 import { compareOperations, resolveWinner, type MergeOutcome, type OperationOrder } from './lww.js';
+import { policyFor } from './policies/registry.js';
+
+/** A typed operation: a put of a collection whose merge policy is not LWW. */
+export type TypedOperation = PutOperation & { readonly type: OperationType };
+
+/** Whether `op` is typed (see {@link TypedOperation}). */
+export function isTyped(op: Operation): op is TypedOperation {
+  return op.kind === 'put' && op.type !== undefined;
+}
+
+/**
+ * The state of one typed key: its policy's lattice element, and the
+ * operations that rebuild it (the policy's `essential`), which are the
+ * operations a store holds and a planner sends for that key.
+ */
+export interface TypedKey {
+  readonly type: OperationType;
+  readonly collection: string;
+  readonly key: string;
+  /** The policy state (see the policy of `type`). */
+  readonly state: unknown;
+  /** `policyFor(type).essential(state)`: the held operations, in `(origin, seq)` order. */
+  readonly ops: readonly TypedOperation[];
+}
 
 /**
  * The minimal read/write view of a last-writer-wins state that merging needs.
@@ -15,6 +39,13 @@ export interface LwwStore {
   getById(id: OpId): Operation | undefined;
   /** Makes `op` the winner of its key (the caller has decided it wins). */
   set(op: Operation): void;
+  /** The state of a typed key, if any operation of that type was merged into it. */
+  getTyped(type: OperationType, collection: string, key: string): TypedKey | undefined;
+  /**
+   * Records that typed `op` changed its key to `state` (the caller computed
+   * it as the policy's `apply` of {@link LwwStore.getTyped}'s state and `op`).
+   */
+  setTyped(op: TypedOperation, state: unknown): void;
 }
 
 /**
@@ -27,18 +58,49 @@ export interface LwwStore {
 export function mergeInto(store: LwwStore, op: Operation, order: OperationOrder = compareOperations): MergeOutcome {
   const held = store.getById(op);
   if (held !== undefined) return sameOperation(held, op) ? 'duplicate' : 'equivocation';
+  if (op.kind === 'put' && op.type !== undefined) return mergeTyped(store, op as TypedOperation);
   const outcome = resolveWinner(store.get(op.collection, op.key), op, order);
   if (outcome === 'won') store.set(op);
   return outcome;
 }
 
 /**
+ * Merges a typed operation by its policy: `won` when it changes the key's
+ * state, `superseded` when the state already held its effect (an older
+ * counter total, a write some held write had seen, a remove of nothing).
+ * The caller has checked that the store does not hold its id.
+ */
+function mergeTyped(store: LwwStore, op: TypedOperation): MergeOutcome {
+  const policy = policyFor(op.type);
+  const before: unknown = store.getTyped(op.type, op.collection, op.key)?.state ?? policy.empty();
+  const after: unknown = policy.apply(before, op);
+  if (policy.equals(before, after)) return 'superseded';
+  store.setTyped(op, after);
+  return 'won';
+}
+
+/** The map key of a typed collection: its policy and name. */
+function typedPlace(type: OperationType, collection: string): string {
+  return `${type}\u0000${collection}`;
+}
+
+/**
  * The state of a space: per `(collection, key)` the winning operation, with an
  * index of the winners by origin and seq (what a planner needs to find the
  * operations a remote lacks).
+ *
+ * @remarks
+ * Typed keys (collections with a merge policy, see {@link TypedKey}) are held
+ * apart, per `(type, collection, key)`: a key's state under one policy never
+ * mixes with its state under another (or with an LWW winner of the same
+ * name), so merging stays a join whatever a faulty peer sends; which policy
+ * an application reads is its declaration's business. The operations a
+ * typed key holds are in the by-origin index like LWW winners, so planning,
+ * digests, snapshots and `getById` treat them alike.
  */
 export class ReplicaState implements LwwStore {
   readonly #collections = new Map<string, Map<string, Operation>>();
+  readonly #typed = new Map<string, Map<string, TypedKey>>();
   readonly #byOrigin = new Map<PeerId, Map<number, Operation>>();
   #size = 0;
   readonly #order: OperationOrder;
@@ -48,7 +110,7 @@ export class ReplicaState implements LwwStore {
     this.#order = order;
   }
 
-  /** Number of keys held (tombstones included). */
+  /** Number of keys held (tombstones and typed keys included). */
   get size(): number {
     return this.#size;
   }
@@ -71,16 +133,40 @@ export class ReplicaState implements LwwStore {
     if (previous === undefined) this.#size++;
     else this.#unindex(previous);
     keys.set(op.key, op);
-    let seqs = this.#byOrigin.get(op.origin);
-    if (seqs === undefined) {
-      seqs = new Map();
-      this.#byOrigin.set(op.origin, seqs);
+    this.#index(op);
+  }
+
+  getTyped(type: OperationType, collection: string, key: string): TypedKey | undefined {
+    return this.#typed.get(typedPlace(type, collection))?.get(key);
+  }
+
+  setTyped(op: TypedOperation, state: unknown): void {
+    const place = typedPlace(op.type, op.collection);
+    let keys = this.#typed.get(place);
+    if (keys === undefined) {
+      keys = new Map();
+      this.#typed.set(place, keys);
     }
-    seqs.set(op.seq, op);
+    const previous = keys.get(op.key);
+    if (previous === undefined) this.#size++;
+    else for (const held of previous.ops) this.#unindex(held);
+    const ops = policyFor(op.type).essential(state) as TypedOperation[];
+    keys.set(op.key, { type: op.type, collection: op.collection, key: op.key, state, ops });
+    for (const held of ops) this.#index(held);
+  }
+
+  /** The typed keys of one collection under one policy, as `key → state`. */
+  typedCollection(type: OperationType, collection: string): ReadonlyMap<string, TypedKey> | undefined {
+    return this.#typed.get(typedPlace(type, collection));
+  }
+
+  /** Every typed key held. */
+  *typedKeys(): IterableIterator<TypedKey> {
+    for (const keys of this.#typed.values()) yield* keys.values();
   }
 
   /**
-   * Merges one operation by last-writer-wins.
+   * Merges one operation: by last-writer-wins, or by its policy when typed.
    *
    * @returns what happened; see {@link MergeOutcome}
    */
@@ -95,6 +181,7 @@ export class ReplicaState implements LwwStore {
    * @returns whether it was removed
    */
   removeIfWinner(op: Operation): boolean {
+    if (isTyped(op)) return this.#removeTyped(op);
     const keys = this.#collections.get(op.collection);
     if (keys?.get(op.key) !== op) return false;
     keys.delete(op.key);
@@ -109,9 +196,12 @@ export class ReplicaState implements LwwStore {
     return this.#collections.get(collection);
   }
 
-  /** The names of the collections that hold at least one key. */
+  /** The names of the collections that hold at least one key (LWW or typed). */
   collections(): IterableIterator<string> {
-    return this.#collections.keys();
+    if (this.#typed.size === 0) return this.#collections.keys();
+    const names = new Set(this.#collections.keys());
+    for (const keys of this.#typed.values()) for (const typed of keys.values()) names.add(typed.collection);
+    return names.values();
   }
 
   /** The winners written by `origin`, as `seq → op`. */
@@ -119,16 +209,49 @@ export class ReplicaState implements LwwStore {
     return this.#byOrigin.get(origin);
   }
 
-  /** Every winning operation (tombstones included). */
+  /** Every winning operation (tombstones included), and every operation a typed key holds. */
   *winners(): IterableIterator<Operation> {
     for (const keys of this.#collections.values()) yield* keys.values();
+    for (const keys of this.#typed.values()) for (const typed of keys.values()) yield* typed.ops;
   }
 
   /** Removes everything. */
   clear(): void {
     this.#collections.clear();
+    this.#typed.clear();
     this.#byOrigin.clear();
     this.#size = 0;
+  }
+
+  #index(op: Operation): void {
+    let seqs = this.#byOrigin.get(op.origin);
+    if (seqs === undefined) {
+      seqs = new Map();
+      this.#byOrigin.set(op.origin, seqs);
+    }
+    seqs.set(op.seq, op);
+  }
+
+  /** Takes typed `op` out of its key (an overlay entry that reached the durable layer). */
+  #removeTyped(op: TypedOperation): boolean {
+    const place = typedPlace(op.type, op.collection);
+    const keys = this.#typed.get(place);
+    const typed = keys?.get(op.key);
+    if (keys === undefined || typed === undefined || !typed.ops.includes(op)) return false;
+    for (const held of typed.ops) this.#unindex(held);
+    const rest = typed.ops.filter((held) => held !== op);
+    if (rest.length === 0) {
+      keys.delete(op.key);
+      if (keys.size === 0) this.#typed.delete(place);
+      this.#size--;
+      return true;
+    }
+    const policy = policyFor(op.type);
+    const state = rest.reduce<unknown>((acc, held) => policy.apply(acc, held), policy.empty());
+    const ops = policy.essential(state) as TypedOperation[];
+    keys.set(op.key, { ...typed, state, ops });
+    for (const held of ops) this.#index(held);
+    return true;
   }
 
   #unindex(op: Operation): void {
