@@ -8,6 +8,7 @@ import {
   compareHlc,
   createHlc,
   generatePeerId,
+  isOperationType,
   isSyncError,
   resolveLimits,
   rethrowLater,
@@ -21,12 +22,22 @@ import {
   type Limits,
   type OpId,
   type Operation,
+  type OperationType,
   type PeerId,
   type Wal,
 } from '@softadastra/sync-core';
-import { applyBatch, type ApplyReport } from '@softadastra/sync-applier';
+import { applyBatch, type ApplyReport, type DeclaredPolicy } from '@softadastra/sync-applier';
 import { planSync, type SyncPlan } from '@softadastra/sync-planner';
-import { compareOperations, computeDigest, mergeInto, type DigestOptions, type OperationOrder, type StateDigest } from '@softadastra/sync-reconciler';
+import {
+  compareOperations,
+  computeDigest,
+  mergeInto,
+  type AnyPolicy,
+  type DigestOptions,
+  type OperationOrder,
+  type StateDigest,
+} from '@softadastra/sync-reconciler';
+import { policiesFor } from './planted-policies.js';
 import { CommitQueue, type CommitEntry } from './commit-queue.js';
 import { equivocationInLog, recover, repairedOnOpen } from './recovery.js';
 import type { Replica } from './replica.js';
@@ -79,13 +90,45 @@ export interface SyncEngine {
    * @throws SyncError (synchronously) `E_INVALID_COLLECTION` or `E_INVALID_KEY`, as {@link SyncEngine.put}
    */
   delete(collection: string, key: string): Promise<Operation>;
-  /** The current value of a key, or `undefined` (never written, or deleted). Treat it as read-only. */
+  /**
+   * Declares a collection's merge policy (also {@link SyncEngineOptions.collections}):
+   * `'lww'` (the default of an undeclared collection) or a typed policy,
+   * `'mv' | 'counter' | 'set' | 'map'`. Every peer of a space must declare a
+   * collection alike: a peer rejects, with `E_POLICY`, an operation whose
+   * policy is not its collection's declared one.
+   *
+   * @throws SyncError `E_POLICY` when the collection is declared with another policy already, or the policy is unknown
+   */
+  declare(collection: string, policy: DeclaredPolicy): void;
+  /** The declared policy of a collection, if it was declared. */
+  policyOf(collection: string): DeclaredPolicy | undefined;
+  /**
+   * Writes one operation of a typed collection. `payload` is called with the
+   * key's current policy state (both what is durable and what is on its way)
+   * and this peer's id, at the moment the write is stamped, and returns the
+   * policy's payload (e.g. the reconciler's `counterIncrement(state, origin, 1)`).
+   * Resolves once durable, like {@link SyncEngine.put}.
+   *
+   * @throws SyncError (synchronously, when the engine is open) `E_POLICY` for a collection declared otherwise, an unknown
+   * type or a payload the policy refuses; `E_INVALID_COLLECTION`, `E_INVALID_KEY`, `E_INVALID_VALUE`, `E_TOO_LARGE`
+   * as {@link SyncEngine.put}; whatever `payload` throws
+   */
+  update(collection: string, key: string, type: OperationType, payload: (state: unknown, origin: PeerId) => JsonValue): Promise<Operation>;
+  /** The policy state of a typed key (both layers), or `undefined` when nothing of that type was written to it. */
+  getState(collection: string, key: string, type: OperationType): unknown;
+  /** Every key of a typed collection with its policy state. */
+  stateEntries(collection: string, type: OperationType): Array<[string, unknown]>;
+  /**
+   * The current value of a key, or `undefined` (never written, or deleted).
+   * For a collection declared with a typed policy, the policy's value
+   * (a counter's number, a set's values, an mv register's values, a map's object). Treat it as read-only.
+   */
   get(collection: string, key: string): JsonValue | undefined;
-  /** Whether a key currently has a value. */
+  /** Whether a key currently has a value (for a typed collection: whether anything was written to it). */
   has(collection: string, key: string): boolean;
-  /** The winning operation of a key, tombstones included. */
+  /** The winning operation of an LWW key, tombstones included. */
   getOperation(collection: string, key: string): Operation | undefined;
-  /** Every `[key, value]` of a collection (deleted keys left out). */
+  /** Every `[key, value]` of a collection (deleted keys left out; for a typed collection, its policy values). */
   entries(collection: string): Array<[string, JsonValue]>;
   /** The names of the collections holding at least one key. */
   collections(): string[];
@@ -156,6 +199,10 @@ class Engine implements SyncEngine, SessionHost {
   readonly plant: PlantedBug | undefined;
   peerId!: PeerId;
   #order: OperationOrder = compareOperations;
+  readonly #policies: (type: OperationType) => AnyPolicy;
+  /** Declared merge policies, by collection (see {@link SyncEngine.declare}). */
+  readonly #declared = new Map<string, DeclaredPolicy>();
+  readonly #policyOf = (collection: string): DeclaredPolicy | undefined => this.#declared.get(collection);
 
   readonly #wal: Wal;
   readonly #options: SyncEngineOptions;
@@ -202,6 +249,8 @@ class Engine implements SyncEngine, SessionHost {
     this.maxBatchOps = Math.min(options.batch?.maxOps ?? 1000, this.limits.maxBatchOps);
     this.maxBatchBytes = options.batch?.maxBytes ?? 256 * 1024;
     this.plant = options.plant;
+    this.#policies = policiesFor(options.plant);
+    for (const [collection, policy] of Object.entries(options.collections ?? {})) this.declare(collection, policy);
     this.#emitter = new EventListeners<SyncEngineEvents>(['change', 'status', 'progress', 'error', 'ack', 'session'], (error, event) => {
       // A throwing error listener must not loop back into the error event.
       if (event === 'error') rethrowLater(error);
@@ -215,7 +264,7 @@ class Engine implements SyncEngine, SessionHost {
     // The id decides the order only under the planted tie-break defect; it is known after replay otherwise.
     if (this.plant === 'receiver-tiebreak') this.#order = tiebreakOnReceiver(() => this.peerId);
     if (this.plant === 'compare-operations') this.#order = counterInverted;
-    const recovered = await recover(this.#wal, this.#order);
+    const recovered = await recover(this.#wal, this.#order, this.#policies);
     const stored = recovered.meta;
     if (stored['space'] !== undefined && stored['space'] !== this.space) {
       await this.#wal.close();
@@ -278,6 +327,41 @@ class Engine implements SyncEngine, SessionHost {
     return this.#write(collection, key, 'del', undefined);
   }
 
+  declare(collection: string, policy: DeclaredPolicy): void {
+    const collectionError = checkName(collection, 'collection', this.limits.maxCollectionBytes, 'E_INVALID_COLLECTION');
+    if (collectionError) throw new SyncError(collectionError[0], collectionError[1]);
+    if (policy !== 'lww' && !isOperationType(policy)) {
+      throw new SyncError('E_POLICY', `collection ${JSON.stringify(collection)}: unknown merge policy ${JSON.stringify(String(policy))} (known: lww, mv, counter, set, map)`);
+    }
+    const known = this.#declared.get(collection);
+    if (known !== undefined && known !== policy) {
+      throw new SyncError('E_POLICY', `collection ${JSON.stringify(collection)} is declared ${known} already; it cannot become ${policy} (every peer of a space must declare it alike)`);
+    }
+    this.#declared.set(collection, policy);
+  }
+
+  policyOf(collection: string): DeclaredPolicy | undefined {
+    return this.#declared.get(collection);
+  }
+
+  update(collection: string, key: string, type: OperationType, payload: (state: unknown, origin: PeerId) => JsonValue): Promise<Operation> {
+    this.#checkNames(collection, key);
+    if (!isOperationType(type)) throw new SyncError('E_POLICY', `unknown merge policy ${JSON.stringify(String(type))} (known: mv, counter, set, map)`);
+    const declared = this.#declared.get(collection);
+    if (declared !== undefined && declared !== type) {
+      throw new SyncError('E_POLICY', `collection ${JSON.stringify(collection)} is declared ${declared}: it takes no ${type} writes`);
+    }
+    if (typeof payload !== 'function') throw new SyncError('E_INVALID_ARGUMENT', 'update needs a function (state, origin) => payload');
+    if (this.#state !== 'open') return this.#whenWritable().then(() => this.update(collection, key, type, payload));
+    const policy = this.#policies(type);
+    const state: unknown = this.#replica.getTyped(type, collection, key)?.state ?? policy.empty();
+    const copied = copyValue(payload(state, this.peerId), this.limits);
+    if (!copied.ok) throw copied.error;
+    const check = policy.validatePayload(copied.value);
+    if (!check.ok) throw new SyncError('E_POLICY', `a ${type} write to ${JSON.stringify(collection)}/${JSON.stringify(key)}: ${check.error.message}`, { cause: check.error });
+    return this.#write(collection, key, 'put', check.value as JsonValue, type);
+  }
+
   /**
    * Validates a local write synchronously and returns the value to store (a
    * copy, so later changes by the caller cannot reach it).
@@ -285,10 +369,11 @@ class Engine implements SyncEngine, SessionHost {
    * @throws SyncError `E_INVALID_COLLECTION`, `E_INVALID_KEY`, `E_INVALID_VALUE`, `E_TOO_LARGE`
    */
   #checkWrite(collection: string, key: string, kind: 'put' | 'del', value: JsonValue | undefined): JsonValue | undefined {
-    const collectionError = checkName(collection, 'collection', this.limits.maxCollectionBytes, 'E_INVALID_COLLECTION');
-    if (collectionError) throw new SyncError(collectionError[0], collectionError[1]);
-    const keyError = checkName(key, 'key', this.limits.maxKeyBytes, 'E_INVALID_KEY');
-    if (keyError) throw new SyncError(keyError[0], keyError[1]);
+    this.#checkNames(collection, key);
+    const declared = this.#declared.size === 0 ? undefined : this.#declared.get(collection);
+    if (declared !== undefined && declared !== 'lww') {
+      throw new SyncError('E_POLICY', `collection ${JSON.stringify(collection)} is declared ${declared}: write it through its ${declared} operations, not ${kind === 'put' ? 'put' : 'delete'}`);
+    }
     if (kind === 'del') return undefined;
     // Checked and copied in one walk.
     const checked = copyValue(value, this.limits);
@@ -296,15 +381,25 @@ class Engine implements SyncEngine, SessionHost {
     return checked.value;
   }
 
+  /** @throws SyncError `E_INVALID_COLLECTION`, `E_INVALID_KEY` */
+  #checkNames(collection: string, key: string): void {
+    const collectionError = checkName(collection, 'collection', this.limits.maxCollectionBytes, 'E_INVALID_COLLECTION');
+    if (collectionError) throw new SyncError(collectionError[0], collectionError[1]);
+    const keyError = checkName(key, 'key', this.limits.maxKeyBytes, 'E_INVALID_KEY');
+    if (keyError) throw new SyncError(keyError[0], keyError[1]);
+  }
+
   /** Stamps, applies and queues a write already validated by {@link #checkWrite}. */
-  #write(collection: string, key: string, kind: 'put' | 'del', stored: JsonValue | undefined): Promise<Operation> {
-    if (this.#state !== 'open') return this.#whenWritable().then(() => this.#write(collection, key, kind, stored));
+  #write(collection: string, key: string, kind: 'put' | 'del', stored: JsonValue | undefined, type?: OperationType): Promise<Operation> {
+    if (this.#state !== 'open') return this.#whenWritable().then(() => this.#write(collection, key, kind, stored, type));
     const seq = this.#nextSeq++;
     const hlc = this.#hlc.now();
     const op: Operation =
-      kind === 'put'
-        ? { origin: this.peerId, seq, hlc, collection, key, kind, value: stored as JsonValue }
-        : { origin: this.peerId, seq, hlc, collection, key, kind };
+      kind === 'del'
+        ? { origin: this.peerId, seq, hlc, collection, key, kind }
+        : type === undefined
+          ? { origin: this.peerId, seq, hlc, collection, key, kind, value: stored as JsonValue }
+          : { origin: this.peerId, seq, hlc, collection, key, kind, type, value: stored as JsonValue };
     // A new id: it cannot be a duplicate; it wins unless a remote write is stamped in the future.
     this.#replica.seen.add(op);
     if (mergeInto(this.#replica, op, this.#order) === 'won') this.#emitChanges([op], 'local');
@@ -361,12 +456,39 @@ class Engine implements SyncEngine, SessionHost {
   // ── reads ─────────────────────────────────────────────────────────────────
 
   get(collection: string, key: string): JsonValue | undefined {
+    const type = this.#declaredType(collection);
+    if (type !== undefined) return this.#typedValue(type, collection, key);
     const op = this.#replica.get(collection, key);
     return op?.kind === 'put' ? op.value : undefined;
   }
 
   has(collection: string, key: string): boolean {
+    const type = this.#declaredType(collection);
+    if (type !== undefined) return this.#replica.getTyped(type, collection, key) !== undefined;
     return this.#replica.get(collection, key)?.kind === 'put';
+  }
+
+  getState(collection: string, key: string, type: OperationType): unknown {
+    return this.#replica.getTyped(type, collection, key)?.state;
+  }
+
+  stateEntries(collection: string, type: OperationType): Array<[string, unknown]> {
+    const out: Array<[string, unknown]> = [];
+    for (const typed of this.#replica.typedEntries(type, collection)) out.push([typed.key, typed.state]);
+    return out;
+  }
+
+  /** The typed policy declared for a collection, if any (`undefined` for LWW and undeclared). */
+  #declaredType(collection: string): OperationType | undefined {
+    if (this.#declared.size === 0) return undefined;
+    const declared = this.#declared.get(collection);
+    return declared === undefined || declared === 'lww' ? undefined : declared;
+  }
+
+  /** The policy value of a typed key; `undefined` when nothing was written to it. */
+  #typedValue(type: OperationType, collection: string, key: string): JsonValue | undefined {
+    const typed = this.#replica.getTyped(type, collection, key);
+    return typed === undefined ? undefined : (this.#policies(type).value(typed.state) as JsonValue);
   }
 
   getOperation(collection: string, key: string): Operation | undefined {
@@ -375,6 +497,12 @@ class Engine implements SyncEngine, SessionHost {
 
   entries(collection: string): Array<[string, JsonValue]> {
     const out: Array<[string, JsonValue]> = [];
+    const type = this.#declaredType(collection);
+    if (type !== undefined) {
+      const policy = this.#policies(type);
+      for (const typed of this.#replica.typedEntries(type, collection)) out.push([typed.key, policy.value(typed.state) as JsonValue]);
+      return out;
+    }
     for (const [key, op] of this.#replica.collectionEntries(collection)) if (op.kind === 'put') out.push([key, op.value]);
     return out;
   }
@@ -466,7 +594,11 @@ class Engine implements SyncEngine, SessionHost {
 
   applyRemote(ops: readonly Operation[], session: Session): ApplyReport {
     const seen = this.plant === 'skip-dedupe' ? new VersionVector() : this.#replica.seen;
-    const report = applyBatch({ store: this.#replica, seen }, ops, { limits: this.limits, order: this.#order });
+    const report = applyBatch(
+      { store: this.#replica, seen },
+      ops,
+      this.#declared.size === 0 ? { limits: this.limits, order: this.#order } : { limits: this.limits, order: this.#order, policyOf: this.#policyOf },
+    );
     if (this.plant === 'send-before-durable') for (const other of this.#sessions) if (other !== session) other.push(report.applied);
     let max: Hlc | undefined;
     for (const list of [report.applied, report.superseded]) {
@@ -688,7 +820,13 @@ class Engine implements SyncEngine, SessionHost {
 
   #emitChanges(ops: readonly Operation[], source: 'local' | 'remote'): void {
     if (this.#emitter.count('change') === 0) return;
-    const changes: Change[] = ops.map((op) => ({ collection: op.collection, key: op.key, value: op.kind === 'put' ? op.value : undefined, op, source }));
+    const changes: Change[] = ops.map((op) => ({
+      collection: op.collection,
+      key: op.key,
+      value: op.kind === 'del' ? undefined : op.type === undefined ? op.value : this.#typedValue(op.type, op.collection, op.key),
+      op,
+      source,
+    }));
     this.#emitter.emit('change', changes);
   }
 
@@ -712,7 +850,7 @@ class Engine implements SyncEngine, SessionHost {
       } catch {
         // Closing a failed WAL may fail too; the reopen below is what matters.
       }
-      const recovered = await recover(this.#wal, this.#order);
+      const recovered = await recover(this.#wal, this.#order, this.#policies);
       this.#install(recovered);
       this.#state = 'open';
     } catch (error) {

@@ -15,6 +15,7 @@
 export { createSyncEngine } from './engine.js';
 export type { SyncEngine } from './engine.js';
 export type { ConnectOptions } from './session.js';
+export type { DeclaredPolicy } from '@softadastra/sync-applier';
 export type {
   Change,
   PlantedBug,

@@ -1,5 +1,6 @@
 import { SyncError, WalRepairedError, compareHlc, type Hlc, type Operation, type PeerId, type Wal, type WalRepair } from '@softadastra/sync-core';
-import type { OperationOrder } from '@softadastra/sync-reconciler';
+import type { OperationType } from '@softadastra/sync-core';
+import type { AnyPolicy, OperationOrder } from '@softadastra/sync-reconciler';
 import { Replica } from './replica.js';
 
 /** What replaying a WAL gives back. @internal */
@@ -23,9 +24,9 @@ export interface Recovered {
  * caller from {@link Recovered}.
  * @internal
  */
-export async function recover(wal: Wal, order?: OperationOrder): Promise<Recovered> {
+export async function recover(wal: Wal, order?: OperationOrder, policies?: (type: OperationType) => AnyPolicy): Promise<Recovered> {
   const recovery = await wal.open();
-  const replica = new Replica(order);
+  const replica = new Replica(order, policies);
   const meta: Record<string, string> = {};
   const equivocations: Operation[] = [];
   let maxHlc: Hlc | undefined;

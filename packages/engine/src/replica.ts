@@ -1,5 +1,14 @@
-import { VersionVector, type OpId, type Operation } from '@softadastra/sync-core';
-import { ReplicaState, compareOperations, type LwwStore, type OperationOrder } from '@softadastra/sync-reconciler';
+import { VersionVector, type OpId, type Operation, type OperationType } from '@softadastra/sync-core';
+import {
+  ReplicaState,
+  compareOperations,
+  policyFor,
+  type AnyPolicy,
+  type LwwStore,
+  type OperationOrder,
+  type TypedKey,
+  type TypedOperation,
+} from '@softadastra/sync-reconciler';
 
 /**
  * The engine's state in two layers: the durable winners, and an overlay of
@@ -24,10 +33,14 @@ export class Replica implements LwwStore {
   /** Every operation held, durable or on its way: what dedupe checks. */
   readonly seen = new VersionVector();
 
-  constructor(order: OperationOrder = compareOperations) {
+  /** The policy of each type (the standard ones but for a planted defect). */
+  readonly policies: (type: OperationType) => AnyPolicy;
+
+  constructor(order: OperationOrder = compareOperations, policies: (type: OperationType) => AnyPolicy = policyFor) {
     this.order = order;
-    this.durable = new ReplicaState(order);
-    this.overlay = new ReplicaState(order);
+    this.policies = policies;
+    this.durable = new ReplicaState(order, policies);
+    this.overlay = new ReplicaState(order, policies);
   }
 
   get(collection: string, key: string): Operation | undefined {
@@ -44,6 +57,32 @@ export class Replica implements LwwStore {
 
   set(op: Operation): void {
     this.overlay.set(op);
+  }
+
+  /** A typed key's state over both layers: the join of the durable state and the writes on their way. */
+  getTyped(type: OperationType, collection: string, key: string): TypedKey | undefined {
+    const durable = this.durable.getTyped(type, collection, key);
+    const pending = this.overlay.size === 0 ? undefined : this.overlay.getTyped(type, collection, key);
+    if (pending === undefined) return durable;
+    if (durable === undefined) return pending;
+    const policy = this.policies(type);
+    const state: unknown = policy.merge(durable.state, pending.state);
+    return { type, collection, key, state, ops: policy.essential(state) as TypedOperation[] };
+  }
+
+  setTyped(op: TypedOperation): void {
+    // The overlay holds only writes on their way: it applies `op` to its own state.
+    const policy = this.policies(op.type);
+    const pending = this.overlay.getTyped(op.type, op.collection, op.key);
+    this.overlay.setTyped(op, policy.apply(pending?.state ?? policy.empty(), op));
+  }
+
+  /** The typed keys of a collection with their states (both layers). */
+  *typedEntries(type: OperationType, collection: string): IterableIterator<TypedKey> {
+    const durable = this.durable.typedCollection(type, collection);
+    const pending = this.overlay.size === 0 ? undefined : this.overlay.typedCollection(type, collection);
+    if (durable !== undefined) for (const key of durable.keys()) yield this.getTyped(type, collection, key)!;
+    if (pending !== undefined) for (const [key, typed] of pending) if (durable?.get(key) === undefined) yield typed;
   }
 
   /** Moves an operation that just became durable into the durable layer. */

@@ -1,4 +1,5 @@
 import type { Clock, JsonValue, Limits, Operation, PeerId, SyncError, VersionVector, Wal } from '@softadastra/sync-core';
+import type { DeclaredPolicy } from '@softadastra/sync-applier';
 import type { StateDigest } from '@softadastra/sync-reconciler';
 
 /** Where one session stands. */
@@ -107,7 +108,19 @@ export interface Timing {
  * the C++ original did), never offering them to it again.
  * @internal
  */
-export type PlantedBug = 'skip-dedupe' | 'send-before-durable' | 'early-covered' | 'receiver-tiebreak' | 'compare-operations' | 'drop-after-retries';
+export type PlantedBug =
+  | 'skip-dedupe'
+  | 'send-before-durable'
+  | 'early-covered'
+  | 'receiver-tiebreak'
+  | 'compare-operations'
+  | 'drop-after-retries'
+  // merge policies: a counter that sums every write of an origin, a set whose removes win, an mv register
+  // that shows one value, a map that shows only its newest write's fields
+  | 'counter-sum'
+  | 'set-remove-wins'
+  | 'mv-lww'
+  | 'map-whole';
 
 /** Options of {@link createSyncEngine}. */
 export interface SyncEngineOptions {
@@ -158,6 +171,12 @@ export interface SyncEngineOptions {
    * @default { minOps: 10000, ratio: 2 }
    */
   readonly compaction?: false | { readonly minOps?: number; readonly ratio?: number };
+  /**
+   * Merge policies declared per collection (see `SyncEngine.declare`):
+   * `{ votes: 'counter', tags: 'set' }`. Undeclared collections are LWW for
+   * this peer's own writes and take each received operation's own policy.
+   */
+  readonly collections?: Readonly<Record<string, DeclaredPolicy>>;
   /**
    * Switches on a known defect, for the simulator's self-test only: it proves
    * the simulator fails when the engine is wrong. Never set it in production.

@@ -1,6 +1,6 @@
 import { sameOperation, type OpId, type Operation, type OperationType, type PeerId, type PutOperation } from '@softadastra/sync-core';
 import { compareOperations, resolveWinner, type MergeOutcome, type OperationOrder } from './lww.js';
-import { policyFor } from './policies/registry.js';
+import { policyFor, type AnyPolicy } from './policies/registry.js';
 
 /** A typed operation: a put of a collection whose merge policy is not LWW. */
 export type TypedOperation = PutOperation & { readonly type: OperationType };
@@ -46,6 +46,8 @@ export interface LwwStore {
    * it as the policy's `apply` of {@link LwwStore.getTyped}'s state and `op`).
    */
   setTyped(op: TypedOperation, state: unknown): void;
+  /** The policy merging a type, when not the standard one ({@link policyFor}; a simulator's planted defect). */
+  readonly policies?: (type: OperationType) => AnyPolicy;
 }
 
 /**
@@ -71,7 +73,7 @@ export function mergeInto(store: LwwStore, op: Operation, order: OperationOrder 
  * The caller has checked that the store does not hold its id.
  */
 function mergeTyped(store: LwwStore, op: TypedOperation): MergeOutcome {
-  const policy = policyFor(op.type);
+  const policy = (store.policies ?? policyFor)(op.type);
   const before: unknown = store.getTyped(op.type, op.collection, op.key)?.state ?? policy.empty();
   const after: unknown = policy.apply(before, op);
   if (policy.equals(before, after)) return 'superseded';
@@ -104,10 +106,15 @@ export class ReplicaState implements LwwStore {
   readonly #byOrigin = new Map<PeerId, Map<number, Operation>>();
   #size = 0;
   readonly #order: OperationOrder;
+  readonly policies: (type: OperationType) => AnyPolicy;
 
-  /** @param order - the LWW order used by {@link ReplicaState.merge} @default compareOperations */
-  constructor(order: OperationOrder = compareOperations) {
+  /**
+   * @param order - the LWW order used by {@link ReplicaState.merge} @default compareOperations
+   * @param policies - the policy of each type @default policyFor
+   */
+  constructor(order: OperationOrder = compareOperations, policies: (type: OperationType) => AnyPolicy = policyFor) {
     this.#order = order;
+    this.policies = policies;
   }
 
   /** Number of keys held (tombstones and typed keys included). */
@@ -150,7 +157,7 @@ export class ReplicaState implements LwwStore {
     const previous = keys.get(op.key);
     if (previous === undefined) this.#size++;
     else for (const held of previous.ops) this.#unindex(held);
-    const ops = policyFor(op.type).essential(state) as TypedOperation[];
+    const ops = this.policies(op.type).essential(state) as TypedOperation[];
     keys.set(op.key, { type: op.type, collection: op.collection, key: op.key, state, ops });
     for (const held of ops) this.#index(held);
   }
@@ -246,7 +253,7 @@ export class ReplicaState implements LwwStore {
       this.#size--;
       return true;
     }
-    const policy = policyFor(op.type);
+    const policy = this.policies(op.type);
     const state = rest.reduce<unknown>((acc, held) => policy.apply(acc, held), policy.empty());
     const ops = policy.essential(state) as TypedOperation[];
     keys.set(op.key, { ...typed, state, ops });
