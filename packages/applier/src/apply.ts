@@ -87,12 +87,17 @@ export function applyBatch(target: ApplyTarget, ops: readonly unknown[], options
       report.rejected.push(verdict.opId === undefined ? { error: verdict.error } : { opId: verdict.opId, error: verdict.error });
       continue;
     }
-    const typed = checkPolicy(verdict.op, options.policyOf);
-    if (!typed.ok) {
-      report.rejected.push({ opId: { origin: verdict.op.origin, seq: verdict.op.seq }, error: typed.error });
-      continue;
+    let op = verdict.op;
+    // LWW ops of a peer that declares nothing (the common case) skip the policy check.
+    if (options.policyOf !== undefined || (op.kind === 'put' && op.type !== undefined)) {
+      const typed = checkPolicy(op, options.policyOf);
+      if (!typed.ok) {
+        report.rejected.push({ opId: { origin: op.origin, seq: op.seq }, error: typed.error });
+        continue;
+      }
+      op = typed.op;
     }
-    applyValid(target, typed.op, report, options.order);
+    applyValid(target, op, report, options.order);
   }
   return report;
 }
