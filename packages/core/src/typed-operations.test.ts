@@ -104,7 +104,7 @@ describe('typed operations (merge policies other than LWW)', () => {
   it('refuse an unknown policy code on the wire with E_DECODE naming the upgrade', () => {
     const bytes = encodeOperations([counter]);
     // The policy code is the byte after the key: find it by encoding the same op untyped.
-    const plain = encodeOperations([{ ...counter, type: undefined } as Operation]);
+    const plain = encodeOperations([{ ...counter, type: undefined } as unknown as Operation]);
     let at = 0;
     while (at < plain.length && plain[at] === bytes[at]) at++;
     // The first difference is the flags byte; the code sits one byte later than the untyped value starts.
@@ -132,6 +132,6 @@ describe('typed operations (merge policies other than LWW)', () => {
     expect(lwwCheck.ok && 'type' in lwwCheck.op).toBe(false);
     expect(sameOperation(counter, { ...counter })).toBe(true);
     expect(sameOperation(counter, { ...counter, type: 'set' } as Operation)).toBe(false);
-    expect(sameOperation(counter, { ...counter, type: undefined } as Operation)).toBe(false);
+    expect(sameOperation(counter, { ...counter, type: undefined } as unknown as Operation)).toBe(false);
   });
 });
