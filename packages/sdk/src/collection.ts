@@ -6,6 +6,8 @@ import { writeHandle, type WriteHandle } from './write-handle.js';
 
 /** Options of `space.collection()`. */
 export interface CollectionOptions<T> {
+  /** Last-writer-wins: the default. See `space.collection()` for the typed collections. @default 'lww' */
+  readonly type?: 'lww';
   /** Checks (and may transform) values before they are written locally: a function or any Standard Schema (zod, valibot…). */
   readonly validate?: Validator<T>;
 }

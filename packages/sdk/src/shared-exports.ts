@@ -8,6 +8,9 @@ export type { Peer, PeerSyncOptions, PeerEvents, PeerRole } from './peer.js';
 export { Space } from './space.js';
 export { Collection } from './collection.js';
 export type { CollectionOptions, CollectionChange, SubscribeOptions } from './collection.js';
+export type { CollectionType } from './space.js';
+export { CounterCollection, SetCollection, MvCollection, MapCollection } from './typed-collection.js';
+export type { CounterCollectionOptions, SetCollectionOptions, MvCollectionOptions, MapCollectionOptions, TypedChange, MvConflict } from './typed-collection.js';
 export type { WriteHandle } from './write-handle.js';
 export type { Validator, StandardSchema, StandardResult } from './validator.js';
 export type { StorageOption } from './storage.js';
@@ -30,6 +33,8 @@ export type {
   Connection,
   Wal,
   Operation,
+  OperationType,
+  Hlc,
   OpId,
   JsonValue,
   PeerId,
@@ -39,7 +44,7 @@ export type {
   SyncErrorCode,
 } from '@softadastra/sync-core';
 export { createSyncEngine } from '@softadastra/sync-engine';
-export type { SyncEngine, SyncEngineOptions, SyncStatus, SyncProgress, Change, ConnectOptions, SyncSession } from '@softadastra/sync-engine';
+export type { DeclaredPolicy, SyncEngine, SyncEngineOptions, SyncStatus, SyncProgress, Change, ConnectOptions, SyncSession } from '@softadastra/sync-engine';
 export { computeDigest, diffDigests, compareOperations } from '@softadastra/sync-reconciler';
 export type { StateDigest, DigestDiff } from '@softadastra/sync-reconciler';
 export { createMemoryWal } from '@softadastra/wal-memory';

@@ -1,6 +1,7 @@
-import { SyncError, VersionVector, setLongTimeout, systemClock, type Clock, type Connection, type JsonValue, type Limits, type OpId, type Operation, type PeerId } from '@softadastra/sync-core';
-import type { Change, ConnectOptions, SyncEngine, SyncProgress, SyncSession, SyncStatus } from '@softadastra/sync-engine';
+import { SyncError, VersionVector, setLongTimeout, systemClock, type Clock, type Connection, type JsonValue, type Limits, type OpId, type Operation, type OperationType, type PeerId } from '@softadastra/sync-core';
+import type { Change, ConnectOptions, DeclaredPolicy, SyncEngine, SyncProgress, SyncSession, SyncStatus } from '@softadastra/sync-engine';
 import type { DigestOptions, StateDigest } from '@softadastra/sync-reconciler';
+import { intentPayload, intentType, type TypedIntent } from './typed-intent.js';
 
 /** Options of `space.remoteDigest()`. */
 export interface RemoteDigestOptions {
@@ -22,6 +23,23 @@ export interface SpaceBackend {
   readonly status: SyncStatus;
   put(collection: string, key: string, value: JsonValue): Promise<Operation>;
   delete(collection: string, key: string): Promise<Operation>;
+  /**
+   * Declares a collection's merge policy on the engine(s) behind the space:
+   * every engine it stands on now and later (a follower tab's replica, the
+   * leading tab's engine, a newly elected leader's).
+   *
+   * @throws SyncError `E_POLICY` when the collection is declared with another policy already
+   */
+  declare(collection: string, policy: DeclaredPolicy): void;
+  /**
+   * Writes one operation of a typed collection; its payload is computed from
+   * the key's state where the write is stamped (in the leading tab, for a follower).
+   */
+  update(collection: string, key: string, intent: TypedIntent): Promise<Operation>;
+  /** The raw policy state of a typed key, or `undefined` when nothing of that type was written to it. */
+  getState(collection: string, key: string, type: OperationType): unknown;
+  /** Every key of a typed collection with its raw policy state. */
+  stateEntries(collection: string, type: OperationType): Array<[string, unknown]>;
   get(collection: string, key: string): JsonValue | undefined;
   has(collection: string, key: string): boolean;
   getOperation(collection: string, key: string): Operation | undefined;
@@ -63,6 +81,12 @@ export abstract class EngineReads {
   }
   entries(collection: string): Array<[string, JsonValue]> {
     return this.engine.entries(collection);
+  }
+  getState(collection: string, key: string, type: OperationType): unknown {
+    return this.engine.getState(collection, key, type);
+  }
+  stateEntries(collection: string, type: OperationType): Array<[string, unknown]> {
+    return this.engine.stateEntries(collection, type);
   }
   collections(): string[] {
     return this.engine.collections();
@@ -129,6 +153,12 @@ export class EngineBackend extends EngineReads implements SpaceBackend {
   }
   delete(collection: string, key: string): Promise<Operation> {
     return this.engine.delete(collection, key);
+  }
+  declare(collection: string, policy: DeclaredPolicy): void {
+    this.engine.declare(collection, policy);
+  }
+  update(collection: string, key: string, intent: TypedIntent): Promise<Operation> {
+    return this.engine.update(collection, key, intentType(intent), (state, origin) => intentPayload(intent, state, origin));
   }
   onChange(listener: (changes: readonly Change[]) => void): () => void {
     return this.engine.on('change', listener);

@@ -1,8 +1,23 @@
-import { type Connection, type JsonValue, type OpId, type VersionVector } from '@softadastra/sync-core';
+import { SyncError, isOperationType, type Connection, type JsonValue, type OpId, type OperationType, type VersionVector } from '@softadastra/sync-core';
 import type { Change, ConnectOptions, SyncEngine, SyncSession, SyncStatus } from '@softadastra/sync-engine';
 import { diffDigests, type DigestDiff, type DigestOptions, type StateDigest } from '@softadastra/sync-reconciler';
 import { Collection, type CollectionOptions } from './collection.js';
 import type { RemoteDigestOptions, SpaceBackend } from './space-backend.js';
+import {
+  CounterCollection,
+  MapCollection,
+  MvCollection,
+  SetCollection,
+  type CounterCollectionOptions,
+  type MapCollectionOptions,
+  type MvCollectionOptions,
+  type SetCollectionOptions,
+} from './typed-collection.js';
+
+/** The merge policy of a collection: last-writer-wins (the default) or a typed one. */
+export type CollectionType = 'lww' | OperationType;
+
+type AnyCollection = Collection<JsonValue> | CounterCollection | SetCollection<JsonValue> | MvCollection<JsonValue> | MapCollection;
 
 /**
  * One space of a peer: its collections, its sync with the relay, and the
@@ -11,7 +26,10 @@ import type { RemoteDigestOptions, SpaceBackend } from './space-backend.js';
 export class Space {
   readonly name: string;
   readonly #backend: SpaceBackend;
-  readonly #collections = new Map<string, Collection<JsonValue>>();
+  /** The collections opened without a validator, reused by later calls. */
+  readonly #collections = new Map<string, AnyCollection>();
+  /** The policy each collection name was opened with in this space. */
+  readonly #types = new Map<string, CollectionType>();
 
   /** @internal */
   constructor(name: string, backend: SpaceBackend) {
@@ -32,19 +50,81 @@ export class Space {
   }
 
   /**
-   * A typed collection.
+   * A collection of this space: last-writer-wins values by default, or a
+   * typed collection whose keys merge by their own policy.
+   *
+   * @remarks
+   * - no `type` (or `'lww'`): {@link Collection}, a value per key, the last write wins;
+   * - `'counter'`: {@link CounterCollection}, numbers every peer increments and decrements;
+   * - `'set'`: {@link SetCollection}, add-wins sets of JSON values;
+   * - `'mv'`: {@link MvCollection}, multi-value registers that keep concurrent writes as conflicts;
+   * - `'map'`: {@link MapCollection}, objects merged field by field.
+   *
+   * A typed collection is declared on the space's engine (and, when tabs
+   * share a peer, on every tab's and every future leader's): every peer of a
+   * space must open a collection with the same type. The same name reopened
+   * with the same type and no validator gives the same object.
    *
    * @param name - the collection's name
-   * @param options - `validate`: a function or a Standard Schema checking local writes
+   * @param options - `type`: the merge policy @default 'lww'; `validate`: a function or a Standard Schema
+   * checking local writes (set elements, mv values, map fields; counters take none)
+   * @throws SyncError `E_POLICY` when this space opened the name with another type (or its engine declares it
+   * otherwise); `E_INVALID_COLLECTION` for a bad name of a typed collection; `E_INVALID_ARGUMENT` for a
+   * validator on a counter, or an unknown type
    */
-  collection<T = JsonValue>(name: string, options: CollectionOptions<T> = {}): Collection<T> {
+  collection(name: string, options: CounterCollectionOptions): CounterCollection;
+  collection<T = JsonValue>(name: string, options: SetCollectionOptions<T>): SetCollection<T>;
+  collection<T = JsonValue>(name: string, options: MvCollectionOptions<T>): MvCollection<T>;
+  collection<T extends object = { [field: string]: JsonValue }>(name: string, options: MapCollectionOptions<T>): MapCollection<T>;
+  collection<T = JsonValue>(name: string, options?: CollectionOptions<T>): Collection<T>;
+  collection(
+    name: string,
+    options: CollectionOptions<unknown> | CounterCollectionOptions | SetCollectionOptions<unknown> | MvCollectionOptions<unknown> | MapCollectionOptions<object> = {},
+  ): AnyCollection {
+    const type: unknown = options.type ?? 'lww';
+    if (type !== 'lww' && !isOperationType(type)) {
+      throw new SyncError('E_INVALID_ARGUMENT', `collection ${JSON.stringify(name)}: unknown type ${JSON.stringify(String(type))} (known: lww, counter, set, mv, map)`);
+    }
+    const known = this.#types.get(name);
+    if (known !== undefined && known !== type) {
+      throw new SyncError('E_POLICY', `collection ${JSON.stringify(name)} was opened as ${known} in space ${this.name}: it cannot be opened as ${type} too (every peer must open a collection with one type)`);
+    }
+    if (type === 'counter' && options.validate !== undefined) {
+      throw new SyncError('E_INVALID_ARGUMENT', `collection ${JSON.stringify(name)}: a counter takes amounts, not values — there is nothing for validate to check`);
+    }
     if (options.validate === undefined) {
       const cached = this.#collections.get(name);
-      if (cached !== undefined) return cached as unknown as Collection<T>;
+      if (cached !== undefined) return cached;
     }
-    const collection = new Collection<T>(this.#backend, name, options, (op) => this.#backend.whenAcked(op));
-    if (options.validate === undefined) this.#collections.set(name, collection as unknown as Collection<JsonValue>);
+    // Declared first: a refusal (E_POLICY, a bad name) leaves nothing behind.
+    if (type !== 'lww') this.#backend.declare(name, type);
+    this.#types.set(name, type);
+    const ackOf = (op: OpId): Promise<void> => this.#backend.whenAcked(op);
+    let collection: AnyCollection;
+    switch (type) {
+      case 'lww':
+        collection = new Collection<JsonValue>(this.#backend, name, options as CollectionOptions<JsonValue>, ackOf);
+        break;
+      case 'counter':
+        collection = new CounterCollection(this.#backend, name, ackOf);
+        break;
+      case 'set':
+        collection = new SetCollection<JsonValue>(this.#backend, name, options as SetCollectionOptions<JsonValue>, ackOf);
+        break;
+      case 'mv':
+        collection = new MvCollection<JsonValue>(this.#backend, name, options as MvCollectionOptions<JsonValue>, ackOf);
+        break;
+      case 'map':
+        collection = new MapCollection(this.#backend, name, options as MapCollectionOptions<{ [field: string]: JsonValue }>, ackOf);
+        break;
+    }
+    if (options.validate === undefined) this.#collections.set(name, collection);
     return collection;
+  }
+
+  /** The type a collection name was opened with in this space, if it was. */
+  collectionType(name: string): CollectionType | undefined {
+    return this.#types.get(name);
   }
 
   /** The names of the collections holding data. */

@@ -70,13 +70,22 @@ class Site {
   readonly name = `board-${Math.random().toString(36).slice(2, 8)}`;
   #tabs = 0;
 
-  async open(options: Partial<BrowserPeerOptions> = {}): Promise<Tab> {
+  /**
+   * @param onPost - sees every message the tab posts on its channels, with a way to kill the tab;
+   * returning false drops the message
+   */
+  async open(options: Partial<BrowserPeerOptions> = {}, onPost?: (data: unknown, crash: () => void) => boolean): Promise<Tab> {
     const number = ++this.#tabs;
     const channels = new Set<BroadcastChannel>();
+    let crashTab = (): void => undefined;
     class TabChannel extends BroadcastChannel {
       constructor(name: string) {
         super(name);
         channels.add(this);
+      }
+      override postMessage(message: unknown): void {
+        if (onPost !== undefined && !onPost(message, () => crashTab())) return;
+        super.postMessage(message);
       }
     }
     const locks = this.locks.forTab(number);
@@ -130,6 +139,7 @@ class Site {
       for (const channel of channels) channel.close();
       locks.crash();
     };
+    crashTab = crash;
     cleanups.push(async () => {
       if (!crashed) await peer.close();
     });
@@ -311,5 +321,80 @@ describe('tabs of one site share one peer', () => {
     expect(() => space.connect({} as never)).toThrow(expect.objectContaining({ code: 'E_INVALID_ARGUMENT' }) as Error);
     await expect(follower.peer.space('../bad')).rejects.toSatisfy(isSyncError);
     expect((await leader.peer.space('team')).engine.entries('tasks')).toEqual([]);
+  });
+
+  it('a follower increments a counter: the leader computes it from its own state, the leader and every tab see the total', async () => {
+    const site = new Site();
+    const a = await site.open();
+    const b = await site.open();
+    const c = await site.open();
+    const [votesB, votesC] = await Promise.all([b, c].map(async (tab) => (await tab.peer.space('team')).collection('votes', { type: 'counter' })));
+    // Concurrent increments from two followers: each computed by the leader on its state, none lost.
+    const writes = [];
+    for (let i = 0; i < 20; i++) writes.push(votesB!.increment('up'), votesC!.increment('up', 2));
+    const ops = await Promise.all(writes);
+    expect(ops.every((op) => op.origin === a.peer.id && op.kind === 'put' && op.type === 'counter')).toBe(true);
+    // Read your own write in the follower's tab, at once.
+    expect(votesB!.get('up')).toBeGreaterThanOrEqual(1);
+    // The declaration reached the leader's engine before it applied the updates; the leader never opened the collection.
+    const leaderSpace = await a.peer.space('team');
+    expect(leaderSpace.engine.policyOf('votes')).toBe('counter');
+    expect(leaderSpace.engine.get('votes', 'up')).toBe(60);
+    const votesA = leaderSpace.collection('votes', { type: 'counter' });
+    for (const view of [votesA, votesB!, votesC!]) await until(() => view.get('up') === 60, 'every tab shows 20 × 1 + 20 × 2');
+    // A set, an mv register and a map written from a follower too.
+    const spaceB = await b.peer.space('team');
+    const tags = spaceB.collection<string>('tags', { type: 'set' });
+    await tags.add('post', 'red');
+    await tags.add('post', 'blue');
+    await tags.remove('post', 'red');
+    expect(tags.values('post')).toEqual(['blue']);
+    await spaceB.collection('title', { type: 'mv' }).put('doc', 'hello');
+    await spaceB.collection('cards', { type: 'map' }).set('c1', { title: 't', done: false });
+    const spaceC = await c.peer.space('team');
+    await until(() => spaceC.collection('cards', { type: 'map' }).get('c1')?.title === 't', 'the map reaches the other follower');
+    expect(spaceC.collection<string>('tags', { type: 'set' }).values('post')).toEqual(['blue']);
+    expect(spaceC.collection('title', { type: 'mv' }).get('doc')).toBe('hello');
+    // Bad input is refused in the follower, synchronously.
+    expect(() => votesB!.increment('up', 0)).toThrow(expect.objectContaining({ code: 'E_INVALID_ARGUMENT' }) as Error);
+    expect(() => spaceB.collection('votes', { type: 'set' })).toThrow(expect.objectContaining({ code: 'E_POLICY' }) as Error);
+  });
+
+  it('the leader dies after making a typed write durable but before answering: E_CLOSED, never applied twice; a pending put is resent', async () => {
+    const site = new Site();
+    let armed = false;
+    const leader = await site.open({}, (data, crash) => {
+      const message = data as { t?: string; result?: { type?: string } };
+      if (!armed || message.t !== 'res' || message.result?.type !== 'counter') return true;
+      // The increment is durable (the answer is posted only then): die before the follower hears it.
+      armed = false;
+      crash();
+      return false;
+    });
+    const follower = await site.open();
+    const third = await site.open();
+    const space = await follower.peer.space('team');
+    await third.peer.space('team');
+    const votes = space.collection('votes', { type: 'counter' });
+    const tasks = space.collection<string>('tasks');
+    await votes.increment('up');
+    armed = true;
+    const put = tasks.put('t1', 'kept');
+    const increment = votes.increment('up');
+    const outcome = await increment.then(
+      () => 'resolved',
+      (error: unknown) => (isSyncError(error) ? `${error.code}: ${error.message}` : String(error)),
+    );
+    expect(outcome).toMatch(/^E_CLOSED: the leader tab closed before confirming the counter write to votes\/up: it may or may not have been applied/);
+    // The LWW put is sent again to the new leader and resolves, as before.
+    await put;
+    await until(() => [follower, third].some((tab) => tab.peer.role === 'leader'), 'a new leader');
+    const views = await Promise.all([follower, third].map(async (tab) => (await tab.peer.space('team')).collection('votes', { type: 'counter' })));
+    for (const view of views) await until(() => view.get('up') === 2, 'both tabs show the durable increment, once');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    for (const view of views) expect(view.get('up')).toBe(2);
+    const newLeader = follower.peer.role === 'leader' ? follower : third;
+    expect((await newLeader.peer.space('team')).engine.get('votes', 'up')).toBe(2);
+    expect(leader.peer.role).toBe('leader'); // the dead tab never learnt otherwise
   });
 });

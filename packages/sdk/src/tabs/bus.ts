@@ -1,4 +1,6 @@
-import { isPeerId, type SyncErrorCode } from '@softadastra/sync-core';
+import { isOperationType, isPeerId, type OperationType, type SyncErrorCode } from '@softadastra/sync-core';
+import type { DeclaredPolicy } from '@softadastra/sync-engine';
+import { intentType, isDeclaredPolicy, parseIntent, type TypedIntent } from '../typed-intent.js';
 
 /**
  * The tab bus: how the tabs of one origin that share a peer talk over a
@@ -9,8 +11,16 @@ import { isPeerId, type SyncErrorCode } from '@softadastra/sync-core';
  * - `leader`: the tab that holds the election lock, sent when it takes over
  *   and to every `who`. Followers send their requests to it.
  * - `req` / `res`: a follower's request (open a space, write, wait for an
- *   ack, ask the relay for a digest, go offline or online) and its answer,
- *   matched by `(tab, id)`. Unanswered requests are sent again to a new leader.
+ *   ack, ask the relay for a digest, go offline or online, declare a
+ *   collection's policy, write to a typed collection) and its answer, matched
+ *   by `(tab, id)`. Unanswered requests are sent again to a new leader —
+ *   except typed writes (`update`): the old leader may have made one durable
+ *   before it died, and a counter increment applied twice is a wrong total,
+ *   so they fail with `E_CLOSED` instead.
+ * - `update` carries an intent (`increment`/`decrement` by `n`, `add`/`remove`
+ *   a value, `mv` a value, `map` fields to set and delete), never a payload:
+ *   the leader computes the payload from its own state, which a follower's
+ *   replica may lag behind.
  * - `state`: a space's sync status, pending count and what the relay has
  *   acknowledged of the peer's own writes, sent by the leader as they change.
  *
@@ -25,6 +35,8 @@ export type RequestCall =
   | { readonly call: 'open'; readonly space: string }
   | { readonly call: 'put'; readonly space: string; readonly collection: string; readonly key: string; readonly value: unknown }
   | { readonly call: 'delete'; readonly space: string; readonly collection: string; readonly key: string }
+  | { readonly call: 'declare'; readonly space: string; readonly collection: string; readonly policy: DeclaredPolicy }
+  | { readonly call: 'update'; readonly space: string; readonly collection: string; readonly key: string; readonly type: OperationType; readonly intent: TypedIntent }
   | { readonly call: 'acked'; readonly space: string; readonly origin: string; readonly seq: number }
   | { readonly call: 'digest'; readonly space: string; readonly leaves: boolean; readonly timeoutMs: number | undefined }
   | { readonly call: 'online'; readonly online: boolean };
@@ -99,6 +111,15 @@ function parseCall(m: Record<string, unknown>): RequestCall | undefined {
       if (typeof m['collection'] !== 'string' || typeof m['key'] !== 'string') return undefined;
       if (call === 'delete') return { call, space, collection: m['collection'], key: m['key'] };
       return 'value' in m ? { call, space, collection: m['collection'], key: m['key'], value: m['value'] } : undefined;
+    }
+    case 'declare':
+      return typeof m['collection'] === 'string' && isDeclaredPolicy(m['policy']) ? { call, space, collection: m['collection'], policy: m['policy'] } : undefined;
+    case 'update': {
+      if (typeof m['collection'] !== 'string' || typeof m['key'] !== 'string' || !isOperationType(m['type'])) return undefined;
+      // The intent's values are checked again by the leader (checkIntent), with the limits in force.
+      const intent = parseIntent(m['intent']);
+      if (intent === undefined || intentType(intent) !== m['type']) return undefined;
+      return { call, space, collection: m['collection'], key: m['key'], type: m['type'], intent };
     }
     case 'acked':
       return isPeerId(m['origin']) && isCount(m['seq']) && m['seq'] >= 1 ? { call, space, origin: m['origin'], seq: m['seq'] } : undefined;

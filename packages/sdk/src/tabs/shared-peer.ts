@@ -1,6 +1,8 @@
 import {
   DEFAULT_LIMITS,
+  OPERATION_TYPES,
   SyncError,
+  compareHlc,
   VersionVector,
   checkName,
   checkValue,
@@ -15,15 +17,17 @@ import {
   type Limits,
   type OpId,
   type Operation,
+  type OperationType,
   type PeerId,
   type Wal,
 } from '@softadastra/sync-core';
-import { createSyncEngine, type Change, type SyncEngine, type SyncProgress, type SyncSession, type SyncStatus } from '@softadastra/sync-engine';
-import { compareOperations, type StateDigest } from '@softadastra/sync-reconciler';
+import { createSyncEngine, type Change, type DeclaredPolicy, type SyncEngine, type SyncProgress, type SyncSession, type SyncStatus } from '@softadastra/sync-engine';
+import { compareOperations, policyFor, type StateDigest } from '@softadastra/sync-reconciler';
 import { createBroadcastHub, type BroadcastChannelConstructor, type BroadcastChannelLike, type BroadcastConnection, type BroadcastHub } from '@softadastra/transport-broadcast';
 import { createMemoryWal } from '@softadastra/wal-memory';
 import { BasePeer, SPACE_NAME, openEngineBackend, type PeerRole, type PeerSyncOptions } from '../peer.js';
 import { EngineReads, type EngineBackend, type RemoteDigestOptions, type SpaceBackend } from '../space-backend.js';
+import { checkIntent, intentType, type TypedIntent } from '../typed-intent.js';
 import { busObject, parseBusMessage, type BusMessage, type RequestCall, type SpaceState } from './bus.js';
 
 /** What the shared-tab peer uses of `navigator.locks` (the Web Locks API). */
@@ -205,6 +209,27 @@ export class SharedTabPeer extends BasePeer {
     });
   }
 
+  /**
+   * The leader changed: unanswered requests go to the new one, except typed
+   * writes already sent to the old one. Those fail: the old leader may have
+   * made one durable before it went away, and a write such as a counter
+   * increment, sent again, would count twice.
+   */
+  #redispatch(): void {
+    for (const [id, request] of [...this.#requests]) {
+      const call = request.call;
+      if (call.call === 'update' && request.sentTo !== undefined && request.sentTo !== this.#leader) {
+        this.#requests.delete(id);
+        request.reject(
+          new SyncError(
+            'E_CLOSED',
+            `the leader tab closed before confirming the ${call.type} write to ${call.collection}/${call.key}: it may or may not have been applied — read the current value before retrying`,
+          ),
+        );
+      } else this.#dispatch(id);
+    }
+  }
+
   #dispatch(id: number): void {
     const request = this.#requests.get(id);
     if (request === undefined) return;
@@ -270,7 +295,7 @@ export class SharedTabPeer extends BasePeer {
     this.#leader = leader;
     this.#markKnown();
     if (!changed) return;
-    for (const id of [...this.#requests.keys()]) this.#dispatch(id);
+    this.#redispatch();
     for (const backend of this.#backends.values()) backend.leaderChanged(leader);
   }
 
@@ -295,7 +320,7 @@ export class SharedTabPeer extends BasePeer {
         );
       }
     }
-    for (const id of [...this.#requests.keys()]) this.#dispatch(id);
+    this.#redispatch();
     this.emit('role', 'leader');
     this.updateStatus();
   }
@@ -334,6 +359,14 @@ export class SharedTabPeer extends BasePeer {
         return operationToJson(await space.put(call.collection, call.key, call.value as JsonValue));
       case 'delete':
         return operationToJson(await space.delete(call.collection, call.key));
+      case 'declare':
+        space.declare(call.collection, call.policy);
+        return null;
+      case 'update':
+        checkIntent(call.collection, call.key, call.intent, space.limits);
+        // Declared before it is applied, whether or not the follower's declare came first (a new leader may not have had it).
+        space.declare(call.collection, call.type);
+        return operationToJson(await space.update(call.collection, call.key, call.intent));
       case 'acked':
         await space.whenAcked({ origin: call.origin, seq: call.seq });
         return null;
@@ -420,6 +453,11 @@ export class SharedTabPeer extends BasePeer {
     return hub;
   }
 
+  /** Reports an error of background work in a tab. @internal */
+  reportTabError(error: SyncError): void {
+    this.reportError(error);
+  }
+
   /** The tab that leads, as far as this tab knows. @internal */
   get leaderTab(): PeerId | undefined {
     return this.#leader;
@@ -449,6 +487,8 @@ class TabSpaceBackend implements SpaceBackend {
   readonly #changeListeners = new Set<(changes: readonly Change[]) => void>();
   readonly #stateListeners = new Set<() => void>();
   readonly #progressListeners = new Set<(progress: SyncProgress) => void>();
+  /** The collections declared in this tab, declared again on every engine the space stands on. */
+  readonly #declared = new Map<string, DeclaredPolicy>();
 
   constructor(name: string, peerId: PeerId, limits: Limits, onError: (error: SyncError) => void) {
     this.#name = name;
@@ -467,6 +507,7 @@ class TabSpaceBackend implements SpaceBackend {
   }
 
   follow(inner: FollowerSpace): void {
+    this.#declareOn(inner);
     this.#attach(inner);
     if (this.#leaderState !== undefined) inner.setState(this.#leaderState);
   }
@@ -475,6 +516,7 @@ class TabSpaceBackend implements SpaceBackend {
   lead(engine: EngineBackend): void {
     const previous = this.#inner;
     if (previous === engine) return;
+    this.#declareOn(engine);
     this.#attach(engine);
     if (previous instanceof FollowerSpace) {
       const changes = differences(previous.engine, engine.engine);
@@ -485,7 +527,21 @@ class TabSpaceBackend implements SpaceBackend {
   }
 
   leaderChanged(leader: PeerId): void {
-    if (this.#inner instanceof FollowerSpace) this.#inner.dial(leader);
+    if (!(this.#inner instanceof FollowerSpace)) return;
+    this.#inner.dial(leader);
+    // The new leader's engine may not know this tab's declarations yet.
+    for (const [collection, policy] of this.#declared) this.#inner.sendDeclare(collection, policy);
+  }
+
+  /** Declares this tab's collections on an engine the space now stands on; a refusal is reported, not thrown. */
+  #declareOn(inner: SpaceBackend): void {
+    for (const [collection, policy] of this.#declared) {
+      try {
+        inner.declare(collection, policy);
+      } catch (error) {
+        this.#onError(toSyncError(error, 'E_POLICY', `could not declare collection ${collection} as ${policy} in space ${this.#name}`));
+      }
+    }
   }
 
   followerState(state: SpaceState): void {
@@ -530,6 +586,23 @@ class TabSpaceBackend implements SpaceBackend {
   }
   delete(collection: string, key: string): Promise<Operation> {
     return this.#current.delete(collection, key);
+  }
+  declare(collection: string, policy: DeclaredPolicy): void {
+    const known = this.#declared.get(collection);
+    if (known !== undefined && known !== policy) {
+      throw new SyncError('E_POLICY', `collection ${JSON.stringify(collection)} is declared ${known} already; it cannot become ${policy}`);
+    }
+    this.#current.declare(collection, policy);
+    this.#declared.set(collection, policy);
+  }
+  update(collection: string, key: string, intent: TypedIntent): Promise<Operation> {
+    return this.#current.update(collection, key, intent);
+  }
+  getState(collection: string, key: string, type: OperationType): unknown {
+    return this.#current.getState(collection, key, type);
+  }
+  stateEntries(collection: string, type: OperationType): Array<[string, unknown]> {
+    return this.#current.stateEntries(collection, type);
   }
   get(collection: string, key: string): JsonValue | undefined {
     return this.#current.get(collection, key);
@@ -692,6 +765,30 @@ class FollowerSpace extends EngineReads implements SpaceBackend {
     return this.#write({ call: 'delete', space: this.#name, collection, key });
   }
 
+  /** Declares on the replica at once, and on the leader's engine (a refusal there is reported; the writes would be refused too). */
+  declare(collection: string, policy: DeclaredPolicy): void {
+    this.engine.declare(collection, policy);
+    this.sendDeclare(collection, policy);
+  }
+
+  sendDeclare(collection: string, policy: DeclaredPolicy): void {
+    this.#peer.request({ call: 'declare', space: this.#name, collection, policy }).catch((error: unknown) => {
+      if (this.#closed || (isSyncError(error) && error.code === 'E_CLOSED')) return;
+      this.#peer.reportTabError(toSyncError(error, 'E_POLICY', `the leading tab could not declare collection ${collection} as ${policy}`));
+    });
+  }
+
+  /** A typed write: the intent goes to the leader, which computes the payload from its own state. */
+  update(collection: string, key: string, intent: TypedIntent): Promise<Operation> {
+    const type = intentType(intent);
+    const declared = this.engine.policyOf(collection);
+    if (declared !== undefined && declared !== type) {
+      throw new SyncError('E_POLICY', `collection ${JSON.stringify(collection)} is declared ${declared}: it takes no ${type} writes`);
+    }
+    checkIntent(collection, key, intent, this.engine.limits);
+    return this.#write({ call: 'update', space: this.#name, collection, key, type, intent });
+  }
+
   #check(collection: string, key: string): void {
     for (const [name, what, max, code] of [
       [collection, 'collection', this.engine.limits.maxCollectionBytes, 'E_INVALID_COLLECTION'],
@@ -712,6 +809,12 @@ class FollowerSpace extends EngineReads implements SpaceBackend {
   /** Whether this tab's state shows the write: applied (its key holds it, or a later winner), or covered by the vector. */
   #holds(op: Operation): boolean {
     if (this.#closed) return true;
+    if (op.kind === 'put' && op.type !== undefined) {
+      if (this.#owner.versionVector().has(op)) return true;
+      // A later write of this peer to the key was stamped on a state that held this one.
+      const state = this.#owner.getState(op.collection, op.key, op.type);
+      return state !== undefined && (policyFor(op.type).essential(state) as Operation[]).some((held) => held.origin === op.origin && held.seq >= op.seq);
+    }
     const current = this.#owner.getOperation(op.collection, op.key);
     return (current !== undefined && compareOperations(current, op) >= 0) || this.#owner.versionVector().has(op);
   }
@@ -806,6 +909,18 @@ function differences(before: SyncEngine, after: SyncEngine): Change[] {
       const now = after.getOperation(collection, key);
       if (now === undefined || (was !== undefined && was.origin === now.origin && was.seq === now.seq)) continue;
       changes.push({ collection, key, value: now.kind === 'put' ? now.value : undefined, op: now, source: now.origin === peerId ? 'local' : 'remote' });
+    }
+    for (const type of OPERATION_TYPES) {
+      const policy = policyFor(type);
+      const was = new Map(before.stateEntries(collection, type));
+      for (const [key, state] of after.stateEntries(collection, type)) {
+        const old = was.get(key);
+        if (old !== undefined && policy.equals(old, state)) continue;
+        const ops = policy.essential(state) as Operation[];
+        const latest = ops.reduce<Operation | undefined>((best, op) => (best === undefined || compareHlc(op.hlc, best.hlc) > 0 ? op : best), undefined);
+        if (latest === undefined) continue;
+        changes.push({ collection, key, value: policy.value(state) as JsonValue, op: latest, source: latest.origin === peerId ? 'local' : 'remote' });
+      }
     }
   }
   return changes;
