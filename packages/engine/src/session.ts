@@ -6,7 +6,7 @@ import {
   encodeMessage,
   encodeOperations,
   encodeOpsMessage,
-  hasTypedOperations,
+  needsCodecV2,
   isPeerId,
   isSyncError,
   type Clock,
@@ -844,7 +844,7 @@ export class Session {
       }
       let bytes: Uint8Array;
       try {
-        bytes = message.type === 'ops' ? encodeOpsMessage(message.epoch, message.n, batchBytes(message.ops), hasTypedOperations(message.ops)) : encodeMessage(message);
+        bytes = message.type === 'ops' ? encodeOpsMessage(message.epoch, message.n, batchBytes(message.ops), needsCodecV2(message.ops)) : encodeMessage(message);
       } catch (error) {
         this.#host.reportError(isSyncError(error) ? error : new SyncError('E_INTERNAL', 'cannot encode a message', { cause: error }));
         continue;
