@@ -85,7 +85,7 @@ export function operationFromJson(json: unknown): Operation {
   const type = o['type'];
   const base = deps === undefined ? { origin, seq, hlc, collection, key } : { origin, seq, hlc, collection, key, deps };
   if (type === undefined) return { ...base, kind, value: o['value'] as JsonValue };
-  if (!isOperationType(type)) throw new SyncError('E_DECODE', `cannot decode JSON operation: unknown merge policy ${JSON.stringify(String(type).slice(0, 40))}: upgrade this peer`);
+  if (!isOperationType(type)) throw new SyncError('E_DECODE', `cannot decode JSON operation: unknown merge policy ${JSON.stringify(typeof type === 'string' ? type.slice(0, 40) : typeof type)}: upgrade this peer`);
   return { ...base, kind, type, value: o['value'] as JsonValue };
 }
 

@@ -131,7 +131,7 @@ describe('typed operations (merge policies other than LWW)', () => {
     const lwwCheck = validateOperation(lww);
     expect(lwwCheck.ok && 'type' in lwwCheck.op).toBe(false);
     expect(sameOperation(counter, { ...counter })).toBe(true);
-    expect(sameOperation(counter, { ...counter, type: 'set' } as Operation)).toBe(false);
+    expect(sameOperation(counter, { ...counter, type: 'set' })).toBe(false);
     expect(sameOperation(counter, { ...counter, type: undefined } as unknown as Operation)).toBe(false);
   });
 });
