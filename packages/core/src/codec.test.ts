@@ -183,10 +183,10 @@ describe('JSON codec', () => {
 
 describe('encodeOpsMessage', () => {
   it('gives the same bytes as encodeMessage for an ops message', async () => {
-    const { encodeOpsMessage, hasTypedOperations } = await import('./index.js');
+    const { encodeOpsMessage, needsCodecV2 } = await import('./index.js');
     fc.assert(
       fc.property(fc.array(operationArb, { maxLength: 5 }), fc.nat(), fc.nat(), (ops, epoch, n) => {
-        expect(encodeOpsMessage(epoch, n, encodeOperations(ops), hasTypedOperations(ops))).toEqual(encodeMessage({ type: 'ops', epoch, n, ops }));
+        expect(encodeOpsMessage(epoch, n, encodeOperations(ops), needsCodecV2(ops))).toEqual(encodeMessage({ type: 'ops', epoch, n, ops }));
       }),
     );
   });

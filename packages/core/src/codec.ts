@@ -3,7 +3,7 @@ import { crc32 } from './crc32.js';
 import { SyncError } from './errors.js';
 import { DEFAULT_LIMITS, type Limits } from './limits.js';
 import type { SyncMessage } from './messages.js';
-import { OPERATION_TYPES, type OpId, type Operation } from './operation.js';
+import { OPERATION_TYPES, sameDependencies, type Dependencies, type OpId, type Operation, type OperationType } from './operation.js';
 import { isPeerId } from './peer-id.js';
 import { ShapeReader, ShapeWriter, readValue, writeValue } from './value-codec.js';
 import { VersionVector } from './version-vector.js';
@@ -41,9 +41,16 @@ const FLAG_SAME_COLLECTION = 0x10;
 const FLAG_SAME_WALL = 0x20;
 // hlc.wall as a float64 instead of a zigzag delta (a delta that a varint cannot carry exactly).
 const FLAG_WALL_F64 = 0x40;
-// A typed operation (format version 2): a u8 policy code (OPERATION_TYPES index + 1) follows the key.
-const FLAG_TYPED = 0x80;
-const KNOWN_FLAGS = FLAG_DELETE | FLAG_SEQ_DOWN | FLAG_KEY_PREFIX | FLAG_SAME_ORIGIN | FLAG_SAME_COLLECTION | FLAG_SAME_WALL | FLAG_WALL_F64 | FLAG_TYPED;
+// An extension byte follows the key (format version 2): a typed put and/or dependencies.
+const FLAG_EXT = 0x80;
+const KNOWN_FLAGS = FLAG_DELETE | FLAG_SEQ_DOWN | FLAG_KEY_PREFIX | FLAG_SAME_ORIGIN | FLAG_SAME_COLLECTION | FLAG_SAME_WALL | FLAG_WALL_F64 | FLAG_EXT;
+// In the extension byte: the policy code in the low 3 bits (0 = LWW, else OPERATION_TYPES index + 1) …
+const EXT_POLICY_MASK = 0x07;
+// … dependencies follow (varint count, count × (varint origin index, varint seq)) …
+const EXT_DEPS = 0x08;
+// … or the dependencies are those of the previous operation of the same origin in the batch.
+const EXT_SAME_DEPS = 0x10;
+const KNOWN_EXT = EXT_POLICY_MASK | EXT_DEPS | EXT_SAME_DEPS;
 // Shortest key prefix worth sharing (a shorter one saves nothing).
 const MIN_KEY_PREFIX = 2;
 // Largest wall delta whose zigzag form is a safe integer.
@@ -79,7 +86,7 @@ export function encodeMessage(message: SyncMessage): Uint8Array {
   w.pos = 0;
   try {
     w.u8(MESSAGE_MAGIC);
-    w.u8(message.type === 'ops' && hasTypedOperations(message.ops) ? 2 : 1);
+    w.u8(message.type === 'ops' && needsCodecV2(message.ops) ? 2 : 1);
     w.u8(TYPE_CODES[message.type]);
     switch (message.type) {
       case 'hello':
@@ -245,7 +252,7 @@ export function decodeMessage(bytes: Uint8Array, options: DecodeOptions = {}): S
  * {@link encodeOperations} — so that one batch sent to many peers is encoded
  * once (only the header and the checksum differ).
  *
- * @param typed - whether the batch holds typed operations ({@link hasTypedOperations}): the message is then written in format version 2
+ * @param typed - whether the batch needs format version 2 ({@link needsCodecV2}: typed operations or dependencies)
  */
 export function encodeOpsMessage(epoch: number, n: number, batch: Uint8Array, typed = false): Uint8Array {
   const w = shared;
@@ -324,6 +331,10 @@ export function operationSize(op: Operation, valueBytes?: number): number {
   const keyBytes = op.key.length * 3;
   let size = 26 + varintSize(keyBytes) + keyBytes;
   if (op.kind === 'put') size += (op.type === undefined ? 0 : 1) + (valueBytes ?? approximateValueSize(op.value));
+  if (op.deps !== undefined) {
+    // extension byte, count, and per origin an index (≤ 3 bytes) and a seq (≤ 8)
+    size += 2 + 11 * Object.keys(op.deps).length;
+  }
   return size;
 }
 
@@ -346,11 +357,14 @@ function approximateValueSize(value: unknown): number {
   }
 }
 
-/** Whether any of `ops` is typed (has a merge policy other than LWW), so needs format version 2. */
-export function hasTypedOperations(ops: readonly Operation[]): boolean {
+/**
+ * Whether any of `ops` needs format version 2: a typed put (a merge policy
+ * other than LWW) or an operation with dependencies (a causal space).
+ */
+export function needsCodecV2(ops: readonly Operation[]): boolean {
   for (let i = 0; i < ops.length; i++) {
     const op = ops[i]!;
-    if (op.kind === 'put' && op.type !== undefined) return true;
+    if (op.deps !== undefined || (op.kind === 'put' && op.type !== undefined)) return true;
   }
   return false;
 }
@@ -359,11 +373,21 @@ export function hasTypedOperations(ops: readonly Operation[]): boolean {
 export function writeOperations(w: ByteWriter, ops: readonly Operation[]): void {
   const origins = new Map<string, number>();
   const collections = new Map<string, number>();
+  let withDeps = false;
   for (let i = 0; i < ops.length; i++) {
     const op = ops[i]!;
     if (!origins.has(op.origin)) origins.set(op.origin, origins.size);
     if (!collections.has(op.collection)) collections.set(op.collection, collections.size);
+    if (op.deps !== undefined) withDeps = true;
   }
+  if (withDeps) {
+    // Dependencies name origins by index too: every origin they name joins the table.
+    for (let i = 0; i < ops.length; i++) {
+      const deps = ops[i]!.deps;
+      if (deps !== undefined) for (const origin of Object.keys(deps)) if (!origins.has(origin)) origins.set(origin, origins.size);
+    }
+  }
+  const lastDeps: Array<Dependencies | undefined> = withDeps ? new Array<Dependencies | undefined>(origins.size) : [];
   w.varint(origins.size);
   for (const origin of origins.keys()) w.string(origin);
   w.varint(collections.size);
@@ -399,9 +423,12 @@ export function writeOperations(w: ByteWriter, ops: readonly Operation[]): void 
     }
     const typeCode = op.kind === 'put' && op.type !== undefined ? OPERATION_TYPES.indexOf(op.type) + 1 : 0;
     if (typeCode < 0) throw new SyncError('E_POLICY', `cannot encode op ${op.origin}:${op.seq}: unknown merge policy (validate ops before encoding)`);
+    const deps = op.deps;
+    let ext = typeCode;
+    if (deps !== undefined) ext |= sameDependencies(deps, lastDeps[originIndex]) ? EXT_SAME_DEPS : EXT_DEPS;
     w.u8(
       (op.kind === 'del' ? FLAG_DELETE : 0) |
-        (typeCode > 0 ? FLAG_TYPED : 0) |
+        (ext !== 0 ? FLAG_EXT : 0) |
         (down ? FLAG_SEQ_DOWN : 0) |
         (prefix > 0 ? FLAG_KEY_PREFIX : 0) |
         (originIndex === lastOrigin ? FLAG_SAME_ORIGIN : 0) |
@@ -424,7 +451,18 @@ export function writeOperations(w: ByteWriter, ops: readonly Operation[]): void 
     lastOrigin = originIndex;
     lastCollection = collectionIndex;
     lastKey = key;
-    if (typeCode > 0) w.u8(typeCode);
+    if (ext !== 0) {
+      w.u8(ext);
+      if (ext & EXT_DEPS) {
+        const entries = Object.keys(deps!);
+        w.varint(entries.length);
+        for (const origin of entries) {
+          w.varint(origins.get(origin)!);
+          w.varint(deps![origin]!);
+        }
+      }
+      if (deps !== undefined) lastDeps[originIndex] = deps;
+    }
     if (op.kind === 'put') writeValue(w, op.value, shapes);
   }
 }
@@ -467,6 +505,7 @@ export function readOperations(r: ByteReader, limits: Limits, typed = true): Ope
   let originIndex = -1;
   let collectionIndex = -1;
   let lastKey = '';
+  let lastDeps: Array<Dependencies | undefined> | undefined;
   for (let i = 0; i < count; i++) {
     const flags = r.u8();
     if ((flags & ~KNOWN_FLAGS) !== 0) r.fail(`unknown operation flags 0x${flags.toString(16)}`);
@@ -502,13 +541,42 @@ export function readOperations(r: ByteReader, limits: Limits, typed = true): Ope
     } else key = r.string();
     lastKey = key;
     const hlc = { wall, counter, peer: origin };
-    if (flags & FLAG_TYPED) {
-      if (!typed) r.fail('a typed operation in a format version 1 batch');
-      if (flags & FLAG_DELETE) r.fail('a delete cannot be typed');
-      const code = r.u8();
-      const type = OPERATION_TYPES[code - 1];
-      if (type === undefined) r.fail(`unknown merge policy code ${code} (this build knows ${OPERATION_TYPES.length}): upgrade this peer`);
-      ops[i] = { origin, seq, hlc, collection, key, kind: 'put', type, value: readValue(r, 0, shapes) };
+    if (flags & FLAG_EXT) {
+      if (!typed) r.fail('an extended operation (typed, or with dependencies) in a format version 1 batch');
+      const ext = r.u8();
+      if ((ext & ~KNOWN_EXT) !== 0) r.fail(`unknown operation extension bits 0x${ext.toString(16)}: upgrade this peer`);
+      if ((ext & EXT_DEPS) !== 0 && (ext & EXT_SAME_DEPS) !== 0) r.fail('operation extension names two dependency encodings');
+      const code = ext & EXT_POLICY_MASK;
+      if (ext === 0) r.fail('an empty operation extension');
+      let type: OperationType | undefined;
+      if (code !== 0) {
+        if (flags & FLAG_DELETE) r.fail('a delete cannot be typed');
+        type = OPERATION_TYPES[code - 1];
+        if (type === undefined) r.fail(`unknown merge policy code ${code} (this build knows ${OPERATION_TYPES.length}): upgrade this peer`);
+      }
+      let deps: Dependencies | undefined;
+      lastDeps ??= new Array<Dependencies | undefined>(originCount);
+      if (ext & EXT_DEPS) {
+        const n = r.count(2);
+        const read: Record<string, number> = {};
+        for (let j = 0; j < n; j++) {
+          const depOrigin = origins[r.varint()];
+          if (depOrigin === undefined) r.fail('dependency origin index out of range');
+          if (Object.prototype.hasOwnProperty.call(read, depOrigin)) r.fail(`dependencies name origin ${depOrigin} twice`);
+          Object.defineProperty(read, depOrigin, { value: r.varint(), enumerable: true, writable: true, configurable: true });
+        }
+        deps = read;
+        lastDeps[originIndex] = deps;
+      } else if (ext & EXT_SAME_DEPS) {
+        deps = lastDeps[originIndex];
+        if (deps === undefined) r.fail('same dependencies as a previous operation of this origin, but there is none');
+      }
+      const base = deps === undefined ? { origin, seq, hlc, collection, key } : { origin, seq, hlc, collection, key, deps };
+      if (flags & FLAG_DELETE) ops[i] = { ...base, kind: 'del' };
+      else {
+        const value = readValue(r, 0, shapes);
+        ops[i] = type === undefined ? { ...base, kind: 'put', value } : { ...base, kind: 'put', type, value };
+      }
     } else {
       ops[i] =
         flags & FLAG_DELETE

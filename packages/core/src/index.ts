@@ -15,8 +15,8 @@ export type { SyncErrorCode, SyncErrorOptions } from './errors.js';
 export { generatePeerId, isPeerId, assertPeerId, MAX_PEER_ID_LENGTH } from './peer-id.js';
 export { encodeBase64Url } from './base64url.js';
 export type { PeerId } from './peer-id.js';
-export { opIdKey, sameOpId, sameOperation, sameJsonValue, OPERATION_TYPES, isOperationType } from './operation.js';
-export type { JsonValue, OperationKind, OperationType, OpId, Operation, PutOperation, DeleteOperation } from './operation.js';
+export { opIdKey, sameOpId, sameOperation, sameJsonValue, sameDependencies, OPERATION_TYPES, isOperationType } from './operation.js';
+export type { Dependencies, JsonValue, OperationKind, OperationType, OpId, Operation, PutOperation, DeleteOperation } from './operation.js';
 export {
   createHlc,
   compareHlc,
@@ -59,7 +59,7 @@ export {
   MESSAGE_MAGIC,
   CODEC_VERSION,
   MIN_CODEC_VERSION,
-  hasTypedOperations,
+  needsCodecV2,
 } from './codec.js';
 export type { DecodeOptions } from './codec.js';
 export { readOpsHeader } from './ops-header.js';

@@ -22,6 +22,8 @@ export interface OperationJson {
   readonly kind: 'put' | 'del';
   /** The merge policy of a typed put; absent for LWW. */
   readonly type?: OperationType;
+  /** What the writer had seen (causal spaces). */
+  readonly deps?: { readonly [origin: string]: number };
   readonly value?: JsonValue;
 }
 
@@ -44,7 +46,10 @@ export type SyncMessageJson =
 
 /** The JSON form of an operation. */
 export function operationToJson(op: Operation): OperationJson {
-  const base = { origin: op.origin, seq: op.seq, hlc: encodeHlcText(op.hlc), collection: op.collection, key: op.key };
+  const base =
+    op.deps === undefined
+      ? { origin: op.origin, seq: op.seq, hlc: encodeHlcText(op.hlc), collection: op.collection, key: op.key }
+      : { origin: op.origin, seq: op.seq, hlc: encodeHlcText(op.hlc), collection: op.collection, key: op.key, deps: op.deps };
   if (op.kind === 'del') return { ...base, kind: 'del' };
   return op.type === undefined ? { ...base, kind: 'put', value: op.value } : { ...base, kind: 'put', type: op.type, value: op.value };
 }
@@ -68,13 +73,20 @@ export function operationFromJson(json: unknown): Operation {
   const collection = field(o, 'collection', 'string');
   const key = field(o, 'key', 'string');
   const kind = o['kind'];
-  if (kind === 'del') return { origin, seq, hlc, collection, key, kind };
+  const depsJson = o['deps'];
+  if (depsJson !== undefined && (typeof depsJson !== 'object' || depsJson === null || Array.isArray(depsJson))) {
+    throw new SyncError('E_DECODE', 'cannot decode JSON operation: deps must be an object of origin → seq');
+  }
+  // Structure only; validation checks the entries.
+  const deps = depsJson as { readonly [origin: string]: number } | undefined;
+  if (kind === 'del') return deps === undefined ? { origin, seq, hlc, collection, key, kind } : { origin, seq, hlc, collection, key, deps, kind };
   if (kind !== 'put') throw new SyncError('E_DECODE', 'cannot decode JSON operation: kind must be "put" or "del"');
   if (!('value' in o)) throw new SyncError('E_DECODE', 'cannot decode JSON operation: a put needs a value');
   const type = o['type'];
-  if (type === undefined) return { origin, seq, hlc, collection, key, kind, value: o['value'] as JsonValue };
-  if (!isOperationType(type)) throw new SyncError('E_DECODE', `cannot decode JSON operation: unknown merge policy ${JSON.stringify(String(type).slice(0, 40))}: upgrade this peer`);
-  return { origin, seq, hlc, collection, key, kind, type, value: o['value'] as JsonValue };
+  const base = deps === undefined ? { origin, seq, hlc, collection, key } : { origin, seq, hlc, collection, key, deps };
+  if (type === undefined) return { ...base, kind, value: o['value'] as JsonValue };
+  if (!isOperationType(type)) throw new SyncError('E_DECODE', `cannot decode JSON operation: unknown merge policy ${JSON.stringify(typeof type === 'string' ? type.slice(0, 40) : typeof type)}: upgrade this peer`);
+  return { ...base, kind, type, value: o['value'] as JsonValue };
 }
 
 /** The JSON form of a message. */

@@ -53,9 +53,23 @@ export interface OpId {
  */
 export type Operation = PutOperation | DeleteOperation;
 
+/**
+ * What the writer of an operation had seen when it wrote it, beyond its own
+ * earlier writes: for each other origin, the writer held every operation of
+ * that origin with a seq up to this one (the contiguous prefix it held).
+ *
+ * @remarks
+ * Written by peers of a causal space (`causal: true`): every peer then
+ * exposes an operation only once it holds its dependencies and its writer's
+ * earlier operations (docs/protocol.md, "Causal consistency").
+ */
+export type Dependencies = { readonly [origin: PeerId]: number };
+
 interface OperationBase extends OpId {
   /** When it was written; also breaks LWW ties (totally, see {@link compareHlc}). */
   readonly hlc: Hlc;
+  /** What its writer had seen (causal spaces only). */
+  readonly deps?: Dependencies;
   /** The collection inside the space. */
   readonly collection: string;
   /** The key inside the collection. */
@@ -111,11 +125,22 @@ export function sameOperation(a: Operation, b: Operation): boolean {
     a.key !== b.key ||
     a.hlc.wall !== b.hlc.wall ||
     a.hlc.counter !== b.hlc.counter ||
-    a.hlc.peer !== b.hlc.peer
+    a.hlc.peer !== b.hlc.peer ||
+    !sameDependencies(a.deps, b.deps)
   ) {
     return false;
   }
   if (a.kind === 'put' && b.kind === 'put') return a.type === b.type && sameJsonValue(a.value, b.value);
+  return true;
+}
+
+/** Whether two dependency sets are the same (both absent, or the same origins and seqs). */
+export function sameDependencies(a: Dependencies | undefined, b: Dependencies | undefined): boolean {
+  if (a === b) return true;
+  if (a === undefined || b === undefined) return false;
+  const keys = Object.keys(a);
+  if (keys.length !== Object.keys(b).length) return false;
+  for (const origin of keys) if (a[origin] !== b[origin]) return false;
   return true;
 }
 

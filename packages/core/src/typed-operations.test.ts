@@ -17,7 +17,7 @@ import {
   encodeOpsMessage,
   encodeWalRecord,
   encodeWalSnapshot,
-  hasTypedOperations,
+  needsCodecV2,
   isSyncError,
   sameOperation,
   validateOperation,
@@ -83,7 +83,7 @@ describe('typed operations (merge policies other than LWW)', () => {
     expect(encodeWalRecord({ ops: [lww] })[0]).toBe(MIN_WAL_FORMAT_VERSION);
     expect(encodeWalRecord({ ops: [set] })[0]).toBe(2);
     const batch = encodeOperations([lww, counter]);
-    expect(hasTypedOperations([lww, counter])).toBe(true);
+    expect(needsCodecV2([lww, counter])).toBe(true);
     expect(encodeOpsMessage(1, 1, batch, true)).toEqual(encodeMessage({ type: 'ops', epoch: 1, n: 1, ops: [lww, counter] }));
     expect(encodeOpsMessage(1, 1, encodeOperations([lww]))).toEqual(encodeMessage({ type: 'ops', epoch: 1, n: 1, ops: [lww] }));
   });
@@ -111,14 +111,14 @@ describe('typed operations (merge policies other than LWW)', () => {
     const flagsAt = at;
     const codeAt = plain.findIndex((_, i) => i > flagsAt && bytes[i] !== plain[i]);
     const bad = bytes.slice();
-    bad[codeAt] = 99;
+    bad[codeAt] = 7;
     let message = '';
     try {
       decodeOperations(bad);
     } catch (error) {
       message = (error as Error).message;
     }
-    expect(message).toMatch(/unknown merge policy code 99/);
+    expect(message).toMatch(/unknown merge policy code 7/);
   });
 
   it('validate the type: a known policy on a put only, E_POLICY otherwise; the same content includes the type', () => {
@@ -131,7 +131,45 @@ describe('typed operations (merge policies other than LWW)', () => {
     const lwwCheck = validateOperation(lww);
     expect(lwwCheck.ok && 'type' in lwwCheck.op).toBe(false);
     expect(sameOperation(counter, { ...counter })).toBe(true);
-    expect(sameOperation(counter, { ...counter, type: 'set' } as Operation)).toBe(false);
+    expect(sameOperation(counter, { ...counter, type: 'set' })).toBe(false);
     expect(sameOperation(counter, { ...counter, type: undefined } as unknown as Operation)).toBe(false);
+  });
+});
+
+describe('operations with dependencies (causal spaces)', () => {
+  const withDeps = (op: Operation, deps: Record<string, number>): Operation => ({ ...op, deps });
+
+  it('round-trip with their dependencies, repeated ones written once per origin, in every codec', () => {
+    const ops = [
+      withDeps(lww, { bob: 4, carol: 9 }),
+      withDeps({ ...lww, seq: 2 }, { bob: 4, carol: 9 }),
+      withDeps({ ...tombstone, seq: 3 }, { bob: 5 }),
+      withDeps({ ...counter, seq: 4 }, { bob: 5 }),
+      { ...lww, origin: 'dave', seq: 1, hlc: hlc(5, 'dave') },
+    ];
+    const bytes = encodeOperations(ops);
+    expect(decodeOperations(bytes)).toEqual(ops);
+    expect(decodeWalRecord(encodeWalRecord({ ops })).ops).toEqual(ops);
+    const json = decodeMessageJson(encodeMessageJson({ type: 'ops', epoch: 1, n: 1, ops }));
+    expect(json.type === 'ops' && json.ops).toEqual(ops);
+    // The second op repeats the first's dependencies: a flag, not the list again.
+    const once = encodeOperations([withDeps(lww, { bob: 4, carol: 9 })]).length;
+    const twice = encodeOperations([withDeps(lww, { bob: 4, carol: 9 }), withDeps({ ...lww, seq: 2 }, { bob: 4, carol: 9 })]).length;
+    const plainTwice = encodeOperations([lww, { ...lww, seq: 2 }]).length - encodeOperations([lww]).length;
+    expect(twice - once).toBe(plainTwice + 1);
+    // Dependencies need format version 2, an LWW-only batch without them stays version 1.
+    expect(encodeMessage({ type: 'ops', epoch: 1, n: 1, ops: [withDeps(lww, { bob: 1 })] })[1]).toBe(2);
+    expect(encodeWalRecord({ ops: [withDeps(lww, { bob: 1 })] })[0]).toBe(2);
+  });
+
+  it('validate dependencies: peer ids to positive seqs, never the own origin; part of the content', () => {
+    expect(validateOperation(withDeps(lww, { bob: 3 }))).toMatchObject({ ok: true, op: { deps: { bob: 3 } } });
+    for (const deps of [{ alice: 2 }, { bob: 0 }, { 'not a peer!': 1 }, { bob: 1.5 }, [1, 2], 'bob']) {
+      const verdict = validateOperation({ ...lww, deps });
+      expect(verdict.ok === false && verdict.error.code, JSON.stringify(deps)).toBe('E_INVALID_OP');
+    }
+    expect(sameOperation(withDeps(lww, { bob: 3 }), withDeps(lww, { bob: 3 }))).toBe(true);
+    expect(sameOperation(withDeps(lww, { bob: 3 }), withDeps(lww, { bob: 4 }))).toBe(false);
+    expect(sameOperation(withDeps(lww, { bob: 3 }), lww)).toBe(false);
   });
 });

@@ -2,7 +2,7 @@ import { utf8Length, varintSize } from './bytes.js';
 import { SyncError, isSyncError, type SyncErrorCode } from './errors.js';
 import { isHlcCounter, isHlcWall } from './hlc.js';
 import { DEFAULT_LIMITS, type Limits } from './limits.js';
-import { OPERATION_TYPES, isOperationType, type JsonValue, type OpId, type Operation } from './operation.js';
+import { OPERATION_TYPES, isOperationType, type Dependencies, type JsonValue, type OpId, type Operation } from './operation.js';
 import { isPeerId } from './peer-id.js';
 import { numberValueSize, stringValueSize } from './value-codec.js';
 import { isSeq } from './version-vector.js';
@@ -59,6 +59,13 @@ export function validateOperation(input: unknown, limits: Limits = DEFAULT_LIMIT
   const keyError = checkName(key, 'key', limits.maxKeyBytes, 'E_INVALID_KEY');
   if (keyError) return fail(keyError[0], `${keyError[1]} (op ${origin}:${seq})`, opId);
   const hlcCopy = { wall, counter, peer: origin };
+  const depsInput = raw['deps'];
+  let deps: Dependencies | undefined;
+  if (depsInput !== undefined) {
+    const checked = checkDependencies(depsInput, origin);
+    if (typeof checked === 'string') return fail('E_INVALID_OP', `dependencies of ${origin}:${seq}: ${checked}`, opId);
+    deps = checked;
+  }
   const type = raw['type'];
   if (type !== undefined && (kind === 'del' || !isOperationType(type))) {
     return fail(
@@ -71,16 +78,45 @@ export function validateOperation(input: unknown, limits: Limits = DEFAULT_LIMIT
   }
   if (kind === 'del') {
     if (raw['value'] !== undefined) return fail('E_INVALID_VALUE', `delete ${origin}:${seq} must not carry a value`, opId);
-    return { ok: true, op: { origin, seq, hlc: hlcCopy, collection: collection as string, key: key as string, kind }, valueBytes: 0 };
+    const base = { origin, seq, hlc: hlcCopy, collection: collection as string, key: key as string };
+    return { ok: true, op: deps === undefined ? { ...base, kind } : { ...base, deps, kind }, valueBytes: 0 };
   }
   if (!('value' in raw)) return fail('E_INVALID_VALUE', `put ${origin}:${seq} has no value (use null for an empty one)`, opId);
   const checked = checkValue(raw['value'], limits);
   if (!checked.ok) return fail(checked.error.code, `${checked.error.message} (op ${origin}:${seq})`, opId);
-  const op: Operation =
-    type === undefined
-      ? { origin, seq, hlc: hlcCopy, collection: collection as string, key: key as string, kind, value: raw['value'] as JsonValue }
-      : { origin, seq, hlc: hlcCopy, collection: collection as string, key: key as string, kind, type, value: raw['value'] as JsonValue };
+  const base =
+    deps === undefined
+      ? { origin, seq, hlc: hlcCopy, collection: collection as string, key: key as string }
+      : { origin, seq, hlc: hlcCopy, collection: collection as string, key: key as string, deps };
+  const op: Operation = type === undefined ? { ...base, kind, value: raw['value'] as JsonValue } : { ...base, kind, type, value: raw['value'] as JsonValue };
   return { ok: true, op, valueBytes: checked.bytes };
+}
+
+/** The most origins one operation's dependencies may name. */
+export const MAX_DEPENDENCY_ORIGINS = 4096;
+
+/**
+ * Checks an operation's dependencies: a plain object of at most
+ * {@link MAX_DEPENDENCY_ORIGINS} peer ids (not the op's own origin, whose
+ * earlier writes are implied) to positive safe integers.
+ *
+ * @returns a copy, or what is wrong
+ */
+function checkDependencies(input: unknown, origin: string): Dependencies | string {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) return 'must be an object of origin → seq';
+  const proto = Object.getPrototypeOf(input) as unknown;
+  if (proto !== Object.prototype && proto !== null) return 'must be a plain object';
+  const keys = Object.keys(input);
+  if (keys.length > MAX_DEPENDENCY_ORIGINS) return `more than ${MAX_DEPENDENCY_ORIGINS} origins`;
+  const copy: Record<string, number> = {};
+  for (const key of keys) {
+    if (!isPeerId(key)) return `${describe(key)} is not a peer id`;
+    if (key === origin) return 'must not name the op\'s own origin (its earlier writes are implied)';
+    const seq = (input as Record<string, unknown>)[key];
+    if (!isSeq(seq)) return `seq of ${key} must be a positive safe integer`;
+    copy[key] = seq;
+  }
+  return copy;
 }
 
 /**

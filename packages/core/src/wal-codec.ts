@@ -1,5 +1,5 @@
 import { ByteReader, ByteWriter, utf8Length } from './bytes.js';
-import { hasTypedOperations, readOperations, readVersionVector, writeOperations, writeVersionVector } from './codec.js';
+import { needsCodecV2, readOperations, readVersionVector, writeOperations, writeVersionVector } from './codec.js';
 import { SyncError } from './errors.js';
 import { DEFAULT_LIMITS } from './limits.js';
 import type { VersionVector } from './version-vector.js';
@@ -75,7 +75,7 @@ function encode(kind: number, ops: WalRecord['ops'], vv: VersionVector | undefin
   const w = writer;
   w.pos = 0;
   try {
-    w.u8(hasTypedOperations(ops) ? 2 : 1);
+    w.u8(needsCodecV2(ops) ? 2 : 1);
     w.u8(kind);
     w.u8((vv !== undefined ? FLAG_VV : 0) | (meta !== undefined ? FLAG_META : 0));
     writeOperations(w, ops);

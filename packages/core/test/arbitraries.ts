@@ -41,13 +41,17 @@ export const operationArb: fc.Arbitrary<Operation> = peerIdArb.chain((origin) =>
     put: fc.option(jsonValueArb, { nil: undefined }),
     // Mostly LWW, as in real spaces; sometimes a typed write (any JSON payload: the codec does not read it).
     type: fc.option(fc.constantFrom(...OPERATION_TYPES), { nil: undefined, freq: 3 }),
-  }).map(({ seq, hlc, collection, key, put, type }): Operation =>
-    put === undefined
-      ? { origin, seq, hlc, collection, key, kind: 'del' }
+    // Sometimes what a causal writer had seen.
+    deps: fc.option(fc.dictionary(peerIdArb, fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }), { maxKeys: 3 }), { nil: undefined, freq: 3 }),
+  }).map(({ seq, hlc, collection, key, put, type, deps: rawDeps }): Operation => {
+    const deps = rawDeps === undefined ? undefined : Object.fromEntries(Object.entries(rawDeps).filter(([peer]) => peer !== origin));
+    const base = deps === undefined ? { origin, seq, hlc, collection, key } : { origin, seq, hlc, collection, key, deps };
+    return put === undefined
+      ? { ...base, kind: 'del' }
       : type === undefined
-        ? { origin, seq, hlc, collection, key, kind: 'put', value: put }
-        : { origin, seq, hlc, collection, key, kind: 'put', type, value: put },
-  ),
+        ? { ...base, kind: 'put', value: put }
+        : { ...base, kind: 'put', type, value: put };
+  }),
 );
 
 /** A version vector as a model: origin → sorted list of seqs. */

@@ -10,12 +10,15 @@ import {
   generatePeerId,
   isOperationType,
   isSyncError,
+  opIdKey,
+  validateOperation,
   resolveLimits,
   rethrowLater,
   systemClock,
   toSyncError,
   type Clock,
   type Connection,
+  type Dependencies,
   type Hlc,
   type HybridClock,
   type JsonValue,
@@ -50,7 +53,23 @@ interface LocalBatch {
   readonly waiters: Array<{ readonly op: Operation; readonly resolve: (op: Operation) => void; readonly reject: (error: unknown) => void }>;
 }
 
-const DEFAULT_TIMING: Timing = { resendMs: 3000, gapMs: 5000, maxBackoffMs: 30_000, coveredDelayMs: 50, highWaterBytes: 1024 * 1024, maxQueuedOps: 20_000, recordAcksMs: 1000 };
+const DEFAULT_TIMING: Timing = {
+  resendMs: 3000,
+  gapMs: 5000,
+  maxBackoffMs: 30_000,
+  coveredDelayMs: 50,
+  highWaterBytes: 1024 * 1024,
+  maxQueuedOps: 20_000,
+  recordAcksMs: 1000,
+  causalWaitMs: 30_000,
+};
+
+/** A received operation held back until what its writer had seen is here (see {@link SyncEngineOptions.causal}). */
+interface Waiting {
+  readonly op: Operation;
+  readonly source: Session;
+  readonly since: number;
+}
 
 type EngineState = 'open' | 'recovering' | 'failed' | 'closing' | 'closed';
 
@@ -134,6 +153,14 @@ export interface SyncEngine {
   collections(): string[];
   /** What this peer holds durably (a copy). */
   versionVector(): VersionVector;
+  /**
+   * Every operation this peer holds, durable or on its way to its WAL (a
+   * copy): what its state shows. Operations of causal writers held back
+   * (waiting for what their writer had seen) are not in it.
+   */
+  heldVector(): VersionVector;
+  /** How many received operations are held back, waiting for what their writer had seen (causal spaces). */
+  readonly waitingOps: number;
   /** A digest of the durable state, to compare with another peer's. */
   digest(options?: DigestOptions): StateDigest;
   /** Starts a sync session over a connection. */
@@ -238,6 +265,9 @@ class Engine implements SyncEngine, SessionHost {
   #compacting = false;
   /** Local writes waiting for the next WAL append (see #queueLocal). */
   #localBatch: LocalBatch | undefined;
+  /** Received operations of causal writers whose dependencies are not held yet, by `origin:seq`. */
+  readonly #waiting = new Map<string, Waiting>();
+  #waitTimer: unknown;
 
   constructor(options: SyncEngineOptions) {
     this.#options = options;
@@ -394,18 +424,46 @@ class Engine implements SyncEngine, SessionHost {
     if (this.#state !== 'open') return this.#whenWritable().then(() => this.#write(collection, key, kind, stored, type));
     const seq = this.#nextSeq++;
     const hlc = this.#hlc.now();
+    const deps = this.#options.causal === true ? this.#dependencies() : undefined;
+    const base = deps === undefined ? { origin: this.peerId, seq, hlc, collection, key } : { origin: this.peerId, seq, hlc, collection, key, deps };
     const op: Operation =
       kind === 'del'
-        ? { origin: this.peerId, seq, hlc, collection, key, kind }
+        ? { ...base, kind }
         : type === undefined
-          ? { origin: this.peerId, seq, hlc, collection, key, kind, value: stored as JsonValue }
-          : { origin: this.peerId, seq, hlc, collection, key, kind, type, value: stored as JsonValue };
+          ? { ...base, kind, value: stored as JsonValue }
+          : { ...base, kind, type, value: stored as JsonValue };
     // A new id: it cannot be a duplicate; it wins unless a remote write is stamped in the future.
     this.#replica.seen.add(op);
     if (mergeInto(this.#replica, op, this.#order) === 'won') this.#emitChanges([op], 'local');
     if (this.plant === 'send-before-durable') for (const session of this.#sessions) session.push([op]);
     return new Promise((resolve, reject) => this.#queueLocal(op, resolve, reject));
   }
+
+  /**
+   * What this peer has seen of every other origin, as the contiguous prefix
+   * it holds (a gap is rare and only makes the claim smaller): the
+   * dependencies of a causal write. The same object while nothing changes,
+   * so consecutive writes share it on the wire.
+   */
+  #dependencies(): Dependencies {
+    const seen = this.#replica.seen;
+    const previous = this.#lastDeps;
+    const deps: Record<PeerId, number> = {};
+    let same = previous !== undefined;
+    let count = 0;
+    for (const [origin, list] of seen.entries()) {
+      if (origin === this.peerId || list[0] !== 1) continue;
+      const end = list[1]!;
+      deps[origin] = end;
+      count++;
+      if (same && previous![origin] !== end) same = false;
+    }
+    if (same && Object.keys(previous!).length === count) return previous!;
+    this.#lastDeps = deps;
+    return deps;
+  }
+
+  #lastDeps: Dependencies | undefined;
 
   /**
    * Adds a local write to the batch of local writes waiting for the WAL: one
@@ -515,6 +573,14 @@ class Engine implements SyncEngine, SessionHost {
     return this.#replica.durableVv.clone();
   }
 
+  heldVector(): VersionVector {
+    return this.#replica.seen.clone();
+  }
+
+  get waitingOps(): number {
+    return this.#waiting.size;
+  }
+
   digest(options?: DigestOptions): StateDigest {
     // Cached until the durable state changes: a digest walks every key, and peers may ask often.
     const leaves = options?.leaves === true;
@@ -593,6 +659,120 @@ class Engine implements SyncEngine, SessionHost {
   }
 
   applyRemote(ops: readonly Operation[], session: Session): ApplyReport {
+    if (this.#waiting.size === 0 && !ops.some(hasDependencies)) return this.#apply(ops, session);
+    // Operations of causal writers wait until what their writer had seen is held here.
+    const now: Operation[] = [];
+    for (const input of ops) {
+      if (!hasDependencies(input)) {
+        now.push(input);
+        continue;
+      }
+      const verdict = validateOperation(input, this.limits);
+      // Invalid or already held: the applier reports it as for any operation.
+      if (!verdict.ok || this.#replica.seen.has(verdict.op) || this.#dependenciesHeld(verdict.op)) {
+        now.push(input);
+        continue;
+      }
+      const id = opIdKey(verdict.op);
+      if (!this.#waiting.has(id)) this.#waiting.set(id, { op: verdict.op, source: session, since: this.clock.now() });
+    }
+    let report = this.#apply(now, session);
+    // What this message brought may complete what waits from the same sender: it joins this message's
+    // record. Waiting operations of other senders are released once this record is durable (#onCommitted),
+    // so that on disk nothing ever precedes what its writer had seen.
+    for (;;) {
+      const ready: Operation[] = [];
+      for (const [id, entry] of this.#waiting) {
+        if (entry.source !== session || !this.#dependenciesHeld(entry.op)) continue;
+        this.#waiting.delete(id);
+        ready.push(entry.op);
+      }
+      if (ready.length === 0) break;
+      report = joinReports(report, this.#apply(ready, session));
+    }
+    this.#armWaitTimer();
+    return report;
+  }
+
+  releaseClaimed(claimed: VersionVector, session: Session): ApplyReport | undefined {
+    if (this.#waiting.size === 0) return undefined;
+    const taken: Operation[] = [];
+    for (const [id, entry] of this.#waiting) {
+      if (!claimed.has(entry.op)) continue;
+      this.#waiting.delete(id);
+      taken.push(entry.op);
+    }
+    return taken.length === 0 ? undefined : this.#apply(taken, session);
+  }
+
+  /** Whether `op`'s writer's earlier operations and its dependencies are all held here. */
+  #dependenciesHeld(op: Operation): boolean {
+    const seen = this.#replica.seen;
+    if (op.seq > 1 && !holdsPrefix(seen, op.origin, op.seq - 1)) return false;
+    const deps = op.deps;
+    if (deps !== undefined) for (const origin of Object.keys(deps)) if (!holdsPrefix(seen, origin, deps[origin]!)) return false;
+    return true;
+  }
+
+  /**
+   * Applies and records every waiting operation now ready (or picked by
+   * `force`), pass after pass, each group with the session it came from
+   * (acknowledged to it once durable).
+   */
+  #releaseWaiting(force?: (entry: Waiting) => boolean): void {
+    for (;;) {
+      const bySource = new Map<Session, Operation[]>();
+      for (const [id, entry] of this.#waiting) {
+        if (this.#replica.seen.has(entry.op)) {
+          this.#waiting.delete(id);
+          continue;
+        }
+        if (force?.(entry) !== true && !this.#dependenciesHeld(entry.op)) continue;
+        this.#waiting.delete(id);
+        let list = bySource.get(entry.source);
+        if (list === undefined) bySource.set(entry.source, (list = []));
+        list.push(entry.op);
+      }
+      if (bySource.size === 0) break;
+      for (const [source, ops] of bySource) {
+        const report = this.#apply(ops, source);
+        const accepted = report.superseded.length === 0 ? report.applied : [...report.applied, ...report.superseded];
+        if (accepted.length > 0) this.commit({ ops: accepted, onDurable: () => source.acknowledgeSoon() }, source);
+      }
+    }
+    this.#armWaitTimer();
+  }
+
+  /** The safety valve: what waits longer than `timing.causalWaitMs` is applied anyway, and said so. */
+  #armWaitTimer(): void {
+    if (this.#waitTimer !== undefined || this.#waiting.size === 0 || this.#state !== 'open') return;
+    this.#waitTimer = this.clock.setTimeout(
+      () => {
+        this.#waitTimer = undefined;
+        if (this.#state !== 'open') return;
+        const limit = this.clock.now() - this.timing.causalWaitMs;
+        let forced = 0;
+        let first: Operation | undefined;
+        this.#releaseWaiting((entry) => {
+          if (entry.since > limit) return false;
+          forced++;
+          first ??= entry.op;
+          return true;
+        });
+        if (first !== undefined) {
+          this.reportError(
+            new SyncError(
+              'E_PROTOCOL',
+              `${forced} operation(s) of causal writers (first ${first.origin}:${first.seq}) waited ${Math.round(this.timing.causalWaitMs / 1000)} s for what their writer had seen and were applied without it: a peer on the way holds them without their dependencies`,
+            ),
+          );
+        }
+      },
+      Math.min(this.timing.causalWaitMs, 2 ** 31 - 1),
+    );
+  }
+
+  #apply(ops: readonly Operation[], session: Session): ApplyReport {
     const seen = this.plant === 'skip-dedupe' ? new VersionVector() : this.#replica.seen;
     const report = applyBatch(
       { store: this.#replica, seen },
@@ -643,6 +823,7 @@ class Engine implements SyncEngine, SessionHost {
       }
     }
     if (committed > 0) this.#maybeCompact();
+    if (this.#waiting.size > 0 && (committed > 0 || coveredGrew)) this.#releaseWaiting();
   }
 
   noteAck(peer: PeerId, vv: VersionVector, record: boolean): void {
@@ -947,3 +1128,23 @@ const counterInverted: OperationOrder = (a, b) => {
   if (a.hlc.wall === b.hlc.wall && a.hlc.counter !== b.hlc.counter) return a.hlc.counter < b.hlc.counter ? 1 : -1;
   return compareOperations(a, b);
 };
+
+function hasDependencies(op: Operation): boolean {
+  return (op as { readonly deps?: unknown }).deps !== undefined;
+}
+
+/** Whether `vv` holds every seq 1..`seq` of `origin`. */
+function holdsPrefix(vv: VersionVector, origin: PeerId, seq: number): boolean {
+  if (seq <= 0) return true;
+  const first = vv.ranges(origin)[0];
+  return first !== undefined && first[0] === 1 && first[1] >= seq;
+}
+
+function joinReports(a: ApplyReport, b: ApplyReport): ApplyReport {
+  return {
+    applied: [...a.applied, ...b.applied],
+    superseded: [...a.superseded, ...b.superseded],
+    duplicates: [...a.duplicates, ...b.duplicates],
+    rejected: [...a.rejected, ...b.rejected],
+  };
+}

@@ -1,4 +1,4 @@
-import { compareHlc, type JsonValue, type OperationType } from '@softadastra/sync-core';
+import { compareHlc, type OperationType } from '@softadastra/sync-core';
 import {
   canonicalJson,
   compareOpIds,
@@ -44,7 +44,7 @@ const setRemoveWins: AnyPolicy = {
   ...setPolicy,
   value: (state: SetState) => {
     const removed = new Set(state.removes.map((op) => canonicalJson(op.value.value)));
-    return (setPolicy.value({ adds: state.adds.filter((op) => !removed.has(canonicalJson(op.value.value))), removes: [] }) as JsonValue[]);
+    return (setPolicy.value({ adds: state.adds.filter((op) => !removed.has(canonicalJson(op.value.value))), removes: [] }));
   },
 };
 

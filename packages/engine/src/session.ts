@@ -6,7 +6,7 @@ import {
   encodeMessage,
   encodeOperations,
   encodeOpsMessage,
-  hasTypedOperations,
+  needsCodecV2,
   isPeerId,
   isSyncError,
   type Clock,
@@ -52,6 +52,12 @@ export interface SessionHost {
   remoteLacks(known: VersionVector): boolean;
   plan(remote: VersionVector, maxBatchBytes: number): SyncPlan;
   applyRemote(ops: readonly Operation[], session: Session): ApplyReport;
+  /**
+   * Applies the received operations held back for their dependencies that
+   * `claimed` (a `covered` about to be recorded) names: they are recorded
+   * with it. `undefined` when none waits.
+   */
+  releaseClaimed(claimed: VersionVector, session: Session): ApplyReport | undefined;
   digest(options: { leaves: boolean }): StateDigest;
   commit(entry: CommitEntry, source?: Session): void;
   /** The remote acknowledged `vv`; `record`: keep it durably (see {@link ConnectOptions.recordAcks}). */
@@ -704,7 +710,13 @@ export class Session {
     const epoch = this.#epoch;
     // Never let `covered` claim operations this peer refused: they would count as held, and be lost.
     const vv = this.#refused.isEmpty() ? claimed : without(claimed, this.#refused);
+    // Operations of causal writers still waiting for their dependencies, which this claim names, are
+    // recorded with it: the claim brings what they depend on (see SyncEngineOptions.causal).
+    const released = vv.isEmpty() ? undefined : this.#host.releaseClaimed(vv, this);
+    const releasedOps = released === undefined ? [] : [...released.applied, ...released.superseded];
+    for (const op of releasedOps) this.#remoteKnown.add(op);
     this.#host.commit({
+      ...(releasedOps.length === 0 ? {} : { ops: releasedOps }),
       ...(vv.isEmpty() ? {} : { covered: vv }),
       onDurable: () => {
         if (epoch !== this.#epoch) return;
@@ -759,6 +771,11 @@ export class Session {
     this.#outbox = this.#outbox.filter((item) => item.kind !== 'message' || item.message.type !== 'hello');
     this.#send({ type: 'hello', protocol: PROTOCOL_VERSION, epoch: this.#epoch, peer: this.#host.peerId, space: this.#host.space, vv: this.#host.durableVv() });
     this.#armGapTimer();
+  }
+
+  /** Sends an ack soon: operations of this session's remote just became durable outside a message (released causal ones). */
+  acknowledgeSoon(): void {
+    this.#scheduleAck();
   }
 
   #scheduleAck(): void {
@@ -844,7 +861,7 @@ export class Session {
       }
       let bytes: Uint8Array;
       try {
-        bytes = message.type === 'ops' ? encodeOpsMessage(message.epoch, message.n, batchBytes(message.ops), hasTypedOperations(message.ops)) : encodeMessage(message);
+        bytes = message.type === 'ops' ? encodeOpsMessage(message.epoch, message.n, batchBytes(message.ops), needsCodecV2(message.ops)) : encodeMessage(message);
       } catch (error) {
         this.#host.reportError(isSyncError(error) ? error : new SyncError('E_INTERNAL', 'cannot encode a message', { cause: error }));
         continue;

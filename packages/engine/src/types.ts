@@ -96,6 +96,12 @@ export interface Timing {
    * @default 1000
    */
   readonly recordAcksMs: number;
+  /**
+   * Longest wait of a received causal operation for what its writer had
+   * seen, before it is applied anyway (see {@link SyncEngineOptions.causal}).
+   * @default 30000
+   */
+  readonly causalWaitMs: number;
 }
 
 /**
@@ -171,6 +177,20 @@ export interface SyncEngineOptions {
    * @default { minOps: 10000, ratio: 2 }
    */
   readonly compaction?: false | { readonly minOps?: number; readonly ratio?: number };
+  /**
+   * A causal space: every write of this peer carries what it had seen (its
+   * dependencies: per other origin, the prefix of operations it held), and
+   * every peer — whatever its own setting — exposes such an operation only
+   * once it holds those and the writer's earlier operations, so nobody sees
+   * an effect before its cause (read-your-writes, monotonic reads,
+   * writes-follow-reads across keys). Received operations wait in memory,
+   * unacknowledged, until then (`waitingOps`); a `covered` from their sender
+   * releases them, and after `timing.causalWaitMs` they are applied anyway
+   * with an `E_PROTOCOL` error, so a faulty peer cannot wedge a space.
+   * Costs a few bytes per operation (repeated dependencies are one flag).
+   * @default false
+   */
+  readonly causal?: boolean;
   /**
    * Merge policies declared per collection (see `SyncEngine.declare`):
    * `{ votes: 'counter', tags: 'set' }`. Undeclared collections are LWW for
