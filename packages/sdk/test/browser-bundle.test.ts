@@ -46,6 +46,6 @@ describe('the browser build of the SDK', () => {
     const gzip = gzipSync(code, { level: 9 }).length;
     console.log(`sdk browser bundle: ${(min / 1024).toFixed(1)} KiB min, ${(gzip / 1024).toFixed(1)} KiB min+gzip`);
     // A budget, not a benchmark: the README's figure plus headroom; a Node module dragged in breaks it.
-    expect(gzip).toBeLessThan(60 * 1024);
+    expect(gzip).toBeLessThan(68 * 1024);
   });
 });
