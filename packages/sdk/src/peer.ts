@@ -38,6 +38,15 @@ export interface PeerSyncOptions {
   readonly peerId?: PeerId;
   /** Size limits; every peer of a space must use the same. */
   readonly limits?: Partial<Limits>;
+  /**
+   * Causal spaces: `true` for every space, or the names of those that are.
+   * This peer's writes there carry what it had seen, and no peer shows one of
+   * them before what its writer had seen (read-your-writes, monotonic reads,
+   * writes-follow-reads across keys: a reply never appears before the
+   * message it answers). Every peer honours it; it costs a few bytes per write.
+   * @default false
+   */
+  readonly causal?: boolean | readonly string[];
   /** Time, timers and randomness (tests). */
   readonly clock?: Clock;
   /** Told about every background error (also the `error` event). */
@@ -173,6 +182,7 @@ export async function openEngineBackend(
     space: name,
     ...(options.limits !== undefined ? { limits: options.limits } : {}),
     ...(options.clock !== undefined ? { clock: options.clock } : {}),
+    ...(options.causal === true || (Array.isArray(options.causal) && options.causal.includes(name)) ? { causal: true } : {}),
     onError,
   });
   return new EngineBackend(engine, relays.connector(name, engine), online, options.clock);
