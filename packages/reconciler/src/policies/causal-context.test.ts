@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import type { JsonValue } from '@softadastra/sync-core';
+import type { JsonValue, Operation } from '@softadastra/sync-core';
 import { describe, expect, it } from 'vitest';
 import { canonicalJson, checkContext, concurrent, contextDominates, happenedBefore, joinContexts, mvWrite, mvPolicy, type MvOperation } from '../index.js';
 import { historyArb, idOf, simulate, type SimPolicy } from './simulation.test-support.js';
@@ -64,5 +64,26 @@ describe('causal helpers', () => {
       }),
       { numRuns: 200 },
     );
+  });
+});
+
+describe('happenedBefore and concurrent on core operations', () => {
+  const at = (origin: string, seq: number, extra: object = {}): Operation =>
+    ({ origin, seq, hlc: { wall: seq, counter: 0, peer: origin }, collection: 'c', key: 'k', kind: 'put', value: 1, ...extra });
+
+  it("reads a causal space's dependencies, a writer's own order, and an mv or set context", () => {
+    const list = at('alice', 1);
+    const item = at('bob', 4, { deps: { alice: 1 } });
+    const other = at('carol', 2);
+    expect(happenedBefore(list, item)).toBe(true);
+    expect(happenedBefore(item, list)).toBe(false);
+    expect(concurrent(list, item)).toBe(false);
+    expect(happenedBefore(at('bob', 3), item)).toBe(true);
+    expect(happenedBefore(at('alice', 2), item)).toBe(false);
+    expect(concurrent(other, item)).toBe(true);
+    const mv = at('carol', 3, { type: 'mv', value: { value: 'x', context: { alice: 1 } } });
+    expect(happenedBefore(list, mv)).toBe(true);
+    expect(concurrent(item, mv)).toBe(true);
+    expect(concurrent(item, item)).toBe(false);
   });
 });

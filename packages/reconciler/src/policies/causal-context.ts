@@ -56,20 +56,40 @@ export function sameContext(a: CausalContext, b: CausalContext): boolean {
   return contextDominates(a, b) && contextDominates(b, a);
 }
 
-/** An operation that carries what it had seen. */
+/**
+ * What causality can be read from: an operation's id and, when it has them,
+ * its dependencies (a causal space's writes, core's `Dependencies`) and its
+ * causal context for its key (an mv write, a set remove: `value.context`).
+ * Any core `Operation` is one.
+ */
 export interface ContextualOperation extends OpId {
-  readonly value: { readonly context: CausalContext };
+  readonly deps?: { readonly [origin: PeerId]: number };
+  readonly value?: unknown;
+}
+
+/** The causal context an mv write or a set remove carries in its payload, if `op` has one. */
+function contextOf(op: ContextualOperation): CausalContext | undefined {
+  const value = op.value;
+  if (typeof value !== 'object' || value === null) return undefined;
+  const context = (value as { readonly context?: unknown }).context;
+  return typeof context === 'object' && context !== null && !Array.isArray(context) ? (context as CausalContext) : undefined;
 }
 
 /**
- * Whether `a` happened before `b`: `b`'s writer had seen `a`.
+ * Whether `a` happened before `b`: `b`'s writer had seen `a` — its own
+ * earlier write, one its dependencies name (a causal space), or one its
+ * causal context for the key names (an mv write, a set remove).
  *
- * @param a - any operation of the key
- * @param b - an operation carrying its causal context
+ * @remarks
+ * Only what the operations carry can tell: two LWW writes of different peers
+ * outside a causal space carry nothing, and count as concurrent.
  */
 export function happenedBefore(a: OpId, b: ContextualOperation): boolean {
-  if (a.origin === b.origin && a.seq === b.seq) return false;
-  return contextHas(b.value.context, a);
+  if (a.origin === b.origin) return a.seq < b.seq;
+  const dep = b.deps?.[a.origin];
+  if (dep !== undefined && dep >= a.seq) return true;
+  const context = contextOf(b);
+  return context !== undefined && contextHas(context, a);
 }
 
 /** Whether neither of two distinct operations had seen the other. */
