@@ -1,9 +1,8 @@
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { IDBFactory } from 'fake-indexeddb';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createPeer, type BrowserPeerOptions, type TabLocks } from '../src/browser.js';
-import { createMemoryWal, createSyncEngine, createWebSocketServer, isSyncError, type Peer, type SyncEngine } from '../src/index.js';
+import { startRelay, until } from './helpers.js';
+import { isSyncError, type Peer } from '../src/index.js';
 
 // Tabs of one site sharing one peer, in Node: each "tab" is a peer object with its own
 // BroadcastChannel instances (Node's, which reach every other instance of the process), a
@@ -145,31 +144,6 @@ class Site {
     });
     return { peer, number, crash };
   }
-}
-
-async function until(predicate: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
-
-/** A relay on a real loopback port: an engine behind the WebSocket server at the path the SDK dials. */
-async function startRelay(): Promise<{ engine: SyncEngine; url: string }> {
-  const engine = await createSyncEngine({ wal: createMemoryWal(), peerId: 'relay', space: 'team', compaction: false });
-  const http = createServer((_, response) => response.writeHead(404).end());
-  const ws = createWebSocketServer({ server: http, path: '/v1/spaces/team', heartbeatMs: 1_000 });
-  ws.on('connection', (connection) => engine.connect(connection, { trustCovered: 'own-origin' }));
-  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
-  cleanups.push(async () => {
-    await ws.close();
-    const stopped = new Promise<void>((resolve) => http.close(() => resolve()));
-    http.closeAllConnections();
-    await stopped;
-    await engine.close();
-  });
-  return { engine, url: `ws://127.0.0.1:${(http.address() as AddressInfo).port}` };
 }
 
 describe('tabs of one site share one peer', () => {

@@ -1,39 +1,12 @@
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { createMemoryNetwork, createMemoryWal, createPeer, createSyncEngine, createWebSocketServer, isSyncError, type Peer, type Space, type SyncEngine } from '../src/index.js';
-import { openPeer } from './helpers.js';
+import { createMemoryNetwork, createPeer, isSyncError, type Peer, type Space } from '../src/index.js';
+import { openPeer, startRelay, until } from './helpers.js';
 
 const cleanups: Array<() => unknown> = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
-
-/** A relay on a real loopback port: an engine behind the WebSocket server at the path the SDK dials. */
-async function startRelay(): Promise<{ engine: SyncEngine; url: string }> {
-  const engine = await createSyncEngine({ wal: createMemoryWal(), peerId: 'relay', space: 'team', compaction: false });
-  const http = createServer((_, response) => response.writeHead(404).end());
-  const ws = createWebSocketServer({ server: http, path: '/v1/spaces/team', heartbeatMs: 1_000 });
-  ws.on('connection', (connection) => engine.connect(connection, { trustCovered: 'own-origin' }));
-  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
-  cleanups.push(async () => {
-    await ws.close();
-    const stopped = new Promise<void>((resolve) => http.close(() => resolve()));
-    http.closeAllConnections();
-    await stopped;
-    await engine.close();
-  });
-  return { engine, url: `ws://127.0.0.1:${(http.address() as AddressInfo).port}` };
-}
-
-async function until(predicate: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
 
 /** Two in-memory peers' spaces, and a way to link and cut them (a partition). */
 async function twoSpaces(): Promise<{ a: Space; b: Space; link: () => () => void }> {
