@@ -146,7 +146,7 @@ export function expectedTypedValue(type: OperationType, ops: readonly Operation[
  */
 export function normalizedValue(type: OperationType, value: JsonValue | undefined): string {
   if (value === undefined) return type === 'counter' ? '0' : type === 'map' ? '{}' : '[]';
-  if ((type === 'set' || type === 'mv') && Array.isArray(value)) return canonical([...value].map(canonical).sort());
+  if ((type === 'set' || type === 'mv') && Array.isArray(value)) return canonical((value as readonly JsonValue[]).map(canonical).sort());
   return canonical(value);
 }
 

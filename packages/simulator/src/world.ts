@@ -29,7 +29,7 @@ function payloadOf(write: TypedWrite, state: unknown, origin: string): JsonValue
     case 'counter':
       return (write.amount >= 0 ? counterIncrement(state as CounterState, origin, write.amount) : counterDecrement(state as CounterState, origin, -write.amount)) as unknown as JsonValue;
     case 'set':
-      return (write.action === 'add' ? setAdd(write.value) : setRemove(state as SetState, write.value)) as unknown as JsonValue;
+      return write.action === 'add' ? setAdd(write.value) : setRemove(state as SetState, write.value);
     case 'mv':
       return mvWrite(state as MvState, write.value) as unknown as JsonValue;
     case 'map':
