@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseSimArgs, workerArgv, type SimArgs } from './cli-args.js';
+import { SIM_USAGE, parseSimArgs, workerArgv, type SimArgs } from './cli-args.js';
 
 const parsed = (argv: string[]): SimArgs => {
   const result = parseSimArgs(argv);
@@ -41,6 +41,14 @@ describe("the simulator's command line", () => {
     expect(workerArgv(parsed(['--storage', 'indexeddb', '--seeds', '200']), [1, 3])).toEqual(['--storage', 'indexeddb', '--worker', '1,3']);
     expect(problem(['--storage', 'idb'])).toBe('--storage takes memory, file, indexeddb or mixed');
     expect(problem(['--storage', 'IndexedDB'])).toBe('--storage takes memory, file, indexeddb or mixed');
+  });
+
+  it('takes the planted policy bugs of typed collections, and names them in its usage', () => {
+    for (const plant of ['counter-sum', 'set-remove-wins', 'mv-lww', 'map-whole'] as const) {
+      expect(parsed(['--plant', plant, '--seeds', '100', '--peers', '5', '--min-caught', '10'])).toMatchObject({ plant, seeds: 100, all: true, minCaught: 10 });
+      expect(SIM_USAGE).toContain(plant);
+    }
+    expect(problem(['--plant', 'counter'])).toContain('--plant takes one of');
   });
 
   it('refuses what it cannot run, saying which flag is wrong', () => {

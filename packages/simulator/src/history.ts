@@ -1,5 +1,7 @@
 import { VersionVector, encodeOperations, opIdKey, type Operation } from '@softadastra/sync-core';
 import { expectedState } from './oracle.js';
+import { isTypedOp } from './policy-specs.js';
+import type { TypedWrite } from './scenario.js';
 
 /** A broken invariant, with what was seen. */
 export interface Violation {
@@ -14,7 +16,11 @@ export interface Violation {
     | 'corruption-accepted'
     | 'hostile-accepted'
     | 'seq-gap'
-    | 'wal-lost-record';
+    | 'wal-lost-record'
+    /** A typed key's value is not its policy's specification applied to the operations that survived. */
+    | 'wrong-value'
+    /** A peer's version vector names an operation no storage ever held durably. */
+    | 'phantom-op';
   readonly message: string;
 }
 
@@ -34,6 +40,8 @@ export class History {
   readonly #contents = new Map<string, string>();
   /** Writes whose put()/delete() resolved, i.e. acknowledged to the application. */
   readonly acked: Operation[] = [];
+  /** What each acknowledged typed write meant (by op id): a counter's amount, a set's add or remove… */
+  readonly intents = new Map<string, TypedWrite>();
   readonly violations: Violation[] = [];
   /** Places (`collection/key`) of writes that had to be refused, with what was written: nothing may ever appear there. */
   readonly refused = new Map<string, string>();
@@ -129,9 +137,9 @@ export class History {
     for (const [id, op] of this.durable) if ((this.#holders.get(id)?.size ?? 0) > 0) yield op;
   }
 
-  /** The winner every peer must hold for each key, from the reference model (oracle.ts). */
+  /** The winner every peer must hold for each LWW key, from the reference model (oracle.ts); typed keys are checked by typed-check.ts. */
   expectedWinners(): Map<string, Operation> {
-    return expectedState(this.accepted());
+    return expectedState([...this.accepted()].filter((op) => !isTypedOp(op)));
   }
 }
 

@@ -9,8 +9,9 @@
 export { runSimulation, runScenario, failed, HEAL_BUDGET_MS } from './run.js';
 export type { SimulationResult } from './run.js';
 export { PLANTS, drawScenario, edgesOf } from './scenario.js';
-export type { Scenario, ScenarioOptions, SimAction, SimFaults, SimPlant, Topology } from './scenario.js';
+export type { Scenario, ScenarioOptions, SimAction, SimFaults, SimPlant, Topology, TypedUpdate, TypedWrite } from './scenario.js';
 export { expectedState, isNewerWrite } from './oracle.js';
+export { expectedTypedValue, counterSpec, setSpec, mvSpec, mapSpec } from './policy-specs.js';
 export type { HostileValue } from './hostile.js';
 export { shrinkScenario } from './shrink.js';
 export type { Violation } from './history.js';

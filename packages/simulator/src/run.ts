@@ -1,7 +1,9 @@
-import { opIdKey, type Operation } from '@softadastra/sync-core';
+import { opIdKey, type Operation, type OperationType } from '@softadastra/sync-core';
 import { contentOf, type Violation } from './history.js';
 import { isNewerWrite, placeOf } from './oracle.js';
 import { drawScenario, type Scenario, type ScenarioOptions } from './scenario.js';
+import { isTypedOp } from './policy-specs.js';
+import { checkTypedCollections } from './typed-check.js';
 import { SimWorld } from './world.js';
 
 /** Longest the heal phase may take to converge, in virtual ms, before it is a liveness failure. */
@@ -29,6 +31,11 @@ export interface SimulationResult {
   readonly trace: readonly string[];
 }
 
+function parseId(id: string): { origin: string; seq: number } {
+  const colon = id.lastIndexOf(':');
+  return { origin: id.slice(0, colon), seq: Number(id.slice(colon + 1)) };
+}
+
 /** Whether a run broke anything. */
 export function failed(result: SimulationResult): boolean {
   return result.divergent > 0 || result.lost > 0 || result.violations.length > 0;
@@ -48,7 +55,9 @@ export async function runScenario(scenario: Scenario): Promise<SimulationResult>
   const world = new SimWorld(scenario);
   const { history } = world;
   const storageLabel = scenario.storage === 'mixed' ? `mixed WAL (file at ${scenario.storages.flatMap((s, i) => (s === 'file' ? [`p${i}`] : [])).join(',')})` : `${scenario.storage} WAL`;
-  world.log(`seed ${scenario.seed}: ${scenario.peers} peers, ${scenario.topology}, ${scenario.keys} keys, faults ${JSON.stringify(scenario.faults)}, ${storageLabel}, fsync ${scenario.walLatencyMs} ms${scenario.flow ? `, flow ${JSON.stringify(scenario.flow)}` : ''}${scenario.plant ? `, planted bug ${scenario.plant}` : ''}`);
+  const typedCollections = new Map(Object.entries(scenario.collections).filter((entry): entry is [string, OperationType] => entry[1] !== 'lww'));
+  const declared = Object.keys(scenario.collections).length === 0 ? '' : `, collections ${JSON.stringify(scenario.collections)}${scenario.relay === undefined ? '' : ` (p${scenario.relay} a relay that declares none)`}`;
+  world.log(`seed ${scenario.seed}: ${scenario.peers} peers, ${scenario.topology}, ${scenario.keys} keys, faults ${JSON.stringify(scenario.faults)}, ${storageLabel}, fsync ${scenario.walLatencyMs} ms${scenario.flow ? `, flow ${JSON.stringify(scenario.flow)}` : ''}${declared}${scenario.plant ? `, planted bug ${scenario.plant}` : ''}`);
   await world.boot();
   const bootedAt = world.clock.now() - world.start;
   for (const action of scenario.actions) {
@@ -90,7 +99,7 @@ export async function runScenario(scenario: Scenario): Promise<SimulationResult>
   let lost = 0;
   for (const op of history.acked) {
     // A write that lived only on a disk that rotted went with it (see SimWorld.#replace).
-    if (!history.survives(op)) continue;
+    if (!history.survives(op) || isTypedOp(op)) continue;
     const missing = engines.filter((engine) => {
       const winner = engine.getOperation(op.collection, op.key);
       return !engine.versionVector().has(op) || winner === undefined || !isAtLeast(winner, op);
@@ -111,9 +120,23 @@ export async function runScenario(scenario: Scenario): Promise<SimulationResult>
       else if (contentOf(held) !== contentOf(op)) wrong.push(`${place} holds ${opIdKey(op)} with other content`);
     }
     for (const leaf of engine.digest({ leaves: true }).leaves ?? []) {
+      // Typed keys hold several operations, one leaf each: checked against the typed specs below.
+      if (typedCollections.has(leaf.collection)) {
+        if (!engine.versionVector().has(parseId(leaf.winner))) wrong.push(`${placeOf(leaf)} holds ${leaf.winner}, which its vector does not`);
+        continue;
+      }
       if (!expected.has(placeOf(leaf))) wrong.push(`${placeOf(leaf)} holds ${leaf.winner}, which no surviving peer accepted`);
     }
     if (wrong.length > 0) history.violate('wrong-winner', `${engine.peerId}: ${wrong.length} key(s) whose winner is not the newest write (${wrong.slice(0, 3).join('; ')})`);
+  }
+
+  // Typed keys against the reference specs (policy-specs.ts), once the peers converged (nothing is then on its way).
+  if (convergedAfterMs !== undefined) {
+    // A relay that declared nothing reads its typed keys like the others once told their policies.
+    if (scenario.relay !== undefined) for (const [collection, type] of typedCollections) world.peers[scenario.relay]?.engine?.declare(collection, type);
+    lost += checkTypedCollections(history, engines, typedCollections, (message) => world.log(message));
+  } else {
+    for (const op of history.acked) if (isTypedOp(op) && history.survives(op) && engines.some((engine) => !engine.versionVector().has(op))) lost++;
   }
 
   // A refused write leaves no trace: not in any state, not in any WAL, and it took no seq.

@@ -1,4 +1,4 @@
-import { createSeededRandom } from '@softadastra/sync-core';
+import { createSeededRandom, type OperationType } from '@softadastra/sync-core';
 import type { PlantedBug } from '@softadastra/sync-engine';
 import type { FileWalPlantedBug } from '@softadastra/wal-file';
 import { HOSTILE_VALUES, type HostileValue } from './hostile.js';
@@ -16,6 +16,10 @@ export const PLANTS: readonly SimPlant[] = [
   'compare-operations',
   'torn-tail-over-truncation',
   'drop-after-retries',
+  'counter-sum',
+  'set-remove-wins',
+  'mv-lww',
+  'map-whole',
 ];
 
 /** How the peers of a simulation are linked. */
@@ -30,6 +34,29 @@ export interface SimFaults {
   /** Probability that a sent message is sent again much later (replay of an old message). */
   readonly replay: number;
   readonly latency: { readonly min: number; readonly max: number };
+}
+
+/**
+ * One write of a typed collection, as the application means it: the world
+ * turns it into the policy's payload from the key's state at the writing
+ * peer (with the reconciler's helpers, as an application does), and the
+ * oracle checks the result against its own reference of the policy.
+ */
+export type TypedWrite =
+  /** Adds `amount` to a counter (subtracts when negative). */
+  | { readonly policy: 'counter'; readonly amount: number }
+  /** Adds a value to a set, or removes it as the writer sees it. */
+  | { readonly policy: 'set'; readonly action: 'add' | 'remove'; readonly value: string }
+  /** Writes a multi-value register (replacing every value the writer sees). */
+  | { readonly policy: 'mv'; readonly value: number }
+  /** Sets some fields of a map and deletes others. */
+  | { readonly policy: 'map'; readonly set: Readonly<Record<string, number>>; readonly del: readonly string[] };
+
+/** A typed write of a power cut: the key and what is written. */
+export interface TypedUpdate {
+  readonly collection: string;
+  readonly key: string;
+  readonly write: TypedWrite;
 }
 
 /** One scheduled event of the fault phase. */
@@ -47,7 +74,17 @@ export type SimAction =
   | { readonly at: number; readonly kind: 'clock-jump'; readonly peer: number; readonly deltaMs: number }
   | { readonly at: number; readonly kind: 'wal-failure'; readonly peer: number }
   /** The power goes while writes are on their way to disk: the append in flight is torn. */
-  | { readonly at: number; readonly kind: 'power-cut'; readonly peer: number; readonly writes: readonly { readonly collection: string; readonly key: string; readonly value: number }[]; readonly restartAfter: number }
+  | {
+      readonly at: number;
+      readonly kind: 'power-cut';
+      readonly peer: number;
+      readonly writes: readonly { readonly collection: string; readonly key: string; readonly value: number }[];
+      /** Typed writes issued with the others, torn with them. */
+      readonly updates?: readonly TypedUpdate[];
+      readonly restartAfter: number;
+    }
+  /** Peers write a typed key (several peers: in the same millisecond, each its own operation). */
+  | { readonly at: number; readonly kind: 'update'; readonly peers: readonly number[]; readonly collection: string; readonly key: string; readonly write: TypedWrite }
   /** The peer crashes and one byte of a record in the middle of its log rots (file WAL only). */
   | { readonly at: number; readonly kind: 'bit-rot'; readonly peer: number; readonly where: readonly [number, number, number]; readonly restartAfter: number }
   /** The application writes a value at or over the limits, or one that is not JSON. */
@@ -81,6 +118,18 @@ export interface Scenario {
    * behind and catch up; `undefined` keeps the engine's defaults.
    */
   readonly flow: { readonly highWaterBytes: number; readonly maxQueuedOps: number } | undefined;
+  /**
+   * The merge policy declared for each collection (by every peer alike, but
+   * {@link Scenario.relay}); a collection not named is LWW, undeclared.
+   * Typed collections are named after their policy (`counter`, `set`, `mv`, `map`).
+   */
+  readonly collections: Readonly<Record<string, OperationType | 'lww'>>;
+  /**
+   * A peer that declares nothing (the hub of a star, as a relay that stores
+   * and forwards every policy's operations without knowing the collections),
+   * or `undefined` when every peer declares.
+   */
+  readonly relay: number | undefined;
 }
 
 /** Options of {@link drawScenario}. */
@@ -209,7 +258,7 @@ export function drawScenario(seed: number, options: ScenarioOptions = {}): Scena
   const flow = flowRng.chance(0.5) ? { highWaterBytes: flowRng.pick([200, 1_000, 4_000]), maxQueuedOps: flowRng.pick([2, 8, 32]) } : undefined;
   if (options.worlds === 'original') {
     actions.sort((x, y) => x.at - y.at);
-    return { seed, peers, topology, faults, walLatencyMs, skews, faultPhaseMs, actions, plant: options.plant, storage, storages, keys, flow };
+    return { seed, peers, topology, faults, walLatencyMs, skews, faultPhaseMs, actions, plant: options.plant, storage, storages, keys, flow, collections: {}, relay: undefined };
   }
   const wide = drawWideWorld(seed, peers, faultPhaseMs, actions);
   drawRapidWrites(seed, peers, faultPhaseMs, actions);
@@ -217,8 +266,9 @@ export function drawScenario(seed: number, options: ScenarioOptions = {}): Scena
   drawBitRot(seed, peers, faultPhaseMs, actions);
   drawHostileWrites(seed, peers, faultPhaseMs, actions);
   const stormy = drawStorms(seed, faults, faultPhaseMs, actions);
+  const { collections, relay } = drawTypedWorld(seed, peers, topology, faultPhaseMs, actions);
   actions.sort((x, y) => x.at - y.at);
-  return { seed, peers, topology, faults: stormy, walLatencyMs, skews, faultPhaseMs, actions, plant: options.plant, storage, storages, keys: wide ?? keys, flow };
+  return { seed, peers, topology, faults: stormy, walLatencyMs, skews, faultPhaseMs, actions, plant: options.plant, storage, storages, keys: wide ?? keys, flow, collections, relay };
 }
 
 function drawStorage(seed: number): SimStorage | 'mixed' {
@@ -308,6 +358,96 @@ function drawStorms(seed: number, faults: SimFaults, faultPhaseMs: number, actio
   return faults.loss > 0 || faults.corrupt > 0 ? faults : { ...faults, loss: 0.01 + rng.next() * 0.04 };
 }
 
+/** The typed policies, each drawn as a collection named after it. */
+const TYPED: readonly OperationType[] = ['counter', 'set', 'mv', 'map'];
+/** The values a set's writes draw from: few, so that adds and removes of one value meet. */
+const SET_VALUES = ['a', 'b', 'c'];
+/** The fields a map's writes draw from. */
+const MAP_FIELDS = ['f0', 'f1', 'f2', 'f3'];
+
+/**
+ * In 17 seeds of 20, typed collections: each policy in about 3 seeds of 5,
+ * as a collection named after it (`counter`, `set`, `mv`, `map`), declared
+ * by every peer — but, in half the stars, the hub, which declares nothing
+ * (a relay). `todos` is declared LWW explicitly in 1 of 3 such seeds
+ * (`notes` stays undeclared), so the LWW writes keep all their weight.
+ * Typed writes are spread over the fault phase on 1–3 keys per collection,
+ * some by several peers in one millisecond, some torn by a power cut.
+ */
+function drawTypedWorld(
+  seed: number,
+  peers: number,
+  topology: Topology,
+  faultPhaseMs: number,
+  actions: SimAction[],
+): { collections: Record<string, OperationType | 'lww'>; relay: number | undefined } {
+  const rng = createSeededRandom(seed).fork('typed');
+  if (!rng.chance(0.85)) return { collections: {}, relay: undefined };
+  let policies = TYPED.filter(() => rng.chance(0.6));
+  if (policies.length === 0) policies = [rng.pick(TYPED)];
+  const collections: Record<string, OperationType | 'lww'> = {};
+  if (rng.chance(1 / 3)) collections['todos'] = 'lww';
+  const keysOf = new Map<string, number>();
+  for (const policy of policies) {
+    collections[policy] = policy;
+    // Few keys, so that writes meet on them: a set's adds and removes of one value, an mv register's concurrent writes.
+    keysOf.set(policy, rng.int(1, policy === 'set' || policy === 'mv' ? 2 : 3));
+  }
+  const relay = topology === 'star' && rng.chance(0.5) ? 0 : undefined;
+  let unique = 40_000;
+  const draw = (policy: OperationType): TypedWrite => {
+    switch (policy) {
+      case 'counter':
+        return { policy, amount: rng.int(1, 5) * (rng.chance(0.35) ? -1 : 1) };
+      case 'set':
+        return { policy, action: rng.chance(0.6) ? 'add' : 'remove', value: rng.pick(SET_VALUES) };
+      case 'mv':
+        return { policy, value: unique++ };
+      case 'map': {
+        const set: Record<string, number> = {};
+        const del: string[] = [];
+        for (const field of MAP_FIELDS) {
+          const r = rng.next();
+          if (r < 0.4) set[field] = unique++;
+          else if (r < 0.55) del.push(field);
+        }
+        if (Object.keys(set).length + del.length === 0) set[rng.pick(MAP_FIELDS)] = unique++;
+        return { policy, set, del };
+      }
+    }
+  };
+  const target = (): { collection: string; key: string; write: TypedWrite } => {
+    const policy = rng.pick(policies);
+    return { collection: policy, key: `t${rng.int(0, keysOf.get(policy)! - 1)}`, write: draw(policy) };
+  };
+  for (let i = rng.int(10, 16 + peers * 6); i > 0; i--) {
+    const at = rng.int(0, faultPhaseMs);
+    const group = rng.chance(0.15) ? Array.from({ length: peers }, (_, p) => p).filter(() => rng.chance(0.7)) : [];
+    actions.push({ at, kind: 'update', peers: group.length >= 2 ? group : [rng.int(0, peers - 1)], ...target() });
+  }
+  if (rng.chance(0.5)) {
+    for (let i = rng.int(1, 3); i > 0; i--) {
+      const updates = Array.from({ length: rng.int(1, 3) }, target);
+      actions.push({ at: rng.int(200, faultPhaseMs), kind: 'power-cut', peer: rng.int(0, peers - 1), writes: [], updates, restartAfter: rng.int(0, 1_500) });
+    }
+  }
+  return { collections, relay };
+}
+
+/** @internal */
+export function describeTypedWrite(write: TypedWrite): string {
+  switch (write.policy) {
+    case 'counter':
+      return write.amount >= 0 ? `+${write.amount}` : `${write.amount}`;
+    case 'set':
+      return `${write.action} ${write.value}`;
+    case 'mv':
+      return `= ${write.value}`;
+    case 'map':
+      return `set ${JSON.stringify(write.set)}${write.del.length ? ` del ${write.del.join(',')}` : ''}`;
+  }
+}
+
 /** The links of a topology, as pairs of peer indexes. */
 export function edgesOf(topology: Topology, peers: number): Array<readonly [number, number]> {
   const edges: Array<readonly [number, number]> = [];
@@ -356,11 +496,13 @@ export function describeAction(action: SimAction): string {
     case 'rapid':
       return `${p(action.peer)} puts ${action.collection}/${action.key} ${action.values.length} times in the same millisecond`;
     case 'power-cut':
-      return `${p(action.peer)} writes ${action.writes.map((w) => `${w.collection}/${w.key}`).join(', ')} and loses power with the append in flight, restarts after ${action.restartAfter} ms`;
+      return `${p(action.peer)} writes ${[...action.writes, ...(action.updates ?? [])].map((w) => `${w.collection}/${w.key}`).join(', ')} and loses power with the append in flight, restarts after ${action.restartAfter} ms`;
     case 'bit-rot':
       return `${p(action.peer)} crashes and a byte in the middle of its log rots, restarts after ${action.restartAfter} ms`;
     case 'hostile-write':
       return `${p(action.peer)} writes a hostile value (${action.value}) to hostile/h${action.id}`;
+    case 'update':
+      return `${action.peers.map(p).join(', ')} ${action.peers.length > 1 ? 'all write' : 'writes'} ${action.collection}/${action.key} ${describeTypedWrite(action.write)}${action.peers.length > 1 ? ' in the same millisecond' : ''}`;
     case 'storm':
       return `the network loses ${Math.round(action.loss * 100)} % of messages for ${action.durationMs} ms`;
   }

@@ -3,6 +3,7 @@ import {
   createManualClock,
   createSeededRandom,
   isSyncError,
+  opIdKey,
   type Clock,
   type Connection,
   type JsonValue,
@@ -11,15 +12,38 @@ import {
   type SeededRandom,
 } from '@softadastra/sync-core';
 import { createSyncEngine, type PlantedBug, type SyncEngine, type Timing } from '@softadastra/sync-engine';
+import { counterDecrement, counterIncrement, mapWrite, mvWrite, setAdd, setRemove, type CounterState, type MvState, type SetState } from '@softadastra/sync-reconciler';
 import { createMemoryNetwork, type MemoryNetwork } from '@softadastra/transport-memory';
 import { History } from './history.js';
 import { hostileWrite } from './hostile.js';
 import { placeOf } from './oracle.js';
 import { replayingConnection } from './replaying-connection.js';
-import { describeAction, edgesOf, type Scenario, type SimAction } from './scenario.js';
+import { describeAction, edgesOf, type Scenario, type SimAction, type TypedWrite } from './scenario.js';
 import { fileDisk, memoryDisk, type SimDisk, type SimStorage } from './sim-disk.js';
 import { indexedDbDisk } from './sim-idb-disk.js';
 import { observeWal } from './sim-wal.js';
+
+/** The payload of a typed write from the key's state at the writer. */
+function payloadOf(write: TypedWrite, state: unknown, origin: string): JsonValue {
+  switch (write.policy) {
+    case 'counter':
+      return (write.amount >= 0 ? counterIncrement(state as CounterState, origin, write.amount) : counterDecrement(state as CounterState, origin, -write.amount)) as unknown as JsonValue;
+    case 'set':
+      return write.action === 'add' ? setAdd(write.value) : setRemove(state as SetState, write.value);
+    case 'mv':
+      return mvWrite(state as MvState, write.value) as unknown as JsonValue;
+    case 'map':
+      return mapWrite(write.set, write.del) as unknown as JsonValue;
+  }
+}
+
+/** The write of one peer of a group writing in the same millisecond: mv and map values of its own, to tell them apart. */
+function distinct(write: TypedWrite, index: number, group: number): TypedWrite {
+  if (group === 1) return write;
+  if (write.policy === 'mv') return { ...write, value: write.value * 100 + index };
+  if (write.policy === 'map') return { ...write, set: Object.fromEntries(Object.entries(write.set).map(([field, value]) => [field, value * 100 + index])) };
+  return write;
+}
 
 /** Protocol timers of simulated peers: short, so that a run covers many rounds. */
 export const SIM_TIMING: Partial<Timing> = { resendMs: 150, gapMs: 250, maxBackoffMs: 2_000, coveredDelayMs: 20 };
@@ -163,6 +187,9 @@ export class SimWorld {
       case 'rapid':
         for (const value of action.values) this.#write(peerOf(action.peer), action.collection, action.key, value);
         return;
+      case 'update':
+        for (const index of action.peers) this.#update(peerOf(index), action.collection, action.key, distinct(action.write, index, action.peers.length));
+        return;
       case 'crash': {
         const peer = peerOf(action.peer);
         if (peer.state === 'down') return;
@@ -195,6 +222,7 @@ export class SimWorld {
         const peer = peerOf(action.peer);
         if (peer.state !== 'up') return;
         for (const { collection, key, value } of action.writes) this.#write(peer, collection, key, value);
+        for (const { collection, key, write } of action.updates ?? []) this.#update(peer, collection, key, write);
         const generation = peer.generation;
         // Once the writes reached the WAL (their fsync under way), before it completes.
         this.clock.setTimeout(() => {
@@ -296,6 +324,30 @@ export class SimWorld {
     );
   }
 
+  /**
+   * A typed write, as an application makes it: the payload from the key's
+   * state at this peer, with the reconciler's helpers. The history keeps
+   * what each acknowledged write meant (the oracle checks its effect).
+   */
+  #update(peer: SimPeer, collection: string, key: string, write: TypedWrite): void {
+    const engine = peer.engine;
+    if (peer.state !== 'up' || engine === undefined) return;
+    this.history.writesIssued++;
+    const failed = (error: unknown): void => {
+      if (!(isSyncError(error) && (error.code === 'E_WAL_FAILED' || error.code === 'E_CLOSED'))) {
+        this.history.violate('engine-error', `${peer.id}: a ${write.policy} write to ${collection}/${key} failed unexpectedly: ${String(error)}`);
+      }
+    };
+    try {
+      engine.update(collection, key, write.policy, (state, origin) => payloadOf(write, state, origin)).then((op) => {
+        this.history.acked.push(op);
+        this.history.intents.set(opIdKey(op), write);
+      }, failed);
+    } catch (error) {
+      failed(error);
+    }
+  }
+
   /** Kills a peer's process: its timers stop, its links drop, its storage keeps what was durable. */
   crash(peer: SimPeer, inFlight: 'lose' | 'keep' | 'tear'): void {
     peer.clock.kill();
@@ -327,6 +379,7 @@ export class SimWorld {
     createSyncEngine({
       wal,
       peerId: peer.id,
+      ...(peer.index === this.#scenario.relay ? {} : { collections: this.#scenario.collections }),
       clock,
       timing: this.#scenario.flow === undefined ? SIM_TIMING : { ...SIM_TIMING, ...this.#scenario.flow },
       compaction: { minOps: 40, ratio: 2 },
@@ -442,7 +495,8 @@ export class SimWorld {
       await this.during(engine.close());
       peer.engine = undefined;
       peer.state = 'down';
-      const replayed = await this.during(createSyncEngine({ wal: peer.disk.replay(), peerId: peer.id, clock: this.clock, compaction: false }));
+      const collections = peer.index === this.#scenario.relay ? {} : { collections: this.#scenario.collections };
+      const replayed = await this.during(createSyncEngine({ wal: peer.disk.replay(), peerId: peer.id, clock: this.clock, compaction: false, ...collections }));
       if (replayed.digest().root !== root || !replayed.versionVector().equals(vv)) {
         this.history.violate('wrong-winner', `${peer.id}: replaying its WAL does not give back the state it had (digest ${replayed.digest().root} vs ${root})`);
       }

@@ -20,10 +20,11 @@ describe('deterministic simulator', () => {
   });
 
   it('runs wal-indexeddb over fake-indexeddb, and replays such a seed bit for bit, even with another run of it interleaved', async () => {
-    // Seed 17 (7 peers): crashes abort commits under way, kill commits whose acknowledgement was not
+    // Seed 38 (6 peers, typed collections): crashes abort commits under way, kill commits whose acknowledgement was not
     // delivered, commit a held write whole with 'keep', and a rotten row is refused and the peer replaced.
-    const [first, interleaved] = await Promise.all([runSimulation(17, { storage: 'indexeddb' }), runSimulation(17, { storage: 'indexeddb' })]);
-    const second = await runSimulation(17, { storage: 'indexeddb' });
+    // (Seed 17 did until typed collections changed its world.)
+    const [first, interleaved] = await Promise.all([runSimulation(38, { storage: 'indexeddb' }), runSimulation(38, { storage: 'indexeddb' })]);
+    const second = await runSimulation(38, { storage: 'indexeddb' });
     expect(first.scenario.storages.every((kind) => kind === 'indexeddb')).toBe(true);
     expect(first.trace[0]).toContain('indexeddb WAL');
     for (const again of [interleaved, second]) {
@@ -74,6 +75,54 @@ describe('deterministic simulator', () => {
     expect(share((s) => s.storages.every((kind) => kind === 'file'))).toBeGreaterThan(30);
     for (const kind of ['power-cut', 'bit-rot', 'hostile-write', 'rapid', 'storm']) expect(share(has(kind)), kind).toBeGreaterThan(10);
   });
+
+  it('draws typed collections in most seeds, each policy in many, with LWW writes kept and some undeclared relays', () => {
+    const scenarios = Array.from({ length: 100 }, (_, i) => drawScenario(i + 1));
+    const share = (test: (s: (typeof scenarios)[number]) => boolean): number => scenarios.filter(test).length;
+    for (const policy of ['counter', 'set', 'mv', 'map']) {
+      expect(share((s) => s.collections[policy] === policy && s.actions.some((a) => a.kind === 'update' && a.collection === policy)), policy).toBeGreaterThan(35);
+    }
+    expect(share((s) => s.collections['todos'] === 'lww')).toBeGreaterThan(15);
+    expect(share((s) => s.relay !== undefined && s.topology === 'star')).toBeGreaterThan(5);
+    expect(share((s) => s.actions.some((a) => a.kind === 'power-cut' && (a.updates?.length ?? 0) > 0))).toBeGreaterThan(25);
+    // The LWW writes are as many as without typed collections.
+    expect(share((s) => s.actions.filter((a) => a.kind === 'write').length >= 20)).toBe(100);
+    // The original worlds have none.
+    expect(drawScenario(20, { worlds: 'original' }).collections).toEqual({});
+  });
+
+  it('runs typed collections clean under faults, an undeclared relay included, and checks every typed key', async () => {
+    const picked: number[] = [];
+    let relay = false;
+    for (let seed = 1; picked.length < 4 || !relay; seed++) {
+      const scenario = drawScenario(seed);
+      const policies = Object.values(scenario.collections).filter((p) => p !== 'lww');
+      if (policies.length < 2 || scenario.peers > 5) continue;
+      if (scenario.relay !== undefined && !relay) relay = true;
+      else if (picked.length >= 4) continue;
+      picked.push(seed);
+    }
+    for (const seed of picked) {
+      const result = await runSimulation(seed);
+      expect({ seed, divergent: result.divergent, lost: result.lost, violations: result.violations }).toEqual({ seed, divergent: 0, lost: 0, violations: [] });
+      const checked = result.trace.filter((line) => / surviving operations\) shows /.test(line));
+      expect(checked.length, `seed ${seed} checked its typed keys`).toBeGreaterThan(0);
+    }
+  }, 120_000);
+
+  for (const plant of ['counter-sum', 'set-remove-wins', 'mv-lww', 'map-whole'] as const) {
+    it(`sees the planted policy bug ${plant} only through its reference specs, within 20 seeds of 5 peers`, async () => {
+      let caught: Awaited<ReturnType<typeof runSimulation>> | undefined;
+      for (let seed = 1; seed <= 20 && caught === undefined; seed++) {
+        const result = await runSimulation(seed, { peers: 5, plant });
+        if (failed(result)) caught = result;
+      }
+      expect(caught).toBeDefined();
+      // Every peer shares the defect: they converge, on a value off the specification.
+      expect(caught!.divergent).toBe(0);
+      expect(caught!.violations.some((v) => v.kind === 'wrong-value')).toBe(true);
+    }, 120_000);
+  }
 
   it('refuses a WAL that rotted in the middle and replaces the peer, which then converges with the others', async () => {
     let replaced: Awaited<ReturnType<typeof runSimulation>> | undefined;
