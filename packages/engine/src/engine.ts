@@ -697,12 +697,18 @@ class Engine implements SyncEngine, SessionHost {
   releaseClaimed(claimed: VersionVector, session: Session): ApplyReport | undefined {
     if (this.#waiting.size === 0) return undefined;
     const taken: Operation[] = [];
+    const takenIds = new VersionVector();
     for (const [id, entry] of this.#waiting) {
       if (!claimed.has(entry.op)) continue;
       this.#waiting.delete(id);
       taken.push(entry.op);
+      takenIds.add(entry.op);
     }
-    return taken.length === 0 ? undefined : this.#apply(taken, session);
+    if (taken.length === 0) return undefined;
+    // The rest of the claim is held from now on (it is recorded with them): what the released operations
+    // depend on is in the state in effect, and is said to be held, before anyone sees them.
+    for (const range of claimed.missingFrom(takenIds)) this.#replica.seen.addRange(range.origin, range.from, range.to);
+    return this.#apply(taken, session);
   }
 
   /** Whether `op`'s writer's earlier operations and its dependencies are all held here. */

@@ -65,6 +65,10 @@ describe('causal consistency', () => {
   it('releases what waits with the covered that claims its cause (a superseded operation is never sent)', async () => {
     const world = new World();
     const c = (await world.add('c')).engine;
+    const heldAtChange: boolean[] = [];
+    c.on('change', (changes) => {
+      for (const change of changes) if (change.op.origin === 'b') heldAtChange.push(c.heldVector().has({ origin: 'a', seq: 1 }));
+    });
     const raw = await rawTo(world, 'c');
     // a:1 was superseded by a:2 on the same key: the sender sends a:2 and claims a:1 with covered.
     raw.send({ type: 'ops', epoch: raw.epoch, n: 1, ops: [op('a', 2, 'list', 'v2'), op('b', 1, 'item', 'x', { a: 1 })] });
@@ -76,6 +80,8 @@ describe('causal consistency', () => {
     raw.send({ type: 'covered', epoch: raw.epoch, n: 1, vv: claim });
     await world.run(200);
     expect(c.get('c', 'item')).toBe('x');
+    // When it showed, what it depends on was held (through the claim).
+    expect(heldAtChange).toEqual([true]);
     expect(c.waitingOps).toBe(0);
     expect(c.versionVector().toJSON()).toEqual(claim.toJSON());
     expect(acked(raw).has({ origin: 'b', seq: 1 })).toBe(true);
