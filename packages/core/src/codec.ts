@@ -384,7 +384,7 @@ export function writeOperations(w: ByteWriter, ops: readonly Operation[]): void 
     // Dependencies name origins by index too: every origin they name joins the table.
     for (let i = 0; i < ops.length; i++) {
       const deps = ops[i]!.deps;
-      if (deps !== undefined) for (const origin of Object.keys(deps)) if (!origins.has(origin)) origins.set(origin, origins.size);
+      if (deps !== undefined) for (const origin of Object.keys(deps).sort()) if (!origins.has(origin)) origins.set(origin, origins.size);
     }
   }
   const lastDeps: Array<Dependencies | undefined> = withDeps ? new Array<Dependencies | undefined>(origins.size) : [];
@@ -454,7 +454,8 @@ export function writeOperations(w: ByteWriter, ops: readonly Operation[]): void 
     if (ext !== 0) {
       w.u8(ext);
       if (ext & EXT_DEPS) {
-        const entries = Object.keys(deps!);
+        // In origin order, so that an operation has one encoding whatever the order its object was built in.
+        const entries = Object.keys(deps!).sort();
         w.varint(entries.length);
         for (const origin of entries) {
           w.varint(origins.get(origin)!);

@@ -162,6 +162,23 @@ describe('operations with dependencies (causal spaces)', () => {
     expect(encodeWalRecord({ ops: [withDeps(lww, { bob: 1 })] })[0]).toBe(2);
   });
 
+  it('have one encoding whatever the order their object was built in (found by the simulator: a seq "reused" with reordered dependencies)', () => {
+    const first = withDeps(lww, { carol: 9, bob: 4 });
+    const second = withDeps({ ...lww, seq: 2 }, { bob: 4, carol: 9 });
+    const bytes = encodeOperations([first, second]);
+    const decoded = decodeOperations(bytes);
+    expect(decoded.map((op) => Object.keys(op.deps!))).toEqual([
+      ['bob', 'carol'],
+      ['bob', 'carol'],
+    ]);
+    // Re-encoding what was decoded gives the same bytes, one op at a time as in a batch.
+    expect(encodeOperations(decoded)).toEqual(bytes);
+    expect(encodeOperations([decoded[1]!])).toEqual(encodeOperations([second]));
+    expect(encodeOperations([withDeps(lww, { bob: 4, carol: 9 })])).toEqual(encodeOperations([first]));
+    const checked = validateOperation(withDeps(lww, { carol: 9, bob: 4 }));
+    expect(checked.ok && Object.keys(checked.op.deps!)).toEqual(['bob', 'carol']);
+  });
+
   it('validate dependencies: peer ids to positive seqs, never the own origin; part of the content', () => {
     expect(validateOperation(withDeps(lww, { bob: 3 }))).toMatchObject({ ok: true, op: { deps: { bob: 3 } } });
     for (const deps of [{ alice: 2 }, { bob: 0 }, { 'not a peer!': 1 }, { bob: 1.5 }, [1, 2], 'bob']) {

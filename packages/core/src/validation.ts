@@ -108,6 +108,8 @@ function checkDependencies(input: unknown, origin: string): Dependencies | strin
   if (proto !== Object.prototype && proto !== null) return 'must be a plain object';
   const keys = Object.keys(input);
   if (keys.length > MAX_DEPENDENCY_ORIGINS) return `more than ${MAX_DEPENDENCY_ORIGINS} origins`;
+  // The copy lists origins in order, as the codec writes them.
+  keys.sort();
   const copy: Record<string, number> = {};
   for (const key of keys) {
     if (!isPeerId(key)) return `${describe(key)} is not a peer id`;

@@ -161,6 +161,11 @@ export interface SyncEngine {
   heldVector(): VersionVector;
   /** How many received operations are held back, waiting for what their writer had seen (causal spaces). */
   readonly waitingOps: number;
+  /**
+   * The received operations held back (a copy of the list), for inspection:
+   * each waits for its writer's earlier operations and its `deps`.
+   */
+  waitingOperations(): Operation[];
   /** A digest of the durable state, to compare with another peer's. */
   digest(options?: DigestOptions): StateDigest;
   /** Starts a sync session over a connection. */
@@ -448,17 +453,18 @@ class Engine implements SyncEngine, SessionHost {
   #dependencies(): Dependencies {
     const seen = this.#replica.seen;
     const previous = this.#lastDeps;
-    const deps: Record<PeerId, number> = {};
+    const ends = new Map<PeerId, number>();
     let same = previous !== undefined;
-    let count = 0;
     for (const [origin, list] of seen.entries()) {
       if (origin === this.peerId || list[0] !== 1) continue;
       const end = list[1]!;
-      deps[origin] = end;
-      count++;
+      ends.set(origin, end);
       if (same && previous![origin] !== end) same = false;
     }
-    if (same && Object.keys(previous!).length === count) return previous!;
+    if (same && Object.keys(previous!).length === ends.size) return previous!;
+    // In origin order, as the codec writes them: one operation, one form.
+    const deps: Record<PeerId, number> = {};
+    for (const origin of [...ends.keys()].sort()) deps[origin] = ends.get(origin)!;
     this.#lastDeps = deps;
     return deps;
   }
@@ -581,6 +587,10 @@ class Engine implements SyncEngine, SessionHost {
     return this.#waiting.size;
   }
 
+  waitingOperations(): Operation[] {
+    return [...this.#waiting.values()].map((entry) => entry.op);
+  }
+
   digest(options?: DigestOptions): StateDigest {
     // Cached until the durable state changes: a digest walks every key, and peers may ask often.
     const leaves = options?.leaves === true;
@@ -659,7 +669,7 @@ class Engine implements SyncEngine, SessionHost {
   }
 
   applyRemote(ops: readonly Operation[], session: Session): ApplyReport {
-    if (this.#waiting.size === 0 && !ops.some(hasDependencies)) return this.#apply(ops, session);
+    if ((this.#waiting.size === 0 && !ops.some(hasDependencies)) || this.plant === 'ignore-deps') return this.#apply(ops, session);
     // Operations of causal writers wait until what their writer had seen is held here.
     const now: Operation[] = [];
     for (const input of ops) {
@@ -694,21 +704,37 @@ class Engine implements SyncEngine, SessionHost {
     return report;
   }
 
-  releaseClaimed(claimed: VersionVector, session: Session): ApplyReport | undefined {
+  releaseClaimed(claimed: VersionVector, session: Session): { readonly report: ApplyReport; readonly withheld: VersionVector } | undefined {
     if (this.#waiting.size === 0) return undefined;
-    const taken: Operation[] = [];
-    const takenIds = new VersionVector();
+    const candidates = new Map<string, Operation>();
+    const candidateIds = new VersionVector();
     for (const [id, entry] of this.#waiting) {
       if (!claimed.has(entry.op)) continue;
-      this.#waiting.delete(id);
-      taken.push(entry.op);
-      takenIds.add(entry.op);
+      candidates.set(id, entry.op);
+      candidateIds.add(entry.op);
     }
-    if (taken.length === 0) return undefined;
-    // The rest of the claim is held from now on (it is recorded with them): what the released operations
-    // depend on is in the state in effect, and is said to be held, before anyone sees them.
-    for (const range of claimed.missingFrom(takenIds)) this.#replica.seen.addRange(range.origin, range.from, range.to);
-    return this.#apply(taken, session);
+    if (candidates.size === 0) return undefined;
+    // The rest of the claim is held from now on (it is recorded with what is released): what the released
+    // operations depend on is then in the state in effect, and said to be held, before anyone sees them.
+    for (const range of claimed.missingFrom(candidateIds)) this.#replica.seen.addRange(range.origin, range.from, range.to);
+    // A claim may be partial (a catch-up settles origin after origin): what it names whose dependencies are
+    // still missing keeps waiting, and is cut out of the claim, or the claim would count it as held.
+    let report = EMPTY_REPORT;
+    for (;;) {
+      const ready: Operation[] = [];
+      for (const [id, op] of candidates) {
+        if (!this.#dependenciesHeld(op)) continue;
+        candidates.delete(id);
+        this.#waiting.delete(id);
+        ready.push(op);
+      }
+      if (ready.length === 0) break;
+      // Applied pass by pass: what depends on these is ready in the next one.
+      report = joinReports(report, this.#apply(ready, session));
+    }
+    const withheld = new VersionVector();
+    for (const op of candidates.values()) withheld.add(op);
+    return { report, withheld };
   }
 
   /** Whether `op`'s writer's earlier operations and its dependencies are all held here. */
@@ -1145,6 +1171,8 @@ function holdsPrefix(vv: VersionVector, origin: PeerId, seq: number): boolean {
   const first = vv.ranges(origin)[0];
   return first !== undefined && first[0] === 1 && first[1] >= seq;
 }
+
+const EMPTY_REPORT: ApplyReport = { applied: [], superseded: [], duplicates: [], rejected: [] };
 
 function joinReports(a: ApplyReport, b: ApplyReport): ApplyReport {
   return {

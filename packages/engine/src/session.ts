@@ -57,7 +57,7 @@ export interface SessionHost {
    * `claimed` (a `covered` about to be recorded) names: they are recorded
    * with it. `undefined` when none waits.
    */
-  releaseClaimed(claimed: VersionVector, session: Session): ApplyReport | undefined;
+  releaseClaimed(claimed: VersionVector, session: Session): { readonly report: ApplyReport; readonly withheld: VersionVector } | undefined;
   digest(options: { leaves: boolean }): StateDigest;
   commit(entry: CommitEntry, source?: Session): void;
   /** The remote acknowledged `vv`; `record`: keep it durably (see {@link ConnectOptions.recordAcks}). */
@@ -709,11 +709,13 @@ export class Session {
     const claimed = claims.length === 1 ? claims[0]!.vv : claims.reduce((all, c) => all.merge(c.vv), new VersionVector());
     const epoch = this.#epoch;
     // Never let `covered` claim operations this peer refused: they would count as held, and be lost.
-    const vv = this.#refused.isEmpty() ? claimed : without(claimed, this.#refused);
-    // Operations of causal writers still waiting for their dependencies, which this claim names, are
-    // recorded with it: the claim brings what they depend on (see SyncEngineOptions.causal).
+    let vv = this.#refused.isEmpty() ? claimed : without(claimed, this.#refused);
+    // Operations of causal writers waiting for their dependencies, which this claim names, are recorded
+    // with it once the claim brings what they depend on; the others keep waiting and are cut out of the
+    // claim (see SyncEngineOptions.causal).
     const released = vv.isEmpty() ? undefined : this.#host.releaseClaimed(vv, this);
-    const releasedOps = released === undefined ? [] : [...released.applied, ...released.superseded];
+    if (released !== undefined && !released.withheld.isEmpty()) vv = without(vv, released.withheld);
+    const releasedOps = released === undefined ? [] : [...released.report.applied, ...released.report.superseded];
     for (const op of releasedOps) this.#remoteKnown.add(op);
     this.#host.commit({
       ...(releasedOps.length === 0 ? {} : { ops: releasedOps }),

@@ -126,7 +126,9 @@ export type PlantedBug =
   | 'counter-sum'
   | 'set-remove-wins'
   | 'mv-lww'
-  | 'map-whole';
+  | 'map-whole'
+  // causal spaces: received operations shown at once, whatever their writer had seen
+  | 'ignore-deps';
 
 /** Options of {@link createSyncEngine}. */
 export interface SyncEngineOptions {

@@ -44,7 +44,7 @@ describe("the simulator's command line", () => {
   });
 
   it('takes the planted policy bugs of typed collections, and names them in its usage', () => {
-    for (const plant of ['counter-sum', 'set-remove-wins', 'mv-lww', 'map-whole'] as const) {
+    for (const plant of ['counter-sum', 'set-remove-wins', 'mv-lww', 'map-whole', 'ignore-deps'] as const) {
       expect(parsed(['--plant', plant, '--seeds', '100', '--peers', '5', '--min-caught', '10'])).toMatchObject({ plant, seeds: 100, all: true, minCaught: 10 });
       expect(SIM_USAGE).toContain(plant);
     }

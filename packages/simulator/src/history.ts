@@ -8,6 +8,7 @@ export interface Violation {
   readonly kind:
     | 'equivocation'
     | 'duplicate-append'
+    | 'causal'
     | 'vv-backwards'
     | 'wrong-winner'
     | 'liveness'

@@ -57,7 +57,7 @@ export async function runScenario(scenario: Scenario): Promise<SimulationResult>
   const storageLabel = scenario.storage === 'mixed' ? `mixed WAL (file at ${scenario.storages.flatMap((s, i) => (s === 'file' ? [`p${i}`] : [])).join(',')})` : `${scenario.storage} WAL`;
   const typedCollections = new Map(Object.entries(scenario.collections).filter((entry): entry is [string, OperationType] => entry[1] !== 'lww'));
   const declared = Object.keys(scenario.collections).length === 0 ? '' : `, collections ${JSON.stringify(scenario.collections)}${scenario.relay === undefined ? '' : ` (p${scenario.relay} a relay that declares none)`}`;
-  world.log(`seed ${scenario.seed}: ${scenario.peers} peers, ${scenario.topology}, ${scenario.keys} keys, faults ${JSON.stringify(scenario.faults)}, ${storageLabel}, fsync ${scenario.walLatencyMs} ms${scenario.flow ? `, flow ${JSON.stringify(scenario.flow)}` : ''}${declared}${scenario.plant ? `, planted bug ${scenario.plant}` : ''}`);
+  world.log(`seed ${scenario.seed}: ${scenario.peers} peers, ${scenario.topology}, ${scenario.keys} keys, faults ${JSON.stringify(scenario.faults)}, ${storageLabel}, fsync ${scenario.walLatencyMs} ms${scenario.flow ? `, flow ${JSON.stringify(scenario.flow)}` : ''}${declared}${scenario.causal ? ', causal' : ''}${scenario.plant ? `, planted bug ${scenario.plant}` : ''}`);
   await world.boot();
   const bootedAt = world.clock.now() - world.start;
   for (const action of scenario.actions) {
@@ -93,6 +93,20 @@ export async function runScenario(scenario: Scenario): Promise<SimulationResult>
     for (const engine of engines.slice(1)) if (engine.digest().root !== root || !engine.versionVector().equals(vv)) divergent++;
   }
   divergent += scenario.peers - engines.length;
+  // Causal spaces: nothing whose cause is held may still be held back once the world has converged. (An
+  // operation whose writer lost its earlier ones with a rotted disk can wait forever: nobody has them.)
+  for (const engine of engines) {
+    const held = engine.heldVector();
+    for (const op of engine.waitingOperations()) {
+      const prefix = (origin: string, seq: number): boolean => {
+        const first = held.ranges(origin)[0];
+        return seq <= 0 || (first !== undefined && first[0] === 1 && first[1] >= seq);
+      };
+      if (prefix(op.origin, op.seq - 1) && Object.entries(op.deps ?? {}).every(([origin, seq]) => prefix(origin, seq))) {
+        history.violate('liveness', `${engine.peerId} still holds back ${opIdKey(op)} after convergence, though what its writer had seen is here`);
+      }
+    }
+  }
 
   // Against the reference model (oracle.ts), never against the engine's own comparison.
   const isAtLeast = (held: Operation, op: Operation): boolean => (held.origin === op.origin && held.seq === op.seq) || isNewerWrite(held, op);

@@ -20,6 +20,7 @@ export const PLANTS: readonly SimPlant[] = [
   'set-remove-wins',
   'mv-lww',
   'map-whole',
+  'ignore-deps',
 ];
 
 /** How the peers of a simulation are linked. */
@@ -130,6 +131,11 @@ export interface Scenario {
    * or `undefined` when every peer declares.
    */
   readonly relay: number | undefined;
+  /**
+   * A causal space: every peer writes with `causal: true`, and the oracle
+   * checks at every change a peer shows that what its writer had seen is held.
+   */
+  readonly causal: boolean;
 }
 
 /** Options of {@link drawScenario}. */
@@ -258,7 +264,7 @@ export function drawScenario(seed: number, options: ScenarioOptions = {}): Scena
   const flow = flowRng.chance(0.5) ? { highWaterBytes: flowRng.pick([200, 1_000, 4_000]), maxQueuedOps: flowRng.pick([2, 8, 32]) } : undefined;
   if (options.worlds === 'original') {
     actions.sort((x, y) => x.at - y.at);
-    return { seed, peers, topology, faults, walLatencyMs, skews, faultPhaseMs, actions, plant: options.plant, storage, storages, keys, flow, collections: {}, relay: undefined };
+    return { seed, peers, topology, faults, walLatencyMs, skews, faultPhaseMs, actions, plant: options.plant, storage, storages, keys, flow, collections: {}, relay: undefined, causal: false };
   }
   const wide = drawWideWorld(seed, peers, faultPhaseMs, actions);
   drawRapidWrites(seed, peers, faultPhaseMs, actions);
@@ -267,8 +273,11 @@ export function drawScenario(seed: number, options: ScenarioOptions = {}): Scena
   drawHostileWrites(seed, peers, faultPhaseMs, actions);
   const stormy = drawStorms(seed, faults, faultPhaseMs, actions);
   const { collections, relay } = drawTypedWorld(seed, peers, topology, faultPhaseMs, actions);
+  // One seed in three is a causal space (a stream of its own: the other draws stay as they were).
+  // (Always with the planted defect that ignores dependencies: there is nothing to catch otherwise.)
+  const causal = options.plant === 'ignore-deps' || createSeededRandom(seed).fork('causal').chance(1 / 3);
   actions.sort((x, y) => x.at - y.at);
-  return { seed, peers, topology, faults: stormy, walLatencyMs, skews, faultPhaseMs, actions, plant: options.plant, storage, storages, keys: wide ?? keys, flow, collections, relay };
+  return { seed, peers, topology, faults: stormy, walLatencyMs, skews, faultPhaseMs, actions, plant: options.plant, storage, storages, keys: wide ?? keys, flow, collections, relay, causal };
 }
 
 function drawStorage(seed: number): SimStorage | 'mixed' {

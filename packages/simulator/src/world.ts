@@ -10,8 +10,9 @@ import {
   type Operation,
   type ManualClock,
   type SeededRandom,
+  type VersionVector,
 } from '@softadastra/sync-core';
-import { createSyncEngine, type PlantedBug, type SyncEngine, type Timing } from '@softadastra/sync-engine';
+import { createSyncEngine, type Change, type PlantedBug, type SyncEngine, type Timing } from '@softadastra/sync-engine';
 import { counterDecrement, counterIncrement, mapWrite, mvWrite, setAdd, setRemove, type CounterState, type MvState, type SetState } from '@softadastra/sync-reconciler';
 import { createMemoryNetwork, type MemoryNetwork } from '@softadastra/transport-memory';
 import { History } from './history.js';
@@ -46,7 +47,14 @@ function distinct(write: TypedWrite, index: number, group: number): TypedWrite {
 }
 
 /** Protocol timers of simulated peers: short, so that a run covers many rounds. */
-export const SIM_TIMING: Partial<Timing> = { resendMs: 150, gapMs: 250, maxBackoffMs: 2_000, coveredDelayMs: 20 };
+export const SIM_TIMING: Partial<Timing> = {
+  resendMs: 150,
+  gapMs: 250,
+  maxBackoffMs: 2_000,
+  coveredDelayMs: 20,
+  // Longer than any run: an honest world never needs the safety valve of causal spaces.
+  causalWaitMs: 3_600_000,
+};
 
 /** A peer's view of the world clock: skewed, and dead once its process crashed. */
 interface PeerClock extends Clock {
@@ -348,6 +356,30 @@ export class SimWorld {
     }
   }
 
+  /**
+   * Causal consistency, checked at every change a peer shows: each operation's
+   * writer's earlier operations and its dependencies are held there.
+   */
+  #checkCausal(peer: string, engine: SyncEngine, changes: readonly Change[]): void {
+    let held: VersionVector | undefined;
+    for (const { op } of changes) {
+      if (op.origin === peer || op.deps === undefined) continue;
+      held ??= engine.heldVector();
+      // A key that vanished (a WAL reopened after a failure lost what was on its way) is reported with its old op: not shown.
+      if (!held.has(op)) continue;
+      const missing: string[] = [];
+      const first = held.ranges(op.origin)[0];
+      if (op.seq > 1 && !(first !== undefined && first[0] === 1 && first[1] >= op.seq - 1)) missing.push(`${op.origin}:1..${op.seq - 1}`);
+      for (const [origin, seq] of Object.entries(op.deps ?? {})) {
+        const prefix = held.ranges(origin)[0];
+        if (!(prefix !== undefined && prefix[0] === 1 && prefix[1] >= seq)) missing.push(`${origin}:1..${seq}`);
+      }
+      if (missing.length > 0) {
+        this.history.violate('causal', `${peer} shows ${op.origin}:${op.seq} (${op.collection}/${op.key}) before what its writer had seen: it lacks ${missing.join(', ')}`);
+      }
+    }
+  }
+
   /** Kills a peer's process: its timers stop, its links drop, its storage keeps what was durable. */
   crash(peer: SimPeer, inFlight: 'lose' | 'keep' | 'tear'): void {
     peer.clock.kill();
@@ -383,6 +415,7 @@ export class SimWorld {
       clock,
       timing: this.#scenario.flow === undefined ? SIM_TIMING : { ...SIM_TIMING, ...this.#scenario.flow },
       compaction: { minOps: 40, ratio: 2 },
+      ...(this.#scenario.causal ? { causal: true } : {}),
       ...(this.#enginePlant !== undefined ? { plant: this.#enginePlant } : {}),
       onError: (error) => {
         if (clock.dead) return;
@@ -392,6 +425,7 @@ export class SimWorld {
     }).then(
       (engine) => {
         if (peer.generation !== generation || clock.dead) return;
+        if (this.#scenario.causal) engine.on('change', (changes) => this.#checkCausal(peer.id, engine, changes));
         if (peer.rotted !== undefined) {
           this.history.violate('corruption-accepted', `${peer.id} opened a WAL damaged in the middle (${peer.rotted}) instead of refusing it with E_WAL_CORRUPT`);
           peer.rotted = undefined;

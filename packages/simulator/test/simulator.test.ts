@@ -124,6 +124,27 @@ describe('deterministic simulator', () => {
     }, 120_000);
   }
 
+  it('draws causal spaces in about a third of the seeds and runs them clean: no peer shows an operation before what its writer had seen', async () => {
+    const causal = Array.from({ length: 300 }, (_, i) => drawScenario(i + 1)).filter((scenario) => scenario.causal);
+    expect(causal.length).toBeGreaterThan(70);
+    expect(causal.length).toBeLessThan(130);
+    for (const scenario of causal.filter((s) => s.peers <= 5).slice(0, 4)) {
+      const result = await runScenario(scenario);
+      expect({ seed: scenario.seed, divergent: result.divergent, lost: result.lost, violations: result.violations }).toEqual({ seed: scenario.seed, divergent: 0, lost: 0, violations: [] });
+    }
+  }, 120_000);
+
+  it('catches the planted defect that shows causal operations at once (ignore-deps) as causal violations', async () => {
+    let caught: Awaited<ReturnType<typeof runSimulation>> | undefined;
+    for (let seed = 1; seed <= 10 && caught === undefined; seed++) {
+      const result = await runSimulation(seed, { peers: 5, plant: 'ignore-deps' });
+      if (failed(result)) caught = result;
+    }
+    expect(caught).toBeDefined();
+    expect(caught!.violations.some((v) => v.kind === 'causal')).toBe(true);
+    expect(caught!.divergent).toBe(0);
+  }, 120_000);
+
   it('refuses a WAL that rotted in the middle and replaces the peer, which then converges with the others', async () => {
     let replaced: Awaited<ReturnType<typeof runSimulation>> | undefined;
     for (let seed = 1; seed <= 100 && replaced === undefined; seed++) {
