@@ -17,9 +17,17 @@ import type { SimStorage } from './sim-disk.js';
  * - 972 (file): a process killed with its page cache intact, then a power
  *   loss; without open() fsyncing what it read, a peer's vector went back
  *   (it had acked ops a later power loss took away).
+ * - 18 (file, causal space): a partial `covered` (a catch-up settles origin
+ *   after origin) released an operation whose dependencies were still to
+ *   come: a peer showed it before its cause.
+ * - 19 (memory, causal space): an operation's dependencies were encoded in
+ *   the key order of whichever object the "same as the previous" flag
+ *   rebuilt them from: one operation, two encodings (equivocation).
  */
 export const REGRESSION_SEEDS: ReadonlyArray<{ readonly seed: number; readonly storage: SimStorage }> = [
   ...[1, 2, 4, 6, 9, 10, 11, 15, 20, 21, 24, 27, 34, 37, 40, 41, 43, 45, 47, 49, 50, 59, 65, 88].map((seed) => ({ seed, storage: 'memory' as const })),
   { seed: 8190, storage: 'file' },
   { seed: 972, storage: 'file' },
+  { seed: 18, storage: 'file' },
+  { seed: 19, storage: 'memory' },
 ];
