@@ -429,14 +429,25 @@ class Engine implements SyncEngine, SessionHost {
     if (this.#state !== 'open') return this.#whenWritable().then(() => this.#write(collection, key, kind, stored, type));
     const seq = this.#nextSeq++;
     const hlc = this.#hlc.now();
-    const deps = this.#options.causal === true ? this.#dependencies() : undefined;
-    const base = deps === undefined ? { origin: this.peerId, seq, hlc, collection, key } : { origin: this.peerId, seq, hlc, collection, key, deps };
-    const op: Operation =
-      kind === 'del'
-        ? { ...base, kind }
-        : type === undefined
-          ? { ...base, kind, value: stored as JsonValue }
-          : { ...base, kind, type, value: stored as JsonValue };
+    const origin = this.peerId;
+    let op: Operation;
+    if (this.#options.causal === true) {
+      const deps = this.#dependencies();
+      op =
+        kind === 'del'
+          ? { origin, seq, hlc, collection, key, deps, kind }
+          : type === undefined
+            ? { origin, seq, hlc, collection, key, deps, kind, value: stored as JsonValue }
+            : { origin, seq, hlc, collection, key, deps, kind, type, value: stored as JsonValue };
+    } else {
+      // Object literals of one shape each (the hot path of every LWW write).
+      op =
+        kind === 'del'
+          ? { origin, seq, hlc, collection, key, kind }
+          : type === undefined
+            ? { origin, seq, hlc, collection, key, kind, value: stored as JsonValue }
+            : { origin, seq, hlc, collection, key, kind, type, value: stored as JsonValue };
+    }
     // A new id: it cannot be a duplicate; it wins unless a remote write is stamped in the future.
     this.#replica.seen.add(op);
     if (mergeInto(this.#replica, op, this.#order) === 'won') this.#emitChanges([op], 'local');
