@@ -78,17 +78,20 @@ export function validateOperation(input: unknown, limits: Limits = DEFAULT_LIMIT
   }
   if (kind === 'del') {
     if (raw['value'] !== undefined) return fail('E_INVALID_VALUE', `delete ${origin}:${seq} must not carry a value`, opId);
-    const base = { origin, seq, hlc: hlcCopy, collection: collection as string, key: key as string };
-    return { ok: true, op: deps === undefined ? { ...base, kind } : { ...base, deps, kind }, valueBytes: 0 };
+    const c = collection as string;
+    const k = key as string;
+    return { ok: true, op: deps === undefined ? { origin, seq, hlc: hlcCopy, collection: c, key: k, kind } : { origin, seq, hlc: hlcCopy, collection: c, key: k, deps, kind }, valueBytes: 0 };
   }
   if (!('value' in raw)) return fail('E_INVALID_VALUE', `put ${origin}:${seq} has no value (use null for an empty one)`, opId);
   const checked = checkValue(raw['value'], limits);
   if (!checked.ok) return fail(checked.error.code, `${checked.error.message} (op ${origin}:${seq})`, opId);
-  const base =
-    deps === undefined
-      ? { origin, seq, hlc: hlcCopy, collection: collection as string, key: key as string }
-      : { origin, seq, hlc: hlcCopy, collection: collection as string, key: key as string, deps };
-  const op: Operation = type === undefined ? { ...base, kind, value: raw['value'] as JsonValue } : { ...base, kind, type, value: raw['value'] as JsonValue };
+  const c = collection as string;
+  const k = key as string;
+  const value = raw['value'] as JsonValue;
+  // One object literal per shape: the LWW put without dependencies is the hot path of every received batch.
+  let op: Operation;
+  if (deps === undefined) op = type === undefined ? { origin, seq, hlc: hlcCopy, collection: c, key: k, kind, value } : { origin, seq, hlc: hlcCopy, collection: c, key: k, kind, type, value };
+  else op = type === undefined ? { origin, seq, hlc: hlcCopy, collection: c, key: k, deps, kind, value } : { origin, seq, hlc: hlcCopy, collection: c, key: k, deps, kind, type, value };
   return { ok: true, op, valueBytes: checked.bytes };
 }
 
