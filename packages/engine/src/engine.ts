@@ -697,6 +697,7 @@ class Engine implements SyncEngine, SessionHost {
       const id = opIdKey(verdict.op);
       if (!this.#waiting.has(id)) this.#waiting.set(id, { op: verdict.op, source: session, since: this.clock.now() });
     }
+    if (this.#waiting.size > this.timing.maxQueuedOps) this.#overflowWaiting();
     let report = this.#apply(now, session);
     // What this message brought may complete what waits from the same sender: it joins this message's
     // record. Waiting operations of other senders are released once this record is durable (#onCommitted),
@@ -784,6 +785,20 @@ class Engine implements SyncEngine, SessionHost {
       }
     }
     this.#armWaitTimer();
+  }
+
+  /**
+   * Memory stays bounded: past `timing.maxQueuedOps` waiting operations, the
+   * oldest are applied anyway (as by the timer below), and said so.
+   */
+  #overflowWaiting(): void {
+    const excess = this.#waiting.size - this.timing.maxQueuedOps;
+    const oldest = new Set([...this.#waiting.values()].sort((a, b) => a.since - b.since).slice(0, excess));
+    queueMicrotask(() => {
+      // After the message being applied is queued for the WAL: it may hold what these depend on.
+      this.#releaseWaiting((entry) => oldest.has(entry));
+      this.reportError(new SyncError('E_PROTOCOL', `more than ${this.timing.maxQueuedOps} operations of causal writers waited for what their writer had seen: the ${excess} oldest were applied without it`));
+    });
   }
 
   /** The safety valve: what waits longer than `timing.causalWaitMs` is applied anyway, and said so. */

@@ -187,8 +187,9 @@ export interface SyncEngineOptions {
    * an effect before its cause (read-your-writes, monotonic reads,
    * writes-follow-reads across keys). Received operations wait in memory,
    * unacknowledged, until then (`waitingOps`); a `covered` from their sender
-   * releases them, and after `timing.causalWaitMs` they are applied anyway
-   * with an `E_PROTOCOL` error, so a faulty peer cannot wedge a space.
+   * releases them, and after `timing.causalWaitMs` (or, the oldest, past
+   * `timing.maxQueuedOps` waiting) they are applied anyway with an
+   * `E_PROTOCOL` error, so a faulty peer cannot wedge a space nor fill memory.
    * Costs a few bytes per operation (repeated dependencies are one flag).
    * @default false
    */

@@ -103,6 +103,20 @@ describe('causal consistency', () => {
     expect(acked(raw).has({ origin: 'b', seq: 1 })).toBe(true);
   });
 
+  it('keeps memory bounded: past maxQueuedOps waiting operations, the oldest are applied anyway, with an E_PROTOCOL error', async () => {
+    const world = new World();
+    const c = (await world.add('c', { timing: { resendMs: 200, gapMs: 300, maxBackoffMs: 2_000, coveredDelayMs: 20, maxQueuedOps: 3 } })).engine;
+    const errors: SyncError[] = [];
+    c.on('error', (error) => errors.push(error));
+    const raw = await rawTo(world, 'c');
+    raw.send({ type: 'ops', epoch: raw.epoch, n: 1, ops: [1, 2, 3, 4, 5].map((i) => op(`w${i}`, 1, `k${i}`, i, { a: 1 })) });
+    await world.run(100);
+    expect(c.waitingOps).toBe(3);
+    expect(c.entries('c').map(([key]) => key).sort()).toEqual(['k1', 'k2']);
+    expect(errors.map((e) => e.code)).toContain('E_PROTOCOL');
+    expect(c.waitingOperations().map((o) => o.origin).sort()).toEqual(['w3', 'w4', 'w5']);
+  });
+
   it('stamps the writes of a causal peer with what it had seen, shared by consecutive writes, and syncs causal peers as usual', async () => {
     const world = new World();
     const a = (await world.add('a', { causal: true })).engine;
