@@ -45,7 +45,7 @@ export type {
 } from '@softadastra/sync-core';
 export { createSyncEngine } from '@softadastra/sync-engine';
 export type { DeclaredPolicy, SyncEngine, SyncEngineOptions, SyncStatus, SyncProgress, Change, ConnectOptions, SyncSession } from '@softadastra/sync-engine';
-export { computeDigest, diffDigests, compareOperations } from '@softadastra/sync-reconciler';
+export { computeDigest, diffDigests, compareOperations, happenedBefore, concurrent } from '@softadastra/sync-reconciler';
 export type { StateDigest, DigestDiff } from '@softadastra/sync-reconciler';
 export { createMemoryWal } from '@softadastra/wal-memory';
 export { createIndexedDbWal } from '@softadastra/wal-indexeddb';
