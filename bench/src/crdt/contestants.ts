@@ -8,6 +8,7 @@ import type { Contestant } from './contestant.ts';
 const LOADERS: ReadonlyArray<readonly [id: string, load: () => Promise<Contestant>]> = [
   ['ours', async () => (await import('./ours.ts')).oursMerge],
   ['ours-apply', async () => (await import('./ours.ts')).oursApply],
+  ['ours-wire', async () => (await import('./wire.ts')).oursWire],
   ['yjs', async () => (await import('./yjs.ts')).yjs],
   ['automerge', async () => (await import('./automerge.ts')).automerge],
   ['loro', async () => (await import('./loro.ts')).loro],

@@ -62,6 +62,7 @@ const DEFAULT_TIMING: Timing = {
   maxQueuedOps: 20_000,
   recordAcksMs: 1000,
   causalWaitMs: 30_000,
+  maxWaitingOps: 50_000,
 };
 
 /** A received operation held back until what its writer had seen is here (see {@link SyncEngineOptions.causal}). */
@@ -697,7 +698,7 @@ class Engine implements SyncEngine, SessionHost {
       const id = opIdKey(verdict.op);
       if (!this.#waiting.has(id)) this.#waiting.set(id, { op: verdict.op, source: session, since: this.clock.now() });
     }
-    if (this.#waiting.size > this.timing.maxQueuedOps) this.#overflowWaiting();
+    if (this.#waiting.size > this.timing.maxWaitingOps) this.#overflowWaiting();
     let report = this.#apply(now, session);
     // What this message brought may complete what waits from the same sender: it joins this message's
     // record. Waiting operations of other senders are released once this record is durable (#onCommitted),
@@ -788,16 +789,16 @@ class Engine implements SyncEngine, SessionHost {
   }
 
   /**
-   * Memory stays bounded: past `timing.maxQueuedOps` waiting operations, the
+   * Memory stays bounded: past `timing.maxWaitingOps` waiting operations, the
    * oldest are applied anyway (as by the timer below), and said so.
    */
   #overflowWaiting(): void {
-    const excess = this.#waiting.size - this.timing.maxQueuedOps;
+    const excess = this.#waiting.size - this.timing.maxWaitingOps;
     const oldest = new Set([...this.#waiting.values()].sort((a, b) => a.since - b.since).slice(0, excess));
     queueMicrotask(() => {
       // After the message being applied is queued for the WAL: it may hold what these depend on.
       this.#releaseWaiting((entry) => oldest.has(entry));
-      this.reportError(new SyncError('E_PROTOCOL', `more than ${this.timing.maxQueuedOps} operations of causal writers waited for what their writer had seen: the ${excess} oldest were applied without it`));
+      this.reportError(new SyncError('E_PROTOCOL', `more than ${this.timing.maxWaitingOps} operations of causal writers waited for what their writer had seen: the ${excess} oldest were applied without it`));
     });
   }
 

@@ -102,6 +102,12 @@ export interface Timing {
    * @default 30000
    */
   readonly causalWaitMs: number;
+  /**
+   * Most received causal operations held back at once; past it the oldest
+   * are applied anyway, with an `E_PROTOCOL` error (memory stays bounded).
+   * @default 50000
+   */
+  readonly maxWaitingOps: number;
 }
 
 /**
@@ -188,7 +194,7 @@ export interface SyncEngineOptions {
    * writes-follow-reads across keys). Received operations wait in memory,
    * unacknowledged, until then (`waitingOps`); a `covered` from their sender
    * releases them, and after `timing.causalWaitMs` (or, the oldest, past
-   * `timing.maxQueuedOps` waiting) they are applied anyway with an
+   * `timing.maxWaitingOps` waiting) they are applied anyway with an
    * `E_PROTOCOL` error, so a faulty peer cannot wedge a space nor fill memory.
    * Costs a few bytes per operation (repeated dependencies are one flag).
    * @default false

@@ -103,9 +103,9 @@ describe('causal consistency', () => {
     expect(acked(raw).has({ origin: 'b', seq: 1 })).toBe(true);
   });
 
-  it('keeps memory bounded: past maxQueuedOps waiting operations, the oldest are applied anyway, with an E_PROTOCOL error', async () => {
+  it('keeps memory bounded: past maxWaitingOps waiting operations, the oldest are applied anyway, with an E_PROTOCOL error', async () => {
     const world = new World();
-    const c = (await world.add('c', { timing: { resendMs: 200, gapMs: 300, maxBackoffMs: 2_000, coveredDelayMs: 20, maxQueuedOps: 3 } })).engine;
+    const c = (await world.add('c', { timing: { resendMs: 200, gapMs: 300, maxBackoffMs: 2_000, coveredDelayMs: 20, maxWaitingOps: 3 } })).engine;
     const errors: SyncError[] = [];
     c.on('error', (error) => errors.push(error));
     const raw = await rawTo(world, 'c');

@@ -156,10 +156,41 @@ export class ReplicaState implements LwwStore {
     }
     const previous = keys.get(op.key);
     if (previous === undefined) this.#size++;
-    else for (const held of previous.ops) this.#unindex(held);
     const ops = this.policies(op.type).essential(state) as TypedOperation[];
     keys.set(op.key, { type: op.type, collection: op.collection, key: op.key, state, ops });
-    for (const held of ops) this.#index(held);
+    this.#reindex(previous?.ops ?? [], ops);
+  }
+
+  /**
+   * Moves the by-origin index from a key's held operations to its new ones:
+   * both lists are in `(origin, seq)` order, so one walk touches only what
+   * changed (a write to a large set key changes one or two of them).
+   */
+  #reindex(before: readonly Operation[], after: readonly Operation[]): void {
+    let i = 0;
+    let j = 0;
+    while (i < before.length || j < after.length) {
+      const old = before[i];
+      const now = after[j];
+      if (old !== undefined && now !== undefined && old === now) {
+        i++;
+        j++;
+        continue;
+      }
+      const order = old === undefined ? 1 : now === undefined ? -1 : old.origin !== now.origin ? (old.origin < now.origin ? -1 : 1) : old.seq - now.seq;
+      if (order < 0) {
+        this.#unindex(old!);
+        i++;
+      } else if (order > 0) {
+        this.#index(now!);
+        j++;
+      } else {
+        // The same id, another object (one content of an equivocation picked): the new one is held.
+        this.#index(now!);
+        i++;
+        j++;
+      }
+    }
   }
 
   /** The typed keys of one collection under one policy, as `key → state`. */

@@ -136,3 +136,36 @@ describe('add-wins set policy', () => {
     );
   });
 });
+
+describe('add-wins set policy: apply is the join, incrementally', () => {
+  it('gives element for element the state the join of all its operations gives, in any delivery order', () => {
+    const writesArb = fc.array(
+      fc.record({ writer: fc.integer({ min: 0, max: 2 }), value: fc.integer({ min: 0, max: 3 }), remove: fc.boolean(), sees: fc.array(fc.nat({ max: 60 }), { maxLength: 4 }) }),
+      { maxLength: 60 },
+    );
+    fc.assert(
+      fc.property(writesArb, fc.integer(), (writes, seed) => {
+        const ops: SetOperation[] = [];
+        const states: SetState[] = [setPolicy.empty(), setPolicy.empty(), setPolicy.empty()];
+        const seqs = [0, 0, 0];
+        for (const w of writes) {
+          // The writer learns some earlier operations, then writes from what it has.
+          for (const index of w.sees) if (index < ops.length) states[w.writer] = setPolicy.apply(states[w.writer]!, ops[index]!);
+          const value = POOL[w.value]!;
+          const payload = w.remove ? setRemove(states[w.writer]!, value) : setAdd(value);
+          const written = op(`p${w.writer}`, ++seqs[w.writer]!, payload);
+          ops.push(written);
+          states[w.writer] = setPolicy.apply(states[w.writer]!, written);
+        }
+        const order = [...ops].sort((a, b) => ((a.seq * 7919 + a.origin.charCodeAt(1) * 31 + seed) % 13) - ((b.seq * 7919 + b.origin.charCodeAt(1) * 31 + seed) % 13));
+        const applied = order.reduce(setPolicy.apply, setPolicy.empty());
+        const joined = order.reduce((state, o) => setPolicy.merge(state, setPolicy.apply(setPolicy.empty(), o)), setPolicy.empty());
+        expect(applied).toEqual(joined);
+        expect(setPolicy.essential(applied)).toEqual([...applied.adds, ...applied.removes].sort((a, b) => (a.origin !== b.origin ? (a.origin < b.origin ? -1 : 1) : a.seq - b.seq)));
+        // Applying everything again changes nothing.
+        expect(order.reduce(setPolicy.apply, applied)).toEqual(applied);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});

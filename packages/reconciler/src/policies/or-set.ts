@@ -42,6 +42,78 @@ function isAdd(op: SetOperation): op is SetAddOperation {
   return op.value.action === 'add';
 }
 
+/** The canonical JSON of each write's element, computed once per payload object. */
+const elementTexts = new WeakMap<object, string>();
+
+function elementOf(op: SetOperation): string {
+  let text = elementTexts.get(op.value);
+  if (text === undefined) {
+    text = canonicalJson(op.value.value);
+    elementTexts.set(op.value, text);
+  }
+  return text;
+}
+
+/** Where `op` is, or would be inserted, in a list in `(origin, seq)` order. */
+function findId(list: readonly SetOperation[], op: SetOperation): { readonly index: number; readonly found: boolean } {
+  let low = 0;
+  let high = list.length;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    const order = compareOpIds(list[mid]!, op);
+    if (order === 0) return { index: mid, found: true };
+    if (order < 0) low = mid + 1;
+    else high = mid;
+  }
+  return { index: low, found: false };
+}
+
+function inserted<T extends SetOperation>(list: readonly T[], op: T, index: number): T[] {
+  const out = list.slice(0, index);
+  out.push(op);
+  for (let i = index; i < list.length; i++) out.push(list[i]!);
+  return out;
+}
+
+/**
+ * `join([...state, op])` without rebuilding the state: O(state) array work and
+ * string comparisons per write instead of O(state) canonical JSON and a sort.
+ * The same state, element for element (property-tested against the join).
+ */
+function applyOne(state: SetState, op: SetOperation): SetState {
+  const adds = findId(state.adds, op);
+  const removes = findId(state.removes, op);
+  // Held already (or the same id with other content: the join decides): nothing incremental to do.
+  if (adds.found || removes.found) return join([...state.adds, ...state.removes, op]);
+  const text = elementOf(op);
+  if (isAdd(op)) {
+    // An add a held remove had seen was removed already, wherever it arrives from.
+    for (const remove of state.removes) if (elementOf(remove) === text && contextHas(remove.value.context, op)) return state;
+    return { adds: inserted(state.adds, op, adds.index), removes: state.removes };
+  }
+  const remove = op as SetRemoveOperation;
+  if (Object.keys(remove.value.context).length === 0) return state;
+  // A remove another held remove makes redundant removes nothing that one did not.
+  for (const other of state.removes) if (elementOf(other) === text && covers(other, remove)) return state;
+  const keptRemoves = state.removes.filter((other) => elementOf(other) !== text || !covers(remove, other));
+  const at = findId(keptRemoves, remove).index;
+  return {
+    adds: state.adds.filter((add) => elementOf(add) !== text || !contextHas(remove.value.context, add)),
+    removes: inserted(keptRemoves, remove, at),
+  };
+}
+
+/** Two lists in `(origin, seq)` order, merged. */
+function mergeSorted(a: readonly SetOperation[], b: readonly SetOperation[]): SetOperation[] {
+  const out: SetOperation[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length && j < b.length) out.push(compareOpIds(a[i]!, b[j]!) < 0 ? a[i++]! : b[j++]!);
+  while (i < a.length) out.push(a[i++]!);
+  while (j < b.length) out.push(b[j++]!);
+  return out;
+}
+
 function payloadText(payload: SetPayload): string {
   return payload.action === 'add' ? `a${canonicalJson(payload.value)}` : `r${canonicalJson(payload.value)}|${JSON.stringify(payload.context)}`;
 }
@@ -71,7 +143,7 @@ function join(ops: readonly SetOperation[]): SetState {
     const remove = op as SetRemoveOperation;
     // A remove that had seen no add of its value removes nothing.
     if (Object.keys(remove.value.context).length === 0) continue;
-    const text = canonicalJson(remove.value.value);
+    const text = elementOf(remove);
     const list = removesByValue.get(text);
     if (list === undefined) removesByValue.set(text, [remove]);
     else list.push(remove);
@@ -80,7 +152,7 @@ function join(ops: readonly SetOperation[]): SetState {
   for (const list of removesByValue.values()) {
     for (const remove of list) if (!list.some((other) => covers(other, remove))) removes.push(remove);
   }
-  const live = adds.filter((add) => !(removesByValue.get(canonicalJson(add.value.value)) ?? []).some((remove) => contextHas(remove.value.context, add)));
+  const live = adds.filter((add) => !(removesByValue.get(elementOf(add)) ?? []).some((remove) => contextHas(remove.value.context, add)));
   return { adds: live.sort(compareOpIds), removes: removes.sort(compareOpIds) };
 }
 
@@ -96,8 +168,8 @@ export function setAdd(value: JsonValue): SetPayload {
  */
 export function setRemove(state: SetState, value: JsonValue): SetPayload {
   const text = canonicalJson(value);
-  const adds = state.adds.filter((add) => canonicalJson(add.value.value) === text);
-  const removes = state.removes.filter((remove) => canonicalJson(remove.value.value) === text);
+  const adds = state.adds.filter((add) => elementOf(add) === text);
+  const removes = state.removes.filter((remove) => elementOf(remove) === text);
   return {
     action: 'remove',
     value,
@@ -111,7 +183,7 @@ export function setRemove(state: SetState, value: JsonValue): SetPayload {
 /** Whether `value` is in the set. */
 export function setHas(state: SetState, value: JsonValue): boolean {
   const text = canonicalJson(value);
-  return state.adds.some((add) => canonicalJson(add.value.value) === text);
+  return state.adds.some((add) => elementOf(add) === text);
 }
 
 /**
@@ -141,14 +213,14 @@ export function validateSetPayload(input: unknown): PayloadCheck<SetPayload> {
 export const setPolicy: MergePolicy<SetPayload, SetState, JsonValue[]> = {
   name: 'set',
   empty: () => EMPTY,
-  apply: (state, op) => join([...state.adds, ...state.removes, op]),
+  apply: applyOne,
   merge: (a, b) => join([...a.adds, ...a.removes, ...b.adds, ...b.removes]),
   value: (state) => {
     const byText = new Map<string, JsonValue>();
-    for (const add of state.adds) byText.set(canonicalJson(add.value.value), add.value.value);
+    for (const add of state.adds) byText.set(elementOf(add), add.value.value);
     return [...byText.keys()].sort().map((text) => byText.get(text)!);
   },
-  essential: (state) => [...state.adds, ...state.removes].sort(compareOpIds),
+  essential: (state) => mergeSorted(state.adds, state.removes),
   equals: (a, b) => {
     const left = [...a.adds, ...a.removes];
     const right = [...b.adds, ...b.removes];
