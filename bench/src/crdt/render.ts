@@ -31,11 +31,13 @@ export interface CrdtReport {
   readonly rows: readonly CrdtRow[];
 }
 
-export const SECTION_HEADING = '## W6/W7: CRDT types (issue 15) — policy core only';
+export const SECTION_HEADING = '## W6/W7: CRDT types (issue 15)';
+/** Headings this section had before, replaced like the current one. */
+const OLD_HEADINGS = ['## W6/W7: CRDT types (issue 15) — policy core only'];
 
 /** `text` with its W6/W7 section (from the heading to the end) replaced by `section`, or `section` appended. */
 export function replaceSection(text: string, section: string): string {
-  const at = text.indexOf(`\n${SECTION_HEADING}\n`);
+  const at = [SECTION_HEADING, ...OLD_HEADINGS].map((heading) => text.indexOf(`\n${heading}\n`)).find((index) => index !== -1) ?? -1;
   const head = at === -1 ? text.replace(/\s*$/, '') : text.slice(0, at).replace(/\s*$/, '');
   return `${head === '' ? '' : `${head}\n\n`}${section}`;
 }
@@ -111,7 +113,7 @@ export function renderSection(report: CrdtReport, samplesLink: string): string {
     '',
     `Machine: ${report.machine} · Node ${report.node}`,
     '',
-    '**What "ours" is here:** the pure merge-policy modules of `@softadastra/sync-reconciler` (`counterPolicy`, `setPolicy`) driven directly by the benchmark — *Softadastra policy core (reconciler, not yet through the engine/wire)*. The policies are not wired into the engine, the WAL or the wire format yet, so **the engine/wire path is not measured**: no WAL append, no sessions, no transport, and the message is plain JSON of the ops (no wire format exists for policy ops yet). The libraries do their whole job (their own binary encodings). Read the rows as "the cost of the merge semantics", not as an end-to-end comparison.',
+    '**What "ours" is here:** `ours` and `ours-apply` are the pure merge-policy modules of `@softadastra/sync-reconciler` (`counterPolicy`, `setPolicy`) driven directly, with JSON messages — the cost of the merge semantics alone. `ours-wire` is the engine\'s data path for typed operations: the store the engine holds them in (`ReplicaState`), the applier (validation, payload checks, dedupe, merge) and core\'s binary codec (format 2) — what `SyncEngine` does between its API and its WAL. Not measured in any row: the WAL append of every write and the session protocol, the engine\'s own costs, the same as for the LWW rows of W1–W5 above. The libraries do their whole job in memory (their own binary encodings).',
     '',
     `Every (contestant, workload, run) runs in a fresh Node process (\`--expose-gc\`), ${describeRuns(report)}; cells are medians, every sample is in [${samplesLink.replace(/^results\//, '')}](${samplesLink}).`,
     '',
@@ -129,12 +131,12 @@ export function renderSection(report: CrdtReport, samplesLink: string): string {
     '',
     '### Notes',
     '',
-    '- **Not measured yet: the engine/wire path.** These numbers are the policy core only; the integration (WAL records, planner deltas by version vector, a binary encoding) is later work and will add its own cost, as it does for the LWW rows of W1–W5 above.',
+    '- **Not measured: WAL and sessions.** `ours-wire` stops at the engine\'s store; every write\'s WAL append and the protocol (hello, covered, acks) add their own cost, as they do for the LWW rows of W1–W5 above. For what a newcomer is sent through real engines and sessions as the writes grow, see `pnpm --filter @softadastra/bench typed-sync` (bench/README.md).',
     '- Inputs are seeded (`src/crdt/workloads.ts`, mulberry32 from `src/compare/seeded-items.ts`) and the same for every contestant. W6 picks each increment\'s counter uniformly. W7: half of the adds draw from a pool shared by all peers (the same member added concurrently by several peers), half from the peer\'s own pool; a remove takes a member of the peer\'s own pool that it holds.',
     '- W7 has **no add/remove conflicts** on purpose: Yjs\'s and Loro\'s maps are last-writer-wins per key and Automerge\'s map keeps a concurrent put over a delete, while ours is an add-wins OR-set; with conflicts the contestants would legitimately end with different sets and could not share one reference. The add-wins semantics is covered by the policy\'s property tests, not here. Concurrent adds of one member by several peers are in (our OR-set keeps a dot per add).',
     '- Messages are "everything the peer wrote" (each peer holds only its own writes when it encodes), so no handshake or state vector is needed or counted. Ours sends the `essential` ops (W6: one op per origin and counter, whatever the number of increments; W7: live adds and the removes still held); Yjs its update (overwritten map entries collapse into small GC ranges); Automerge and Loro their whole op history since genesis, each increment an op.',
     '- Every message is received on its own, as it would arrive from its peer, for every contestant: no `Y.mergeUpdates`, no Loro `importBatch`, no batching of our merges across messages. Loro\'s `importBatch` in particular is documented as faster for many updates at once; a fresh all-at-once import is not what this round models.',
-    '- Our receive builds the state of a message\'s ops by merging one-op states pairwise (balanced tree) and merges that into the peer\'s state: `apply` rebuilds the key\'s whole state (O(state) per op), so folding a message op by op into a large set state is quadratic. The `ours-apply` row shows that naive path (skipped in the full W7, where it takes minutes; see `crdt --quick`). Local writes have no such way out: every W7 write is one `apply` on a ~1,000-op state, which is why our W7 write time is the slowest row but Automerge\'s.',
+    '- `ours` receives a message by merging one-op states pairwise (balanced tree) and merging that into the peer\'s state; `ours-apply` and `ours-wire` apply op by op, as the engine does. The set\'s `apply` is incremental (one binary search and one array copy per op, no canonical JSON but once per element), yet the engine\'s store still rebuilds a typed key\'s list of held operations and walks its by-origin index on every change — O(members) per write on one large set key, which is where `ours-wire` loses to Yjs on W7 (issue 20: make those incremental too).',
     '- Ours checks every received payload with the policy\'s `validatePayload` (what an engine would do with untrusted input); the libraries validate their own binary formats as they decode.',
     '- Memory: ours keeps, per counter, one op per origin (W6) and, for the set, the live adds and the removes still held (W7), parsed into plain JS objects on every peer. Yjs keeps an item struct per write even when a map entry is overwritten (marked deleted, content dropped), so its W6 memory grows with the increments of all peers in every doc.',
     '- Memory: WASM libraries (Automerge, Loro) keep their data in linear memory, counted in `external`, which never shrinks — theirs is a high-water mark.',

@@ -1,5 +1,6 @@
 import { sameOperation, type OpId, type Operation, type OperationType, type PeerId, type PutOperation } from '@softadastra/sync-core';
 import { compareOperations, resolveWinner, type MergeOutcome, type OperationOrder } from './lww.js';
+import type { AppliedDelta } from './policies/policy.js';
 import { policyFor, type AnyPolicy } from './policies/registry.js';
 
 /** A typed operation: a put of a collection whose merge policy is not LWW. */
@@ -43,9 +44,10 @@ export interface LwwStore {
   getTyped(type: OperationType, collection: string, key: string): TypedKey | undefined;
   /**
    * Records that typed `op` changed its key to `state` (the caller computed
-   * it as the policy's `apply` of {@link LwwStore.getTyped}'s state and `op`).
+   * it as the policy's `apply` of {@link LwwStore.getTyped}'s state and `op`;
+   * `delta`, when the policy gives one, says which held operations changed).
    */
-  setTyped(op: TypedOperation, state: unknown): void;
+  setTyped(op: TypedOperation, state: unknown, delta?: AppliedDelta<unknown, unknown>): void;
   /** The policy merging a type, when not the standard one ({@link policyFor}; a simulator's planted defect). */
   readonly policies?: (type: OperationType) => AnyPolicy;
 }
@@ -75,10 +77,33 @@ export function mergeInto(store: LwwStore, op: Operation, order: OperationOrder 
 function mergeTyped(store: LwwStore, op: TypedOperation): MergeOutcome {
   const policy = (store.policies ?? policyFor)(op.type);
   const before: unknown = store.getTyped(op.type, op.collection, op.key)?.state ?? policy.empty();
+  if (policy.applyDelta !== undefined) {
+    const delta = policy.applyDelta(before, op) as AppliedDelta<unknown, unknown>;
+    if (delta.state === before || (delta.added.length === 0 && delta.removed.length === 0 && policy.equals(before, delta.state))) return 'superseded';
+    store.setTyped(op, delta.state, delta);
+    return 'won';
+  }
   const after: unknown = policy.apply(before, op);
-  if (policy.equals(before, after)) return 'superseded';
+  if (after === before || policy.equals(before, after)) return 'superseded';
   store.setTyped(op, after);
   return 'won';
+}
+
+/** A typed key whose list of held operations is computed the first time it is read. */
+class HeldTypedKey implements TypedKey {
+  #ops: readonly TypedOperation[] | undefined;
+
+  constructor(
+    readonly type: OperationType,
+    readonly collection: string,
+    readonly key: string,
+    readonly state: unknown,
+    private readonly policy: AnyPolicy,
+  ) {}
+
+  get ops(): readonly TypedOperation[] {
+    return (this.#ops ??= this.policy.essential(this.state) as TypedOperation[]);
+  }
 }
 
 /** The map key of a typed collection: its policy and name. */
@@ -147,7 +172,7 @@ export class ReplicaState implements LwwStore {
     return this.#typed.get(typedPlace(type, collection))?.get(key);
   }
 
-  setTyped(op: TypedOperation, state: unknown): void {
+  setTyped(op: TypedOperation, state: unknown, delta?: AppliedDelta<unknown, unknown>): void {
     const place = typedPlace(op.type, op.collection);
     let keys = this.#typed.get(place);
     if (keys === undefined) {
@@ -156,7 +181,15 @@ export class ReplicaState implements LwwStore {
     }
     const previous = keys.get(op.key);
     if (previous === undefined) this.#size++;
-    const ops = this.policies(op.type).essential(state) as TypedOperation[];
+    const policy = this.policies(op.type);
+    if (delta !== undefined) {
+      // Only what changed is indexed again; the list of held operations is built when asked for.
+      for (const held of delta.removed) this.#unindex(held as Operation);
+      for (const held of delta.added) this.#index(held as Operation);
+      keys.set(op.key, new HeldTypedKey(op.type, op.collection, op.key, state, policy));
+      return;
+    }
+    const ops = policy.essential(state) as TypedOperation[];
     keys.set(op.key, { type: op.type, collection: op.collection, key: op.key, state, ops });
     this.#reindex(previous?.ops ?? [], ops);
   }

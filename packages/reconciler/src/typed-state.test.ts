@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Operation } from '@softadastra/sync-core';
-import { ReplicaState, computeDigest, compareStates, counterPolicy, mergeInto, policyFor, sameState, setPolicy, type TypedOperation } from './index.js';
+import { ReplicaState, computeDigest, compareStates, counterPolicy, mergeInto, policyFor, sameState, setAdd, setPolicy, setRemove, type SetState, type TypedOperation } from './index.js';
 
 const PEERS = ['alice', 'bob', 'carol'];
 
@@ -106,5 +106,33 @@ describe('a replica state holding typed keys', () => {
     expect(policyFor('counter')).toBe(counterPolicy);
     const store = new ReplicaState();
     expect(mergeInto(store, counterOp('alice', 1, 1))).toBe('won');
+  });
+});
+
+describe('a replica state holding large set keys', () => {
+  it('keeps its by-origin index equal to the held operations when the policy indexes by delta', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ origin: fc.integer({ min: 0, max: 2 }), value: fc.integer({ min: 0, max: 5 }), remove: fc.boolean() }), { maxLength: 80 }),
+        (writes) => {
+          const state = new ReplicaState();
+          const seqs = [0, 0, 0];
+          for (const w of writes) {
+            const origin = PEERS[w.origin]!;
+            const held = state.getTyped('set', 'tags', 'k')?.state as SetState | undefined;
+            const payload = w.remove ? setRemove(held ?? setPolicy.empty(), w.value) : setAdd(w.value);
+            const op: TypedOperation = { origin, seq: ++seqs[w.origin]!, hlc: { wall: 1, counter: 0, peer: origin }, collection: 'tags', key: 'k', kind: 'put', type: 'set', value: payload };
+            state.merge(op);
+          }
+          const winners = [...state.winners()];
+          for (const op of winners) expect(state.getById(op)).toBe(op);
+          const indexed = PEERS.reduce((sum, origin) => sum + (state.winnersOf(origin)?.size ?? 0), 0);
+          expect(indexed).toBe(winners.length);
+          const typed = state.getTyped('set', 'tags', 'k');
+          if (typed !== undefined) expect(typed.ops).toEqual(setPolicy.essential(typed.state as SetState));
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });

@@ -57,7 +57,7 @@ function payloadText(payload: MvPayload): string {
 }
 
 function sameValues(a: readonly MvOperation[], b: readonly MvOperation[]): boolean {
-  return a.length === b.length && a.every((op, i) => op.origin === b[i]!.origin && op.seq === b[i]!.seq && payloadText(op.value) === payloadText(b[i]!.value));
+  return a.length === b.length && a.every((op, i) => op === b[i] || (op.origin === b[i]!.origin && op.seq === b[i]!.seq && payloadText(op.value) === payloadText(b[i]!.value)));
 }
 
 /**

@@ -1,7 +1,7 @@
 import { copyValue, type JsonValue } from '@softadastra/sync-core';
 import { canonicalJson } from './canonical-json.js';
 import { checkContext, contextDominates, contextHas, joinContexts, sameContext, type CausalContext } from './causal-context.js';
-import { compareOpIds, guarded, invalid, isPlainObject, type MergePolicy, type PayloadCheck, type PolicyOperation } from './policy.js';
+import { compareOpIds, guarded, invalid, isPlainObject, type AppliedDelta, type MergePolicy, type PayloadCheck, type PolicyOperation } from './policy.js';
 
 /**
  * An add-wins set write. An add's dot is its own id `(origin, seq)`; a remove
@@ -54,6 +54,28 @@ function elementOf(op: SetOperation): string {
   return text;
 }
 
+/**
+ * The removes of a state by element, built once per removes list: an add
+ * leaves the list as it is (the next state shares it), so a run of adds
+ * looks their element up instead of scanning every remove.
+ */
+const removesByElement = new WeakMap<readonly SetRemoveOperation[], Map<string, SetRemoveOperation[]>>();
+
+function removesOf(removes: readonly SetRemoveOperation[], text: string): readonly SetRemoveOperation[] {
+  let index = removesByElement.get(removes);
+  if (index === undefined) {
+    index = new Map();
+    for (const remove of removes) {
+      const key = elementOf(remove);
+      const list = index.get(key);
+      if (list === undefined) index.set(key, [remove]);
+      else list.push(remove);
+    }
+    removesByElement.set(removes, index);
+  }
+  return index.get(text) ?? [];
+}
+
 /** Where `op` is, or would be inserted, in a list in `(origin, seq)` order. */
 function findId(list: readonly SetOperation[], op: SetOperation): { readonly index: number; readonly found: boolean } {
   let low = 0;
@@ -77,30 +99,52 @@ function inserted<T extends SetOperation>(list: readonly T[], op: T, index: numb
 
 /**
  * `join([...state, op])` without rebuilding the state: O(state) array work and
- * string comparisons per write instead of O(state) canonical JSON and a sort.
- * The same state, element for element (property-tested against the join).
+ * string comparisons per write instead of O(state) canonical JSON and a sort,
+ * with the operations it added to and removed from the state (its
+ * `essential`). The same state, element for element (property-tested
+ * against the join).
  */
-function applyOne(state: SetState, op: SetOperation): SetState {
+function applyDelta(state: SetState, op: SetOperation): AppliedDelta<SetPayload, SetState> {
   const adds = findId(state.adds, op);
   const removes = findId(state.removes, op);
-  // Held already (or the same id with other content: the join decides): nothing incremental to do.
-  if (adds.found || removes.found) return join([...state.adds, ...state.removes, op]);
+  // Held already (or the same id with other content: the join decides).
+  if (adds.found || removes.found) {
+    const joined = join([...state.adds, ...state.removes, op]);
+    return { state: joined, ...differences(mergeSorted(state.adds, state.removes), mergeSorted(joined.adds, joined.removes)) };
+  }
   const text = elementOf(op);
   if (isAdd(op)) {
     // An add a held remove had seen was removed already, wherever it arrives from.
-    for (const remove of state.removes) if (elementOf(remove) === text && contextHas(remove.value.context, op)) return state;
-    return { adds: inserted(state.adds, op, adds.index), removes: state.removes };
+    for (const remove of removesOf(state.removes, text)) if (contextHas(remove.value.context, op)) return unchanged(state);
+    return { state: { adds: inserted(state.adds, op, adds.index), removes: state.removes }, added: [op], removed: [] };
   }
   const remove = op as SetRemoveOperation;
-  if (Object.keys(remove.value.context).length === 0) return state;
+  if (Object.keys(remove.value.context).length === 0) return unchanged(state);
   // A remove another held remove makes redundant removes nothing that one did not.
-  for (const other of state.removes) if (elementOf(other) === text && covers(other, remove)) return state;
-  const keptRemoves = state.removes.filter((other) => elementOf(other) !== text || !covers(remove, other));
-  const at = findId(keptRemoves, remove).index;
-  return {
-    adds: state.adds.filter((add) => elementOf(add) !== text || !contextHas(remove.value.context, add)),
-    removes: inserted(keptRemoves, remove, at),
-  };
+  for (const other of removesOf(state.removes, text)) if (covers(other, remove)) return unchanged(state);
+  const removed: SetOperation[] = [];
+  const keptRemoves = state.removes.filter((other) => {
+    const keep = elementOf(other) !== text || !covers(remove, other);
+    if (!keep) removed.push(other);
+    return keep;
+  });
+  const keptAdds = state.adds.filter((add) => {
+    const keep = elementOf(add) !== text || !contextHas(remove.value.context, add);
+    if (!keep) removed.push(add);
+    return keep;
+  });
+  return { state: { adds: keptAdds, removes: inserted(keptRemoves, remove, findId(keptRemoves, remove).index) }, added: [remove], removed };
+}
+
+function unchanged(state: SetState): AppliedDelta<SetPayload, SetState> {
+  return { state, added: [], removed: [] };
+}
+
+/** The operations only in `after` and only in `before`, both in `(origin, seq)` order (by object). */
+function differences(before: readonly SetOperation[], after: readonly SetOperation[]): { added: SetOperation[]; removed: SetOperation[] } {
+  const was = new Set(before);
+  const now = new Set(after);
+  return { added: after.filter((op) => !was.has(op)), removed: before.filter((op) => !now.has(op)) };
 }
 
 /** Two lists in `(origin, seq)` order, merged. */
@@ -213,7 +257,8 @@ export function validateSetPayload(input: unknown): PayloadCheck<SetPayload> {
 export const setPolicy: MergePolicy<SetPayload, SetState, JsonValue[]> = {
   name: 'set',
   empty: () => EMPTY,
-  apply: applyOne,
+  apply: (state, op) => applyDelta(state, op).state,
+  applyDelta,
   merge: (a, b) => join([...a.adds, ...a.removes, ...b.adds, ...b.removes]),
   value: (state) => {
     const byText = new Map<string, JsonValue>();
@@ -222,11 +267,14 @@ export const setPolicy: MergePolicy<SetPayload, SetState, JsonValue[]> = {
   },
   essential: (state) => mergeSorted(state.adds, state.removes),
   equals: (a, b) => {
+    if (a === b) return true;
+    if (a.adds.length !== b.adds.length || a.removes.length !== b.removes.length) return false;
     const left = [...a.adds, ...a.removes];
     const right = [...b.adds, ...b.removes];
     return (
       left.length === right.length &&
-      left.every((op, i) => op.origin === right[i]!.origin && op.seq === right[i]!.seq && payloadText(op.value) === payloadText(right[i]!.value))
+      // The same operation objects (what an unchanged state shares) compare at once, without canonical JSON.
+      left.every((op, i) => op === right[i] || (op.origin === right[i]!.origin && op.seq === right[i]!.seq && payloadText(op.value) === payloadText(right[i]!.value)))
     );
   },
   validatePayload: validateSetPayload,

@@ -61,6 +61,19 @@ export interface MergePolicy<P, S, V> {
   equals(a: S, b: S): boolean;
   /** Checks an untrusted payload (bounded sizes); never throws. */
   validatePayload(input: unknown): PayloadCheck<P>;
+  /**
+   * Optional: `apply`, also saying which operations it added to and removed
+   * from `essential` — so that a store indexing held operations touches only
+   * those (a large set key changes one or two per write).
+   */
+  applyDelta?(state: S, op: PolicyOperation<P>): AppliedDelta<P, S>;
+}
+
+/** What {@link MergePolicy.applyDelta} gives: the state after the op, and how its essential operations changed. */
+export interface AppliedDelta<P, S> {
+  readonly state: S;
+  readonly added: readonly PolicyOperation<P>[];
+  readonly removed: readonly PolicyOperation<P>[];
 }
 
 /** Orders op ids by origin, then seq: the order of {@link MergePolicy.essential}. */
