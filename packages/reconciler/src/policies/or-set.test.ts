@@ -164,8 +164,38 @@ describe('add-wins set policy: apply is the join, incrementally', () => {
         expect(setPolicy.essential(applied)).toEqual([...applied.adds, ...applied.removes].sort((a, b) => (a.origin !== b.origin ? (a.origin < b.origin ? -1 : 1) : a.seq - b.seq)));
         // Applying everything again changes nothing.
         expect(order.reduce(setPolicy.apply, applied)).toEqual(applied);
+        // Merging a large state with a small one (the engine's durable state and the writes on their way)
+        // gives the same state as applying everything, both ways round.
+        const cut = Math.max(0, order.length - 1 - (Math.abs(seed) % 3));
+        const large = order.slice(0, cut).reduce(setPolicy.apply, setPolicy.empty());
+        const small = order.slice(cut).reduce(setPolicy.apply, setPolicy.empty());
+        expect(setPolicy.merge(large, small)).toEqual(applied);
+        expect(setPolicy.merge(small, large)).toEqual(applied);
       }),
       { numRuns: 300 },
     );
+  });
+});
+
+describe('add-wins set policy: merging a large state with a few writes', () => {
+  it('applies the few to the large one, with the result of the join', () => {
+    let large = setPolicy.empty();
+    // Large enough that the few are applied one by one rather than joined.
+    for (let i = 1; i <= 80; i++) large = setPolicy.apply(large, op('a', i, setAdd(`v${i}`)));
+    // Another peer that had seen all of it removes two values and adds one; one more add of a removed value is concurrent.
+    let b = large;
+    const removeOne = op('b', 1, setRemove(b, 'v3'));
+    b = setPolicy.apply(b, removeOne);
+    const removeTwo = op('b', 2, setRemove(b, 'v7'));
+    const addNew = op('b', 3, setAdd('w'));
+    const small = [removeOne, removeTwo, addNew].reduce(setPolicy.apply, setPolicy.empty());
+    const concurrentAdd = op('c', 1, setAdd('v3'));
+    const largeWithAdd = setPolicy.apply(large, concurrentAdd);
+    const expected = [removeOne, removeTwo, addNew].reduce(setPolicy.apply, largeWithAdd);
+    expect(setPolicy.merge(largeWithAdd, small)).toEqual(expected);
+    expect(setPolicy.merge(small, largeWithAdd)).toEqual(expected);
+    expect(setPolicy.value(expected)).toContain('v3');
+    expect(setPolicy.value(expected)).not.toContain('v7');
+    expect(setPolicy.value(expected)).toContain('w');
   });
 });

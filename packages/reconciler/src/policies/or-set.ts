@@ -259,7 +259,18 @@ export const setPolicy: MergePolicy<SetPayload, SetState, JsonValue[]> = {
   empty: () => EMPTY,
   apply: (state, op) => applyDelta(state, op).state,
   applyDelta,
-  merge: (a, b) => join([...a.adds, ...a.removes, ...b.adds, ...b.removes]),
+  // The smaller side's operations applied to the larger (apply is the join, incrementally): a durable
+  // state and the few writes still on their way to disk merge in O(few × state), not a rebuild.
+  merge: (a, b) => {
+    if (a === b) return a;
+    const [large, small] = a.adds.length + a.removes.length >= b.adds.length + b.removes.length ? [a, b] : [b, a];
+    // Two states of like size: one rebuild (O(n log n)) beats n incremental steps (O(n) each).
+    if ((small.adds.length + small.removes.length) * 16 > large.adds.length + large.removes.length) return join([...a.adds, ...a.removes, ...b.adds, ...b.removes]);
+    let state = large;
+    for (const op of small.adds) state = applyDelta(state, op).state;
+    for (const op of small.removes) state = applyDelta(state, op).state;
+    return state;
+  },
   value: (state) => {
     const byText = new Map<string, JsonValue>();
     for (const add of state.adds) byText.set(elementOf(add), add.value.value);
