@@ -1,7 +1,7 @@
 /**
  * Ours: the merge-policy core of `@softadastra/sync-reconciler`
- * (`counterPolicy`, `setPolicy`) driven directly — not through the engine,
- * the WAL or the wire, which do not use the policies yet.
+ * (`counterPolicy`, `setPolicy`) driven directly, with JSON messages — the
+ * merge semantics alone (`wire.ts` is the engine's binary data path).
  *
  * @remarks
  * A peer keeps one policy state per key. A write builds its payload with
@@ -128,15 +128,15 @@ function setPeer(index: number, mode: Receive): SetPeer {
 }
 
 const common =
-  'Softadastra policy core (reconciler, not yet through the engine/wire): per-key policy states, one op per write, message = JSON of every key\'s `essential` ops (a stand-in for a wire format that does not exist yet), receiver runs `validatePayload` on every op.';
+  'Softadastra policy core (reconciler): per-key policy states, one op per write, message = JSON of every key\'s `essential` ops (the merge semantics alone; `ours-wire` is the binary wire path), receiver runs `validatePayload` on every op.';
 
 export const oursMerge: Contestant = {
   id: 'ours',
-  label: 'Softadastra policy core (reconciler, not yet through the engine/wire)',
+  label: 'Softadastra policy core (reconciler, JSON messages)',
   family: 'ours',
   notes: {
     w6: `${common} \`counterPolicy\`: a write is \`counterIncrement(state, origin, 1)\` (the origin's running total), \`essential\` = one op per origin per counter. Receive: per key, the message's ops as one state (one-op states merged pairwise in a balanced tree), then \`merge\`d into the peer's.`,
-    w7: `${common} \`setPolicy\` (add-wins OR-set), the whole set is one key: \`setAdd(value)\` / \`setRemove(state, value)\`, \`essential\` = live adds + the removes still held. Receive: the message's ops as one state (one-op states merged pairwise in a balanced tree, since \`apply\` rebuilds the state and folding n ops is O(n²)), then \`merge\`d into the peer's.`,
+    w7: `${common} \`setPolicy\` (add-wins OR-set), the whole set is one key: \`setAdd(value)\` / \`setRemove(state, value)\`, \`essential\` = live adds + the removes still held. Receive: the message's ops as one state (one-op states merged pairwise in a balanced tree), then \`merge\`d into the peer's.`,
   },
   counterPeer: (index, counters) => counterPeer(index, counters, 'merge'),
   setPeer: (index) => setPeer(index, 'merge'),
@@ -148,7 +148,7 @@ export const oursApply: Contestant = {
   family: 'ours',
   notes: {
     w6: 'As the row above, but a receiver `apply`s each received op to its own state.',
-    w7: 'As the row above, but a receiver `apply`s each received op to its own (already large) state: `apply` rebuilds the key\'s state, O(state) per op.',
+    w7: 'As the row above, but a receiver `apply`s each received op to its own (already large) state: the incremental `apply`, O(state) array work per op.',
   },
   counterPeer: (index, counters) => counterPeer(index, counters, 'apply'),
   setPeer: (index) => setPeer(index, 'apply'),
