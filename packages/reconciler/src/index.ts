@@ -19,7 +19,7 @@ export type { StateDigest, DigestLeaf, DigestDiff, DigestOptions } from './diges
 export { compareStates, sameState } from './compare.js';
 export type { StateDifference } from './compare.js';
 export { compareOpIds } from './policies/policy.js';
-export type { MergePolicy, PolicyName, PolicyOperation, PayloadCheck } from './policies/policy.js';
+export type { MergePolicy, PolicyName, PolicyOperation, PayloadCheck, AppliedDelta } from './policies/policy.js';
 export { canonicalJson } from './policies/canonical-json.js';
 export {
   emptyContext,
