@@ -1194,9 +1194,7 @@ function hasDependencies(op: Operation): boolean {
 
 /** Whether `vv` holds every seq 1..`seq` of `origin`. */
 function holdsPrefix(vv: VersionVector, origin: PeerId, seq: number): boolean {
-  if (seq <= 0) return true;
-  const first = vv.ranges(origin)[0];
-  return first !== undefined && first[0] === 1 && first[1] >= seq;
+  return seq <= 0 || vv.contiguous(origin) >= seq;
 }
 
 const EMPTY_REPORT: ApplyReport = { applied: [], superseded: [], duplicates: [], rejected: [] };

@@ -4,7 +4,7 @@ import { isNewerWrite, placeOf } from './oracle.js';
 import { drawScenario, type Scenario, type ScenarioOptions } from './scenario.js';
 import { isTypedOp } from './policy-specs.js';
 import { checkTypedCollections } from './typed-check.js';
-import { SimWorld } from './world.js';
+import { SimWorld, causeMissing } from './world.js';
 
 /** Longest the heal phase may take to converge, in virtual ms, before it is a liveness failure. */
 export const HEAL_BUDGET_MS = 120_000;
@@ -98,11 +98,7 @@ export async function runScenario(scenario: Scenario): Promise<SimulationResult>
   for (const engine of engines) {
     const held = engine.heldVector();
     for (const op of engine.waitingOperations()) {
-      const prefix = (origin: string, seq: number): boolean => {
-        const first = held.ranges(origin)[0];
-        return seq <= 0 || (first !== undefined && first[0] === 1 && first[1] >= seq);
-      };
-      if (prefix(op.origin, op.seq - 1) && Object.entries(op.deps ?? {}).every(([origin, seq]) => prefix(origin, seq))) {
+      if (causeMissing(held, op).length === 0) {
         history.violate('liveness', `${engine.peerId} still holds back ${opIdKey(op)} after convergence, though what its writer had seen is here`);
       }
     }

@@ -46,6 +46,17 @@ function distinct(write: TypedWrite, index: number, group: number): TypedWrite {
   return write;
 }
 
+/**
+ * What of `op`'s cause `held` lacks — its writer's earlier operations and its
+ * dependencies — as `origin:1..seq` prefixes; empty when all is held.
+ */
+export function causeMissing(held: VersionVector, op: Operation): string[] {
+  const missing: string[] = [];
+  if (op.seq > 1 && held.contiguous(op.origin) < op.seq - 1) missing.push(`${op.origin}:1..${op.seq - 1}`);
+  for (const [origin, seq] of Object.entries(op.deps ?? {})) if (held.contiguous(origin) < seq) missing.push(`${origin}:1..${seq}`);
+  return missing;
+}
+
 /** Protocol timers of simulated peers: short, so that a run covers many rounds. */
 export const SIM_TIMING: Partial<Timing> = {
   resendMs: 150,
@@ -367,13 +378,7 @@ export class SimWorld {
       held ??= engine.heldVector();
       // A key that vanished (a WAL reopened after a failure lost what was on its way) is reported with its old op: not shown.
       if (!held.has(op)) continue;
-      const missing: string[] = [];
-      const first = held.ranges(op.origin)[0];
-      if (op.seq > 1 && !(first !== undefined && first[0] === 1 && first[1] >= op.seq - 1)) missing.push(`${op.origin}:1..${op.seq - 1}`);
-      for (const [origin, seq] of Object.entries(op.deps ?? {})) {
-        const prefix = held.ranges(origin)[0];
-        if (!(prefix !== undefined && prefix[0] === 1 && prefix[1] >= seq)) missing.push(`${origin}:1..${seq}`);
-      }
+      const missing = causeMissing(held, op);
       if (missing.length > 0) {
         this.history.violate('causal', `${peer} shows ${op.origin}:${op.seq} (${op.collection}/${op.key}) before what its writer had seen: it lacks ${missing.join(', ')}`);
       }
