@@ -1,6 +1,7 @@
-import { SyncError, checkName, type JsonValue, type Operation } from '@softadastra/sync-core';
+import { SyncError, type JsonValue, type Operation } from '@softadastra/sync-core';
 import type { Change } from '@softadastra/sync-engine';
 import type { SpaceBackend } from './space-backend.js';
+import { checkNames } from './names.js';
 import { runValidator, type Validator } from './validator.js';
 import { writeHandle, type WriteHandle } from './write-handle.js';
 
@@ -71,13 +72,7 @@ export class Collection<T = JsonValue> {
   put(key: string, value: T): WriteHandle {
     if (this.#validate === undefined) return writeHandle(this.#engine.put(this.name, key, value as JsonValue), this.#ackOf);
     // The key first: a bad key must not wait for an asynchronous schema to be reported.
-    for (const [name, what, max, code] of [
-      [this.name, 'collection', this.#engine.limits.maxCollectionBytes, 'E_INVALID_COLLECTION'],
-      [key, 'key', this.#engine.limits.maxKeyBytes, 'E_INVALID_KEY'],
-    ] as const) {
-      const error = checkName(name, what, max, code);
-      if (error !== undefined) throw new SyncError(error[0], error[1]);
-    }
+    checkNames(this.name, key, this.#engine.limits);
     const checked = runValidator(this.#validate, value, `${this.name}/${key}`);
     // Values must be JSON: the engine checks them (E_INVALID_VALUE otherwise), whatever T says.
     const durable = checked instanceof Promise ? checked.then((v) => this.#engine.put(this.name, key, v as JsonValue)) : this.#engine.put(this.name, key, checked as JsonValue);

@@ -1,4 +1,4 @@
-import { SyncError, checkName, compareHlc, type Hlc, type JsonValue, type Operation, type OperationType, type PeerId } from '@softadastra/sync-core';
+import { SyncError, compareHlc, type Hlc, type JsonValue, type Operation, type OperationType, type PeerId } from '@softadastra/sync-core';
 import type { Change } from '@softadastra/sync-engine';
 import {
   counterPolicy,
@@ -14,6 +14,7 @@ import {
 import type { SubscribeOptions } from './collection.js';
 import type { SpaceBackend } from './space-backend.js';
 import { checkIntent, type TypedIntent } from './typed-intent.js';
+import { checkNames } from './names.js';
 import { runValidator, type Validator } from './validator.js';
 import { writeHandle, type WriteHandle } from './write-handle.js';
 
@@ -109,13 +110,7 @@ abstract class TypedCollection<V> {
   protected writeValidated<T>(key: string, value: T, validate: Validator<T> | undefined, intent: (value: T) => TypedIntent): WriteHandle {
     if (validate === undefined) return this.write(key, intent(value));
     // The names first: a bad key must not wait for an asynchronous schema to be reported.
-    for (const [name, what, max, code] of [
-      [this.name, 'collection', this.backend.limits.maxCollectionBytes, 'E_INVALID_COLLECTION'],
-      [key, 'key', this.backend.limits.maxKeyBytes, 'E_INVALID_KEY'],
-    ] as const) {
-      const error = checkName(name, what, max, code);
-      if (error !== undefined) throw new SyncError(error[0], error[1]);
-    }
+    checkNames(this.name, key, this.backend.limits);
     const checked = runValidator(validate, value, `${this.name}/${key}`);
     if (!(checked instanceof Promise)) return this.write(key, intent(checked));
     const durable = checked.then((v) => {

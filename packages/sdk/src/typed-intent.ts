@@ -1,4 +1,5 @@
-import { SyncError, checkName, checkValue, isOperationType, type JsonValue, type Limits, type OperationType, type PeerId } from '@softadastra/sync-core';
+import { SyncError, checkValue, isOperationType, type JsonValue, type Limits, type OperationType, type PeerId } from '@softadastra/sync-core';
+import { checkNames } from './names.js';
 import {
   counterDecrement,
   counterIncrement,
@@ -75,13 +76,7 @@ export function intentPayload(intent: TypedIntent, state: unknown, origin: PeerI
  * @internal
  */
 export function checkIntent(collection: string, key: string, intent: TypedIntent, limits: Limits): void {
-  for (const [name, what, max, code] of [
-    [collection, 'collection', limits.maxCollectionBytes, 'E_INVALID_COLLECTION'],
-    [key, 'key', limits.maxKeyBytes, 'E_INVALID_KEY'],
-  ] as const) {
-    const error = checkName(name, what, max, code);
-    if (error !== undefined) throw new SyncError(error[0], error[1]);
-  }
+  checkNames(collection, key, limits);
   switch (intent.op) {
     case 'increment':
     case 'decrement':
