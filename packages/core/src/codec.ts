@@ -26,7 +26,7 @@ export const CODEC_VERSION = 2;
 /** The oldest message format version this build reads. */
 export const MIN_CODEC_VERSION = 1;
 
-const TYPE_CODES = { hello: 1, ops: 2, covered: 3, ack: 4, error: 5, 'digest-request': 6, digest: 7 } as const;
+const TYPE_CODES = { hello: 1, ops: 2, covered: 3, ack: 4, error: 5, 'digest-request': 6, digest: 7, stable: 8 } as const;
 const HASH = /^[0-9a-f]{16}$/;
 const FLAG_DELETE = 0x01;
 // The seq is below the previous seq of the same origin in the batch (delta stored as a magnitude).
@@ -108,6 +108,15 @@ export function encodeMessage(message: SyncMessage): Uint8Array {
         break;
       case 'ack':
         writeVersionVector(w, message.vv);
+        break;
+      case 'stable':
+        writeVersionVector(w, message.vv);
+        w.u8(message.reply === undefined ? 0 : 1);
+        if (message.reply !== undefined) {
+          w.varint(message.reply.epoch);
+          w.varint(message.reply.n);
+          writeVersionVector(w, message.reply.covered);
+        }
         break;
       case 'error': {
         w.string(message.code);
@@ -203,6 +212,18 @@ export function decodeMessage(bytes: Uint8Array, options: DecodeOptions = {}): S
     case TYPE_CODES.ack:
       message = { type: 'ack', vv: readVersionVector(r, limits.maxVectorRanges) };
       break;
+    case TYPE_CODES.stable: {
+      const vv = readVersionVector(r, limits.maxVectorRanges);
+      const hasReply = r.u8();
+      if (hasReply > 1) r.fail('unknown stable flags');
+      if (hasReply === 0) message = { type: 'stable', vv };
+      else {
+        const epoch = r.varint();
+        const n = r.varint();
+        message = { type: 'stable', vv, reply: { epoch, n, covered: readVersionVector(r, limits.maxVectorRanges) } };
+      }
+      break;
+    }
     case TYPE_CODES.error: {
       const code = r.string();
       const text = r.string();

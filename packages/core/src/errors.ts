@@ -31,6 +31,14 @@ export type SyncErrorCode =
   | 'E_PROTOCOL'
   | 'E_VERSION'
   | 'E_TIMEOUT'
+  /**
+   * The space's collection authority (a relay with a GC horizon) cannot vouch
+   * for what this peer holds: it was away past the horizon, or holds other
+   * peers' operations it did not get from the authority, and metadata it
+   * lacks has been collected since. The peer resets from a snapshot, its own
+   * unsynced writes written again (docs/protocol.md, "Metadata collection").
+   */
+  | 'E_HORIZON'
   // storage
   | 'E_WAL_CORRUPT'
   | 'E_WAL_CLOSED'
@@ -148,6 +156,35 @@ export class TransportError extends SyncError {
 
   override get name(): string {
     return 'TransportError';
+  }
+}
+
+/**
+ * The warning that this peer reset from its space's collection authority
+ * (`code: 'E_HORIZON'`): it was away past the GC horizon, so it took a
+ * snapshot from the authority and dropped what the authority had
+ * superseded or collected meanwhile (a set element a collected remove
+ * removed). Its own writes the authority lacked are kept and sent as usual.
+ * Emitted once per reset, once the log is compacted.
+ */
+export class HorizonResetError extends SyncError {
+  /** How many held operations were dropped. */
+  readonly dropped: number;
+
+  /**
+   * @param peer - the peer that reset
+   * @param dropped - how many of its operations were dropped
+   */
+  constructor(peer: string, dropped: number) {
+    super(
+      'E_HORIZON',
+      `peer ${peer} reset from its collection authority (away past the space's GC horizon): it took the authority's snapshot and dropped ${dropped} operation(s) the authority had superseded or collected meanwhile`,
+    );
+    this.dropped = dropped;
+  }
+
+  override get name(): string {
+    return 'HorizonResetError';
   }
 }
 

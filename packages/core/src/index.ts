@@ -10,7 +10,7 @@
  *
  * @packageDocumentation
  */
-export { SyncError, WalError, TransportError, isSyncError, isTransportError, isWalError, toSyncError } from './errors.js';
+export { SyncError, WalError, TransportError, HorizonResetError, isSyncError, isTransportError, isWalError, toSyncError } from './errors.js';
 export type { SyncErrorCode, SyncErrorOptions } from './errors.js';
 export { generatePeerId, isPeerId, assertPeerId, MAX_PEER_ID_LENGTH } from './peer-id.js';
 export { encodeBase64Url } from './base64url.js';

@@ -33,6 +33,7 @@ export type SyncMessageJson =
   | { readonly type: 'ops'; readonly epoch: number; readonly n: number; readonly ops: readonly OperationJson[] }
   | { readonly type: 'covered'; readonly epoch: number; readonly n: number; readonly vv: VersionVectorJson }
   | { readonly type: 'ack'; readonly vv: VersionVectorJson }
+  | { readonly type: 'stable'; readonly vv: VersionVectorJson; readonly reply?: { readonly epoch: number; readonly n: number; readonly covered: VersionVectorJson } }
   | { readonly type: 'error'; readonly code: string; readonly message: string; readonly opIds?: readonly OpId[] }
   | { readonly type: 'digest-request'; readonly id: number; readonly leaves: boolean }
   | {
@@ -100,6 +101,10 @@ export function messageToJson(message: SyncMessage): SyncMessageJson {
       return { ...message, vv: message.vv.toJSON() };
     case 'ack':
       return { type: 'ack', vv: message.vv.toJSON() };
+    case 'stable': {
+      const reply = message.reply;
+      return reply === undefined ? { type: 'stable', vv: message.vv.toJSON() } : { type: 'stable', vv: message.vv.toJSON(), reply: { epoch: reply.epoch, n: reply.n, covered: reply.covered.toJSON() } };
+    }
     case 'error':
     case 'digest-request':
     case 'digest':
@@ -136,6 +141,12 @@ export function messageFromJson(json: unknown, options: { readonly limits?: Limi
       return { type, epoch: field(o, 'epoch', 'number'), n: field(o, 'n', 'number'), vv: vvFromJson(o['vv'], limits) };
     case 'ack':
       return { type, vv: vvFromJson(o['vv'], limits) };
+    case 'stable': {
+      const vv = vvFromJson(o['vv'], limits);
+      if (o['reply'] === undefined) return { type, vv };
+      const reply = asObject(o['reply'], 'stable reply');
+      return { type, vv, reply: { epoch: field(reply, 'epoch', 'number'), n: field(reply, 'n', 'number'), covered: vvFromJson(reply['covered'], limits) } };
+    }
     case 'error': {
       const code = field(o, 'code', 'string');
       const message = field(o, 'message', 'string');

@@ -55,6 +55,25 @@ export interface AckMessage {
   readonly vv: VersionVector;
 }
 
+/**
+ * From the space's collection authority (a relay with a GC horizon): "every
+ * member of this space holds `vv` durably". Metadata that only mattered to a
+ * peer lacking part of `vv` — a set remove whose remove and named adds are all
+ * in it — may be collected. Believed only from a session marked as the
+ * authority (`gcAuthority` of `engine.connect()`); see docs/protocol.md,
+ * "Metadata collection".
+ */
+export interface StableMessage {
+  readonly type: 'stable';
+  readonly vv: VersionVector;
+  /**
+   * Sent right after a reply to a hello: that reply's `epoch`, the number
+   * `n` of its last `ops` message and its `covered` claim — so that a peer
+   * taking a snapshot knows when all of it is in, and what it claimed.
+   */
+  readonly reply?: { readonly epoch: number; readonly n: number; readonly covered: VersionVector };
+}
+
 /** A typed rejection, e.g. of malformed operations. */
 export interface ErrorMessage {
   readonly type: 'error';
@@ -89,7 +108,7 @@ export interface DigestMessage {
 }
 
 /** Every message of the sync protocol. */
-export type SyncMessage = HelloMessage | OpsMessage | CoveredMessage | AckMessage | ErrorMessage | DigestRequestMessage | DigestMessage;
+export type SyncMessage = HelloMessage | OpsMessage | CoveredMessage | AckMessage | StableMessage | ErrorMessage | DigestRequestMessage | DigestMessage;
 
 /** The `type` of a {@link SyncMessage}. */
 export type SyncMessageType = SyncMessage['type'];
