@@ -1,4 +1,4 @@
-import { sameOperation, type OpId, type Operation, type OperationType, type PeerId, type PutOperation } from '@softadastra/sync-core';
+import { sameOperation, type OpId, type Operation, type OperationType, type PeerId, type PutOperation, type VersionVector } from '@softadastra/sync-core';
 import { compareOperations, resolveWinner, type MergeOutcome, type OperationOrder } from './lww.js';
 import type { AppliedDelta } from './policies/policy.js';
 import { policyFor, type AnyPolicy } from './policies/registry.js';
@@ -224,6 +224,42 @@ export class ReplicaState implements LwwStore {
         j++;
       }
     }
+  }
+
+  /**
+   * Drops the metadata of typed keys that `stable` makes useless (the
+   * policies' `collect`, e.g. set removes every peer holds with the adds
+   * they name): `stable` must be held durably by every peer that may still
+   * write or send these keys. Values never change.
+   *
+   * @returns the operations no longer held
+   */
+  collect(stable: VersionVector): Operation[] {
+    const collected: Operation[] = [];
+    for (const [place, keys] of this.#typed) {
+      for (const [key, typed] of keys) {
+        const policy = this.policies(typed.type);
+        if (policy.collect === undefined) continue;
+        const state: unknown = policy.collect(typed.state, stable);
+        if (state === typed.state) continue;
+        const before = typed.ops;
+        const after = policy.essential(state) as TypedOperation[];
+        const kept = new Set<Operation>(after);
+        for (const op of before) {
+          if (kept.has(op)) continue;
+          this.#unindex(op);
+          collected.push(op);
+        }
+        if (after.length === 0) {
+          keys.delete(key);
+          this.#size--;
+        } else {
+          keys.set(key, { type: typed.type, collection: typed.collection, key, state, ops: after });
+        }
+      }
+      if (keys.size === 0) this.#typed.delete(place);
+    }
+    return collected;
   }
 
   /** The typed keys of one collection under one policy, as `key → state`. */

@@ -1,4 +1,4 @@
-import { copyValue, type JsonValue } from '@softadastra/sync-core';
+import { copyValue, type JsonValue, type VersionVector } from '@softadastra/sync-core';
 import { canonicalJson } from './canonical-json.js';
 import { checkContext, contextDominates, contextHas, joinContexts, sameContext, type CausalContext } from './causal-context.js';
 import { compareOpIds, guarded, invalid, isPlainObject, type AppliedDelta, type MergePolicy, type PayloadCheck, type PolicyOperation } from './policy.js';
@@ -200,6 +200,26 @@ function join(ops: readonly SetOperation[]): SetState {
   return { adds: live.sort(compareOpIds), removes: removes.sort(compareOpIds) };
 }
 
+/**
+ * Whether a remove can be collected: it is in `stable`, and so is every add it
+ * names (its context is the prefix `1..n` of each origin's seqs). Every peer
+ * then holds the remove and those adds, so none still shows one of them or
+ * can send one of them as new (an id in a peer's vector is deduplicated);
+ * the remove has done all it will ever do.
+ */
+function collectable(remove: SetRemoveOperation, stable: VersionVector): boolean {
+  if (!stable.has(remove)) return false;
+  const context = remove.value.context;
+  for (const origin of Object.keys(context)) if (stable.contiguous(origin) < context[origin]!) return false;
+  return true;
+}
+
+function collect(state: SetState, stable: VersionVector): SetState {
+  if (state.removes.length === 0) return state;
+  const kept = state.removes.filter((remove) => !collectable(remove, stable));
+  return kept.length === state.removes.length ? state : { adds: state.adds, removes: kept };
+}
+
 /** The payload adding `value`: a new dot, the op's own id. */
 export function setAdd(value: JsonValue): SetPayload {
   return { action: 'add', value };
@@ -289,4 +309,5 @@ export const setPolicy: MergePolicy<SetPayload, SetState, JsonValue[]> = {
     );
   },
   validatePayload: validateSetPayload,
+  collect,
 };

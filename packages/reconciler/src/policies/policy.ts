@@ -1,4 +1,4 @@
-import { SyncError, type Hlc, type OpId, type SyncErrorCode } from '@softadastra/sync-core';
+import { SyncError, type Hlc, type OpId, type SyncErrorCode, type VersionVector } from '@softadastra/sync-core';
 
 /** The names of the merge policies a collection can choose. */
 export type PolicyName = 'lww' | 'mv' | 'counter' | 'set' | 'map';
@@ -67,6 +67,14 @@ export interface MergePolicy<P, S, V> {
    * those (a large set key changes one or two per write).
    */
   applyDelta?(state: S, op: PolicyOperation<P>): AppliedDelta<P, S>;
+  /**
+   * Optional: `state` without the metadata that only a peer lacking part of
+   * `stable` could need — `stable` being held durably by every peer that may
+   * still write or send the key (see docs/protocol.md, "Metadata
+   * collection"). Never changes `value(state)`. Returns `state` itself when
+   * nothing goes. A policy without tombstones has none.
+   */
+  collect?(state: S, stable: VersionVector): S;
 }
 
 /** What {@link MergePolicy.applyDelta} gives: the state after the op, and how its essential operations changed. */
