@@ -1,5 +1,6 @@
 import {
   EventListeners,
+  HorizonResetError,
   SyncError,
   VersionVector,
   assertPeerId,
@@ -34,6 +35,7 @@ import { planSync, type SyncPlan } from '@softadastra/sync-planner';
 import {
   compareOperations,
   computeDigest,
+  isTyped,
   mergeInto,
   type AnyPolicy,
   type DigestOptions,
@@ -44,6 +46,7 @@ import { policiesFor } from './planted-policies.js';
 import { CommitQueue, type CommitEntry } from './commit-queue.js';
 import { equivocationInLog, recover, repairedOnOpen } from './recovery.js';
 import type { Replica } from './replica.js';
+import { RESET_META, STABLE_META, StabilityTracker } from './stability.js';
 import { Session, type ConnectOptions, type SessionHost } from './session.js';
 import type { Change, PlantedBug, SyncEngineEvents, SyncEngineOptions, SyncProgress, SyncSession, SyncStatus, Timing } from './types.js';
 
@@ -63,6 +66,7 @@ const DEFAULT_TIMING: Timing = {
   recordAcksMs: 1000,
   causalWaitMs: 30_000,
   maxWaitingOps: 50_000,
+  stableDelayMs: 10_000,
 };
 
 /** A received operation held back until what its writer had seen is here (see {@link SyncEngineOptions.causal}). */
@@ -274,6 +278,20 @@ class Engine implements SyncEngine, SessionHost {
   /** Received operations of causal writers whose dependencies are not held yet, by `origin:seq`. */
   readonly #waiting = new Map<string, Waiting>();
   #waitTimer: unknown;
+  /** The members and stable vector of this space, when this peer is its collection authority (option `gc`). */
+  readonly #stability: StabilityTracker | undefined;
+  /** The sessions whose remote counts as a connected member, with that member. */
+  readonly #memberSessions = new Map<Session, PeerId>();
+  #stableTimer: unknown;
+  #expiryTimer: unknown;
+  #stableResendTimer: unknown;
+  /**
+   * This peer must take a snapshot from its collection authority (it was
+   * refused with `E_HORIZON`; kept in the WAL's meta until it is done).
+   */
+  #resetPending = false;
+  /** The greatest stable vector this peer knows (its authority's, or its own as one), kept in the WAL's meta. */
+  #knownStable: VersionVector | undefined;
 
   constructor(options: SyncEngineOptions) {
     this.#options = options;
@@ -286,6 +304,7 @@ class Engine implements SyncEngine, SessionHost {
     this.maxBatchBytes = options.batch?.maxBytes ?? 256 * 1024;
     this.plant = options.plant;
     this.#policies = policiesFor(options.plant);
+    this.#stability = options.gc === undefined ? undefined : new StabilityTracker(options.gc.horizonMs);
     for (const [collection, policy] of Object.entries(options.collections ?? {})) this.declare(collection, policy);
     this.#emitter = new EventListeners<SyncEngineEvents>(['change', 'status', 'progress', 'error', 'ack', 'session'], (error, event) => {
       // A throwing error listener must not loop back into the error event.
@@ -321,7 +340,13 @@ class Engine implements SyncEngine, SessionHost {
     this.#meta = recovered.meta;
     this.#opsSinceSnapshot = recovered.opsSinceSnapshot;
     this.#nextSeq = this.#replica.durableVv.max(this.peerId) + 1;
+    this.#resetPending = this.#meta[RESET_META] === '1';
     this.#loadRecordedAcks();
+    this.#stability?.load(this.#meta, this.clock.now());
+    // What was collected before stays collected (a replay of the log brings the removes back).
+    const stable = this.#meta[STABLE_META];
+    this.#knownStable = stable === undefined ? undefined : VersionVector.fromJSON(JSON.parse(stable));
+    if (this.#knownStable !== undefined) this.#replica.durable.collect(this.#knownStable.intersection(this.#replica.durableVv));
     const maxHlc = recovered.maxHlc;
     let replaying = true;
     this.#hlc = createHlc({
@@ -888,6 +913,10 @@ class Engine implements SyncEngine, SessionHost {
   noteAck(peer: PeerId, vv: VersionVector, record: boolean): void {
     const acked = this.#ackedOf(peer);
     acked.merge(vv);
+    if (this.#stability !== undefined) {
+      this.#stability.acked(peer, vv);
+      this.#scheduleStable();
+    }
     if (record) this.#recordAck(peer, vv);
     if (this.#ackWaiters.length > 0) {
       this.#ackWaiters = this.#ackWaiters.filter((waiter) => {
@@ -1028,6 +1057,7 @@ class Engine implements SyncEngine, SessionHost {
   }
 
   sessionChanged(session: Session): void {
+    if (this.#memberSessions.size > 0 && session.status !== 'syncing' && session.status !== 'synced') this.#memberLeft(session);
     if (this.#emitter.count('session') > 0) this.#emitter.emit('session', session);
     let status: SyncStatus = 'offline';
     for (const session of this.#sessions) {
@@ -1070,6 +1100,207 @@ class Engine implements SyncEngine, SessionHost {
     this.#emitter.emit('change', changes);
   }
 
+  // ── metadata collection (docs/protocol.md, "Metadata collection") ───────
+
+  admitHello(peer: PeerId, vv: VersionVector, session: Session): SyncError | undefined {
+    const stability = this.#stability;
+    if (stability === undefined) return undefined;
+    const refusal = stability.admit(peer, vv);
+    if (refusal !== undefined && this.plant !== 'skip-horizon-reset') return refusal;
+    if (this.#memberSessions.get(session) !== peer) {
+      this.#memberLeft(session);
+      this.#memberSessions.set(session, peer);
+      // A new member is written at once: forgotten in a crash, it would have to reset when it comes back.
+      if (stability.connected(peer, this.clock.now())) this.#commit({ meta: stability.meta() }).catch(() => undefined);
+    }
+    return undefined;
+  }
+
+  #memberLeft(session: Session): void {
+    const peer = this.#memberSessions.get(session);
+    if (peer === undefined) return;
+    this.#memberSessions.delete(session);
+    this.#stability?.disconnected(peer, this.clock.now());
+    this.#scheduleStable();
+  }
+
+  #scheduleStable(): void {
+    if (this.#stableTimer !== undefined || this.#state !== 'open') return;
+    this.#stableTimer = this.clock.setTimeout(() => {
+      this.#stableTimer = undefined;
+      void this.#publishStable();
+    }, this.timing.stableDelayMs);
+  }
+
+  /** Forgets members past the horizon, and publishes the stable vector if it grew: durable first, then collected and sent. */
+  async #publishStable(): Promise<void> {
+    const stability = this.#stability;
+    if (stability === undefined || this.#state !== 'open') return;
+    const now = this.clock.now();
+    const expired = stability.expire(now);
+    const next = stability.next(this.#replica.durableVv, now);
+    this.clock.clearTimeout(this.#expiryTimer);
+    const due = stability.nextExpiry(now);
+    // Any horizon: a delay past 2^31−1 ms is re-armed, not fired at once.
+    this.#expiryTimer = due === undefined ? undefined : this.clock.setTimeout(() => this.#scheduleStable(), Math.min(due, 2 ** 31 - 1));
+    if (next === undefined && !expired) return;
+    if (next !== undefined) stability.propose(next);
+    if (next !== undefined) this.#knownStable = next;
+    const durable = await this.#persistCollecting(stability.meta(next), next);
+    if (next === undefined || !stability.settle(next, durable)) return;
+    for (const session of this.#sessions) session.sendStable(next);
+    this.#resendStable(next, 0);
+  }
+
+  /**
+   * Sends `stable` again to the sessions over links that may lose it (a
+   * reliable link delivers it or drops, and the next hello brings it), a few
+   * times with backoff, while it is the latest: a peer that missed it would
+   * hold metadata the others dropped until the next one.
+   */
+  #resendStable(stable: VersionVector, attempt: number): void {
+    if (attempt >= STABLE_RESENDS || ![...this.#sessions].some((session) => !session.connection.capabilities.reliable)) return;
+    this.#stableResendTimer = this.clock.setTimeout(() => {
+      this.#stableResendTimer = undefined;
+      if (this.#state !== 'open' || this.#stability?.published !== stable) return;
+      for (const session of this.#sessions) if (!session.connection.capabilities.reliable) session.sendStable(stable);
+      this.#resendStable(stable, attempt + 1);
+    }, this.timing.stableDelayMs * 2 ** attempt);
+  }
+
+  currentStable(): VersionVector | undefined {
+    return this.#stability?.published;
+  }
+
+  noteStable(vv: VersionVector): void {
+    if (this.#state !== 'open') return;
+    const known = this.#knownStable;
+    // Collected again even when known: what arrived since (a remove it names) goes now.
+    if (known !== undefined && known.dominates(vv)) {
+      void this.#persistCollecting({}, known);
+      return;
+    }
+    // Two stable vectors of one authority: all of both is held by every member.
+    const next = known === undefined ? vv.clone() : known.clone().merge(vv);
+    this.#knownStable = next;
+    void this.#persistCollecting({ [STABLE_META]: JSON.stringify(next.toJSON()) }, next);
+  }
+
+  /**
+   * Writes `meta` and collects what `stable` makes useless of what this peer
+   * holds durably (so that a late copy is deduplicated), in one step of the
+   * WAL: when something is collected, a compaction whose snapshot carries
+   * the meta — so a replay gives back exactly this state (replaying the
+   * removes and collecting at the end could keep or drop a redundant remove
+   * otherwise than when it arrived); else one meta record.
+   *
+   * @returns whether it became durable (a failure is reported)
+   */
+  async #persistCollecting(meta: Readonly<Record<string, string>>, stable: VersionVector | undefined): Promise<boolean> {
+    try {
+      await this.#queue.exclusive(async () => {
+        const replica = this.#replica;
+        const collected = stable === undefined ? 0 : replica.durable.collect(stable.intersection(replica.durableVv)).length;
+        if (collected > 0) this.#stateVersion++;
+        if (collected > 0 && this.#wal.capabilities.compaction) {
+          await this.#wal.compact({ ops: [...replica.durable.winners()], vv: replica.durableVv.clone(), meta: { ...this.#meta, ...meta } });
+          this.#opsSinceSnapshot = 0;
+        } else if (Object.keys(meta).length > 0) {
+          await this.#wal.append({ ops: [], meta });
+        }
+        Object.assign(this.#meta, meta);
+      });
+      return true;
+    } catch (error) {
+      this.reportError(toSyncError(error, 'E_WAL_FAILED', 'writing what is stable (and collecting with it) failed'));
+      return false;
+    }
+  }
+
+
+
+  resetPending(): boolean {
+    return this.#resetPending;
+  }
+
+  horizonReset(session: Session): void {
+    if (this.#state !== 'open') return;
+    if (this.#resetPending) {
+      session.startSnapshot();
+      return;
+    }
+    this.#resetPending = true;
+    // Written first: a crash before the snapshot is done must not leave what the authority collected.
+    this.#commit({ meta: { [RESET_META]: '1' } }).then(
+      () => {
+        for (const other of this.#sessions) if (other.isAuthority) other.startSnapshot();
+      },
+      () => {
+        this.#resetPending = false;
+      },
+    );
+  }
+
+  /**
+   * The authority's snapshot is in: every typed operation held here that it
+   * claims (so it had it) without having sent it (so it superseded or
+   * collected it: a set add a collected remove removed, say) is dropped, and
+   * the log compacted without them, in one step. This peer's own writes the
+   * authority lacks stay, and are sent as usual; nothing this peer holds is
+   * forgotten from its vector, so what it acknowledged stays true.
+   */
+  async snapshotComplete(received: VersionVector, claimed: VersionVector): Promise<void> {
+    if (!this.#resetPending || this.#state !== 'open') return;
+    if (!this.#wal.capabilities.compaction) {
+      this.reportError(new SyncError('E_HORIZON', `peer ${this.peerId} must reset from its collection authority, but its WAL cannot replace its log (no compaction)`));
+      return;
+    }
+    const before = this.#visibleWinners();
+    let dropped = 0;
+    try {
+      await this.#queue.exclusive(async () => {
+        const durable = this.#replica.durable;
+        const stale = [...durable.winners()].filter((op) => isTyped(op) && claimed.has(op) && !received.has(op));
+        for (const op of stale) if (durable.removeIfWinner(op)) dropped++;
+        const meta = { ...this.#meta };
+        delete meta[RESET_META];
+        await this.#wal.compact({ ops: [...durable.winners()], vv: this.#replica.durableVv.clone(), meta });
+        this.#meta = meta;
+        this.#opsSinceSnapshot = 0;
+        this.#stateVersion++;
+        this.#resetPending = false;
+      });
+    } catch (error) {
+      // Still pending (in the WAL's meta too): taken again on the next refusal or restart.
+      this.reportError(toSyncError(error, 'E_WAL_FAILED', 'the snapshot from the collection authority could not be applied; it is taken again'));
+      return;
+    }
+    this.reportError(new HorizonResetError(this.peerId, dropped));
+    this.#emitReplaced(before);
+  }
+
+  /** Every visible winner, by `collection␀key`. */
+  #visibleWinners(): Map<string, Operation> {
+    const out = new Map<string, Operation>();
+    for (const op of this.#replica.durable.winners()) out.set(`${op.collection}\u0000${op.key}`, op);
+    for (const op of this.#replica.overlay.winners()) out.set(`${op.collection}\u0000${op.key}`, op);
+    return out;
+  }
+
+  /** Tells listeners about keys whose winner differs from `before` (the state was replaced). */
+  #emitReplaced(before: Map<string, Operation>): void {
+    const changed: Operation[] = [];
+    for (const op of this.#replica.durable.winners()) {
+      const id = `${op.collection}\u0000${op.key}`;
+      if (before.get(id) !== op) changed.push(op);
+      before.delete(id);
+    }
+    if (changed.length > 0) this.#emitChanges(changed, 'local');
+    if (before.size > 0 && this.#emitter.count('change') > 0) {
+      this.#emitter.emit('change', [...before.values()].map((op) => ({ collection: op.collection, key: op.key, value: undefined, op, source: 'local' as const })));
+    }
+  }
+
   // ── failure, compaction, close ────────────────────────────────────────────
 
   #onWalFailure(error: unknown): void {
@@ -1081,9 +1312,7 @@ class Engine implements SyncEngine, SessionHost {
   }
 
   async #reopen(): Promise<void> {
-    const before = new Map<string, Operation>();
-    for (const op of this.#replica.durable.winners()) before.set(`${op.collection}\u0000${op.key}`, op);
-    for (const op of this.#replica.overlay.winners()) before.set(`${op.collection}\u0000${op.key}`, op);
+    const before = this.#visibleWinners();
     try {
       try {
         await this.#wal.close();
@@ -1099,16 +1328,7 @@ class Engine implements SyncEngine, SessionHost {
       return;
     }
     // Tell listeners about keys that differ from what they saw, then re-sync every session.
-    const changed: Operation[] = [];
-    for (const op of this.#replica.durable.winners()) {
-      const id = `${op.collection}\u0000${op.key}`;
-      if (before.get(id) !== op) changed.push(op);
-      before.delete(id);
-    }
-    if (changed.length > 0) this.#emitChanges(changed, 'local');
-    if (before.size > 0 && this.#emitter.count('change') > 0) {
-      this.#emitter.emit('change', [...before.values()].map((op) => ({ collection: op.collection, key: op.key, value: undefined, op, source: 'local' as const })));
-    }
+    this.#emitReplaced(before);
     for (const session of this.#sessions) session.restart();
   }
 
@@ -1144,6 +1364,10 @@ class Engine implements SyncEngine, SessionHost {
     for (const session of [...this.#sessions]) session.close();
     this.clock.clearTimeout(this.#ackRecordTimer);
     this.#ackRecordTimer = undefined;
+    this.clock.clearTimeout(this.#stableTimer);
+    this.clock.clearTimeout(this.#expiryTimer);
+    this.clock.clearTimeout(this.#stableResendTimer);
+    this.#stableTimer = this.#expiryTimer = this.#stableResendTimer = undefined;
     if (wasOpen) await this.#writeRecordedAcks().catch(() => undefined);
     for (const waiter of this.#ackWaiters) waiter.reject(new SyncError('E_CLOSED', 'the engine closed before the acknowledgement arrived'));
     this.#ackWaiters = [];
@@ -1153,6 +1377,9 @@ class Engine implements SyncEngine, SessionHost {
     this.#emitter.clear();
   }
 }
+
+/** Times a collection authority sends a stable vector again over links that may lose it. */
+const STABLE_RESENDS = 5;
 
 /** The WAL meta key under which the acks of a remote are recorded: `acked:<peer id>`. */
 const ACK_META_PREFIX = 'acked:';

@@ -63,6 +63,21 @@ export interface SessionHost {
   /** The remote acknowledged `vv`; `record`: keep it durably (see {@link ConnectOptions.recordAcks}). */
   noteAck(peer: PeerId, vv: VersionVector, record: boolean): void;
   reportError(error: SyncError): void;
+  /**
+   * A remote's hello, about to be served: an error refuses it (a collection
+   * authority refusing a peer that must reset first, `E_HORIZON`).
+   */
+  admitHello(peer: PeerId, vv: VersionVector, session: Session): SyncError | undefined;
+  /** The stable vector this peer published as its space's collection authority (empty before the first); `undefined` for a peer that is none. */
+  currentStable(): VersionVector | undefined;
+  /** The session's authority says every member holds `vv` (a `stable` message). */
+  noteStable(vv: VersionVector, session: Session): void;
+  /** The session's authority refused this peer's hello with `E_HORIZON`: a snapshot must be taken from it. */
+  horizonReset(session: Session): void;
+  /** Whether this peer must take a snapshot from its authority (see {@link SessionHost.horizonReset}). */
+  resetPending(): boolean;
+  /** The snapshot asked of the authority is in: `received`, the ids it sent; `claimed`, its covered claims. */
+  snapshotComplete(received: VersionVector, claimed: VersionVector): Promise<void>;
   reportProgress(progress: SyncProgress): void;
   sessionChanged(session: Session): void;
   sessionClosed(session: Session): void;
@@ -165,6 +180,16 @@ export interface ConnectOptions {
    * @default 256
    */
   readonly maxQueuedReplies?: number;
+  /**
+   * The remote is the space's collection authority (a relay with a GC
+   * horizon): believe its `stable` messages (collect the metadata every
+   * member holds), and when it refuses this peer with `E_HORIZON`, reset
+   * from it — state replaced by its snapshot, this peer's own writes it
+   * lacks written again under new seqs (docs/protocol.md, "Metadata
+   * collection"). Only for a remote trusted as much as `trustCovered: 'all'`.
+   * @default false
+   */
+  readonly gcAuthority?: boolean;
 }
 
 /** Close code when the remote asks for replies faster than it reads them. */
@@ -192,6 +217,16 @@ export class Session {
   readonly #unsubscribe: Array<() => void> = [];
   #closed = false;
   #linkUp = false;
+  /** The remote's last hello was refused (`E_HORIZON`): its operations wait until it says hello again. */
+  #helloRefused = false;
+  /** This peer must take a snapshot from the remote, its authority (see {@link Session.startSnapshot}). */
+  #wantSnapshot = false;
+  /**
+   * The snapshot under way: its epoch, the ids received in it, and — once the
+   * authority's `stable` says so — the last message of its reply and that
+   * reply's `covered` claim.
+   */
+  #snapshot: { readonly epoch: number; readonly received: VersionVector; end: { readonly n: number; readonly covered: VersionVector } | undefined } | undefined;
 
   /** The remote's peer id, once its hello arrived. */
   remotePeer: PeerId | undefined;
@@ -229,6 +264,8 @@ export class Session {
   #resendTimer: unknown;
   #coveredTimer: unknown;
   #plannedOps = 0;
+  /** A collection authority's plan claim for the remote's hello, until its end is sent (see {@link Session.startSnapshot}). */
+  #replyEnd: VersionVector | undefined;
   #sentOps = 0;
   #sentBytes = 0;
   /** Operations given up under the planted defect `drop-after-retries` (never set otherwise). */
@@ -248,6 +285,7 @@ export class Session {
     this.#requests = new TokenBucket(budget.perSecond, budget.burst, host.clock.now());
     this.#maxQueuedReplies = options.maxQueuedReplies ?? 256;
     this.#epoch = Math.floor(host.clock.random() * EPOCH_SPACE);
+    this.#wantSnapshot = options.gcAuthority === true && host.resetPending();
     this.#unsubscribe.push(
       connection.on('open', () => this.#onOpen()),
       connection.on('message', (bytes) => this.#onMessage(bytes)),
@@ -316,6 +354,31 @@ export class Session {
     this.#host.sessionChanged(this);
   }
 
+  /** Tells the remote what every member of the space holds (this peer being its collection authority). */
+  sendStable(vv: VersionVector): void {
+    if (!this.#linkUp || this.#closed || this.remotePeer === undefined || this.#helloRefused) return;
+    this.#send({ type: 'stable', vv: vv.clone() });
+  }
+
+  /** Whether the remote is this peer's collection authority (`gcAuthority`). */
+  get isAuthority(): boolean {
+    return this.#policy.gcAuthority === true;
+  }
+
+  /**
+   * Asks the authority for a snapshot: a hello that says this peer holds
+   * nothing, so that everything the authority holds is sent, and what it
+   * did not send can be told apart (see `SessionHost.snapshotComplete`).
+   */
+  startSnapshot(): void {
+    if (!this.isAuthority || this.#closed) return;
+    this.#wantSnapshot = true;
+    if (this.#linkUp && this.#snapshot === undefined) {
+      this.#rehello();
+      this.#host.sessionChanged(this);
+    }
+  }
+
   /**
    * Pushes operations that just became durable winners (local or from a third
    * peer) to the remote, when it has asked for them and does not hold them;
@@ -352,6 +415,7 @@ export class Session {
     if (this.#closed) return;
     this.#stop();
     this.#linkUp = true;
+    this.#helloRefused = false;
     // Sending side: wait for the remote's hello.
     this.#remoteEpoch = undefined;
     this.#clearOutbox();
@@ -401,6 +465,14 @@ export class Session {
         return;
       case 'ack':
         this.#onAck(message.vv);
+        return;
+      case 'stable':
+        if (!this.isAuthority || this.remotePeer === undefined) return;
+        if (!message.vv.isEmpty()) this.#host.noteStable(message.vv, this);
+        if (message.reply !== undefined && this.#snapshot !== undefined && message.reply.epoch === this.#snapshot.epoch) {
+          this.#snapshot.end = { n: message.reply.n, covered: message.reply.covered };
+          this.#snapshotIn();
+        }
         return;
       case 'error':
         this.#onRemoteError(message.code, message.message, message.opIds ?? []);
@@ -455,6 +527,15 @@ export class Session {
       this.#sendError('E_RATE_LIMIT', 'too many hellos on this connection: each one re-plans the whole sync; slow down');
       return;
     }
+    const refusal = this.#host.admitHello(peer, vv, this);
+    const wasRefused = this.#helloRefused;
+    this.#helloRefused = refusal !== undefined;
+    if (refusal !== undefined) {
+      this.#sendError(refusal.code, refusal.message);
+      return;
+    }
+    // What it sent while refused was dropped: ask again for what it holds and this peer lacks.
+    if (wasRefused) this.#rehello();
     const known = this.#trustCovered === 'all' ? vv.clone() : this.#host.heldOf(vv);
     if (this.#host.plant === 'drop-after-retries') known.merge(this.#givenUp);
     this.remotePeer = peer;
@@ -472,6 +553,10 @@ export class Session {
     this.#sentBytes = 0;
     this.#queuePlan(plan);
     this.#sendCovered(plan.covered);
+    // A collection authority tells every (re)connecting member what is stable (one sent earlier may have been
+    // lost), and where the reply to this hello ends — for a peer taking a snapshot (see #snapshotIn).
+    this.#replyEnd = this.#host.currentStable() === undefined ? undefined : plan.covered.clone();
+    if (this.#replyEnd !== undefined) this.#outbox.push({ kind: 'reply-end', covered: this.#replyEnd });
     this.#flush();
     this.#host.sessionChanged(this);
   }
@@ -522,6 +607,8 @@ export class Session {
     this.#plannedOps += plan.opCount;
     this.#queuePlan(plan);
     this.#outbox.push({ kind: 'covered', vv: plan.covered.clone() });
+    // The reply to the hello now ends after this re-plan (its claim stays the plan's: what was held then).
+    if (this.#replyEnd !== undefined) this.#outbox.push({ kind: 'reply-end', covered: this.#replyEnd });
   }
 
   #clearOutbox(): void {
@@ -547,6 +634,7 @@ export class Session {
   }
 
   #onRemoteError(code: string, message: string, opIds: readonly OpId[]): void {
+    if (code === 'E_HORIZON' && this.isAuthority && this.#snapshot === undefined) this.#host.horizonReset(this);
     this.#pending.reject(opIds);
     const known = KNOWN_CODES.has(code) ? (code as SyncErrorCode) : 'E_PROTOCOL';
     const about = opIds.length > 0 ? ` (${opIds.length} operation${opIds.length > 1 ? 's' : ''}, first ${opIds[0]!.origin}:${opIds[0]!.seq})` : '';
@@ -585,6 +673,8 @@ export class Session {
 
   #onOps(epoch: number, n: number, ops: readonly Operation[], bytes: number): void {
     if (epoch !== this.#epoch) return; // a reply to an older hello
+    // A remote refused for `E_HORIZON` resets before anything it sends counts (it is resent after its next hello).
+    if (this.#helloRefused) return;
     if (this.#arrived.has(n)) {
       // A duplicated or resent message already processed: only the ack may be missing.
       if (this.#durable.has(n)) this.#scheduleAck();
@@ -603,6 +693,7 @@ export class Session {
       return;
     }
     this.#arrived.add(n);
+    if (this.#snapshot !== undefined) for (const op of ops) if (isPeerId(op.origin) && Number.isSafeInteger(op.seq) && op.seq > 0) this.#snapshot.received.add(op);
     this.#receivedOps += ops.length;
     this.#receivedBytes += bytes;
     const forbidden: ApplyReport['rejected'] = [];
@@ -724,6 +815,8 @@ export class Session {
         if (epoch !== this.#epoch) return;
         this.#scheduleAck();
         if (!this.#arrived.hasGap() && this.#pendingCovered.length === 0) {
+          this.#snapshotIn();
+          if (this.#snapshot !== undefined) return;
           this.#receiveComplete = true;
           this.#helloAttempt = 0;
           this.#host.clock.clearTimeout(this.#gapTimer);
@@ -732,6 +825,26 @@ export class Session {
         }
       },
     });
+  }
+
+  /**
+   * Hands a snapshot over once the whole reply to the snapshot hello is
+   * durable: its messages up to the one the authority's `stable` named, and
+   * the claim of its plan — what the authority held when it answered. Every
+   * operation of that claim it still held unsuperseded was sent in those
+   * messages (a plan, or the re-plan of one that fell behind): as this peer
+   * acknowledges only what the snapshot brought, nothing it held before
+   * counts as known to the authority. So what the claim names and the
+   * snapshot did not bring was superseded or collected there. (Until the
+   * end is in, the receiving side does not count as complete: a lost
+   * `stable` brings a new snapshot hello.)
+   */
+  #snapshotIn(): void {
+    const snapshot = this.#snapshot;
+    if (snapshot?.end === undefined || snapshot.epoch !== this.#epoch || !this.#durable.hasAllUpTo(snapshot.end.n)) return;
+    this.#snapshot = undefined;
+    this.#wantSnapshot = false;
+    void this.#host.snapshotComplete(snapshot.received, snapshot.end.covered);
   }
 
   #progressed(): void {
@@ -771,7 +884,10 @@ export class Session {
     this.#receivedBytes = 0;
     // A hello still waiting to be sent asks under an epoch just left: only the new one matters.
     this.#outbox = this.#outbox.filter((item) => item.kind !== 'message' || item.message.type !== 'hello');
-    this.#send({ type: 'hello', protocol: PROTOCOL_VERSION, epoch: this.#epoch, peer: this.#host.peerId, space: this.#host.space, vv: this.#host.durableVv() });
+    // A snapshot hello says nothing is held: the authority sends all it has (docs/protocol.md, "Metadata collection").
+    this.#snapshot = this.#wantSnapshot ? { epoch: this.#epoch, received: new VersionVector(), end: undefined } : undefined;
+    const vv = this.#snapshot === undefined ? this.#host.durableVv() : new VersionVector();
+    this.#send({ type: 'hello', protocol: PROTOCOL_VERSION, epoch: this.#epoch, peer: this.#host.peerId, space: this.#host.space, vv });
     this.#armGapTimer();
   }
 
@@ -842,7 +958,13 @@ export class Session {
           if (item.reply === true) this.#queuedReplies--;
           break;
         case 'ack':
-          message = { type: 'ack', vv: this.#host.durableVv() };
+          // While a snapshot is taken, only what it brought: the authority then sends again whatever else it
+          // holds (a re-plan, a push), rather than count on what this peer held before (see #snapshotIn).
+          message = { type: 'ack', vv: this.#snapshot === undefined ? this.#host.durableVv() : this.#snapshot.received.intersection(this.#host.durableVv()) };
+          break;
+        case 'reply-end':
+          this.#replyEnd = undefined;
+          message = { type: 'stable', vv: (this.#host.currentStable() ?? new VersionVector()).clone(), reply: { epoch: this.#remoteEpoch!, n: this.#nextN, covered: item.covered } };
           break;
         case 'ops': {
           this.#queuedOps -= item.ops.length;
@@ -897,7 +1019,9 @@ type Outgoing =
   | { readonly kind: 'message'; readonly message: SyncMessage; readonly reply?: boolean }
   | { readonly kind: 'ops'; readonly ops: readonly Operation[] }
   | { readonly kind: 'covered'; readonly vv: VersionVector; readonly partial?: boolean }
-  | { readonly kind: 'ack' };
+  | { readonly kind: 'ack' }
+  /** The end of the reply to the remote's hello, as a `stable` message (a collection authority's). */
+  | { readonly kind: 'reply-end'; readonly covered: VersionVector };
 
 /** Encoded batches, shared by every session a batch is pushed to (the relay's fan-out). */
 const batches = new WeakMap<readonly Operation[], Uint8Array>();
@@ -915,6 +1039,7 @@ const KNOWN_CODES = new Set<string>([
   'E_INVALID_OP', 'E_INVALID_ORIGIN', 'E_INVALID_SEQ', 'E_INVALID_HLC', 'E_INVALID_COLLECTION', 'E_INVALID_KEY',
   'E_INVALID_KIND', 'E_INVALID_VALUE', 'E_TOO_LARGE', 'E_DECODE', 'E_EQUIVOCATION', 'E_PROTOCOL', 'E_VERSION',
   'E_TIMEOUT', 'E_RATE_LIMIT', 'E_UNAUTHORIZED', 'E_FORBIDDEN', 'E_QUOTA', 'E_CLOCK_SKEW', 'E_POLICY',
+  'E_HORIZON',
 ]);
 
 /**

@@ -108,6 +108,14 @@ export interface Timing {
    * @default 50000
    */
   readonly maxWaitingOps: number;
+  /**
+   * A collection authority (`gc`) computes the stable vector at most once
+   * per this many ms: acknowledgements arriving in between share one
+   * computation, one WAL record and one `stable` message per session — and,
+   * on every peer that collects something with it, one compaction of the log.
+   * @default 10000
+   */
+  readonly stableDelayMs: number;
 }
 
 /**
@@ -134,7 +142,9 @@ export type PlantedBug =
   | 'mv-lww'
   | 'map-whole'
   // causal spaces: received operations shown at once, whatever their writer had seen
-  | 'ignore-deps';
+  | 'ignore-deps'
+  // metadata collection: a collection authority that lets a peer back from past its horizon sync as it is
+  | 'skip-horizon-reset';
 
 /** Options of {@link createSyncEngine}. */
 export interface SyncEngineOptions {
@@ -206,6 +216,21 @@ export interface SyncEngineOptions {
    * this peer's own writes and take each received operation's own policy.
    */
   readonly collections?: Readonly<Record<string, DeclaredPolicy>>;
+  /**
+   * Makes this peer its space's collection authority (what a relay is): it
+   * keeps the space's members (every peer whose hello it served, kept in the
+   * WAL), computes what all of them hold durably from their acks — the
+   * stable vector, written to the WAL before it is sent — and sends it in
+   * `stable` messages, so that peers (and this one) drop the metadata only a
+   * peer lacking it could need (set removes). A member not connected for
+   * `horizonMs` stops counting; if it comes back holding other peers'
+   * operations but not all of the stable vector, its hello is refused with
+   * `E_HORIZON` and it resets from a snapshot (its own unsynced writes
+   * written again). Every peer of such a space must sync through this
+   * authority, with `gcAuthority: true` on that connection (docs/protocol.md,
+   * "Metadata collection").
+   */
+  readonly gc?: { readonly horizonMs: number };
   /**
    * Switches on a known defect, for the simulator's self-test only: it proves
    * the simulator fails when the engine is wrong. Never set it in production.
