@@ -26,6 +26,8 @@ interface SeedSummary {
   readonly divergent: number;
   readonly lost: number;
   readonly violations: number;
+  readonly gc: boolean;
+  readonly resets: number;
 }
 
 function usage(problem: string): never {
@@ -43,7 +45,7 @@ function scenarioOptions(args: Args): ScenarioOptions {
 }
 
 function summarize(result: SimulationResult): SeedSummary {
-  return { seed: result.seed, steps: result.steps, ops: result.ops, divergent: result.divergent, lost: result.lost, violations: result.violations.length };
+  return { seed: result.seed, steps: result.steps, ops: result.ops, divergent: result.divergent, lost: result.lost, violations: result.violations.length, gc: result.scenario.gc !== undefined, resets: result.resets };
 }
 
 function replayCommand(seed: number, args: Args): string {
@@ -118,7 +120,7 @@ async function main(): Promise<void> {
   }
   const seeds = args.seed !== undefined ? [args.seed] : Array.from({ length: args.seeds }, (_, i) => args.from + i);
   if (args.plant !== undefined) console.log(`sim: planting the bug ${args.plant} on purpose — the failures it causes (LOST writes, divergence, violations) are expected; this run passes only if the simulator catches it`);
-  const totals = { seeds: 0, steps: 0, ops: 0, divergent: 0, lost: 0, violations: 0 };
+  const totals = { seeds: 0, steps: 0, ops: 0, divergent: 0, lost: 0, violations: 0, gcSeeds: 0, resets: 0 };
   const failing: number[] = [];
   const started = Date.now();
   const onResult = (summary: SeedSummary): boolean => {
@@ -128,6 +130,8 @@ async function main(): Promise<void> {
     totals.divergent += summary.divergent;
     totals.lost += summary.lost;
     totals.violations += summary.violations;
+    if (summary.gc) totals.gcSeeds++;
+    totals.resets += summary.resets;
     const bad = summary.divergent > 0 || summary.lost > 0 || summary.violations > 0;
     if (bad) failing.push(summary.seed);
     if (args.verbose || (bad && !(args.plant && args.all))) console.log(`seed ${summary.seed}: steps=${summary.steps} ops=${summary.ops} divergent=${summary.divergent} lost=${summary.lost} violations=${summary.violations}`);
@@ -159,6 +163,7 @@ async function main(): Promise<void> {
     ok = failing.length === 0;
     console.log(`\n${totals.seeds} seeds in ${seconds} s${failing.length ? `; failing seeds: ${failing.join(', ')}` : ''}`);
   }
+  console.log(`metadata collection: in ${totals.gcSeeds} seeds, ${totals.resets} peers reset from the relay after its horizon`);
   console.log(`sim: seeds=${totals.seeds} peers=${args.peers ?? '2-7'} steps=${totals.steps} ops=${totals.ops} divergent=${totals.divergent} lost=${totals.lost} violations=${totals.violations}`);
   process.exitCode = ok ? 0 : 1;
 }

@@ -113,6 +113,9 @@ export class History {
     this.#vectors.set(storage, vv);
   }
 
+  /** Resets from a collection authority seen (each a snapshot taken by a peer away past the GC horizon). */
+  resets = 0;
+
   /**
    * A storage is gone for good (its disk rotted and the peer was replaced by
    * a fresh one): what only it held is lost with it, honestly — it leaves the

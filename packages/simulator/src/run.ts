@@ -25,6 +25,8 @@ export interface SimulationResult {
   readonly lost: number;
   /** Every invariant broken. */
   readonly violations: readonly Violation[];
+  /** Peers that reset from the collection authority (a snapshot taken after the GC horizon). */
+  readonly resets: number;
   /** Virtual ms the heal phase took to converge, if it did. */
   readonly convergedAfterMs: number | undefined;
   /** What happened, in order. */
@@ -57,7 +59,7 @@ export async function runScenario(scenario: Scenario): Promise<SimulationResult>
   const storageLabel = scenario.storage === 'mixed' ? `mixed WAL (file at ${scenario.storages.flatMap((s, i) => (s === 'file' ? [`p${i}`] : [])).join(',')})` : `${scenario.storage} WAL`;
   const typedCollections = new Map(Object.entries(scenario.collections).filter((entry): entry is [string, OperationType] => entry[1] !== 'lww'));
   const declared = Object.keys(scenario.collections).length === 0 ? '' : `, collections ${JSON.stringify(scenario.collections)}${scenario.relay === undefined ? '' : ` (p${scenario.relay} a relay that declares none)`}`;
-  world.log(`seed ${scenario.seed}: ${scenario.peers} peers, ${scenario.topology}, ${scenario.keys} keys, faults ${JSON.stringify(scenario.faults)}, ${storageLabel}, fsync ${scenario.walLatencyMs} ms${scenario.flow ? `, flow ${JSON.stringify(scenario.flow)}` : ''}${declared}${scenario.causal ? ', causal' : ''}${scenario.plant ? `, planted bug ${scenario.plant}` : ''}`);
+  world.log(`seed ${scenario.seed}: ${scenario.peers} peers, ${scenario.topology}, ${scenario.keys} keys, faults ${JSON.stringify(scenario.faults)}, ${storageLabel}, fsync ${scenario.walLatencyMs} ms${scenario.flow ? `, flow ${JSON.stringify(scenario.flow)}` : ''}${declared}${scenario.causal ? ', causal' : ''}${scenario.gc ? `, gc horizon ${scenario.gc.horizonMs} ms` : ''}${scenario.plant ? `, planted bug ${scenario.plant}` : ''}`);
   await world.boot();
   const bootedAt = world.clock.now() - world.start;
   for (const action of scenario.actions) {
@@ -176,6 +178,7 @@ export async function runScenario(scenario: Scenario): Promise<SimulationResult>
     divergent,
     lost,
     violations: history.violations,
+    resets: history.resets,
     convergedAfterMs,
     trace: world.trace,
   };

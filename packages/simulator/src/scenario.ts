@@ -21,6 +21,7 @@ export const PLANTS: readonly SimPlant[] = [
   'mv-lww',
   'map-whole',
   'ignore-deps',
+  'skip-horizon-reset',
 ];
 
 /** How the peers of a simulation are linked. */
@@ -132,6 +133,12 @@ export interface Scenario {
    */
   readonly relay: number | undefined;
   /**
+   * The relay collects metadata (`gc` of the engine, with this horizon) and
+   * the other peers, all its clients, trust it as their collection
+   * authority; `undefined` when nothing is collected.
+   */
+  readonly gc: { readonly horizonMs: number } | undefined;
+  /**
    * A causal space: every peer writes with `causal: true`, and the oracle
    * checks at every change a peer shows that what its writer had seen is held.
    */
@@ -166,7 +173,10 @@ const COLLECTIONS = ['todos', 'notes'];
 export function drawScenario(seed: number, options: ScenarioOptions = {}): Scenario {
   const rng = createSeededRandom(seed);
   const peers = options.peers ?? rng.int(2, 7);
-  const topology = rng.pick<Topology>(['mesh', 'star', 'chain', 'ring']);
+  const drawn = rng.pick<Topology>(['mesh', 'star', 'chain', 'ring']);
+  // The planted defect of metadata collection needs a relay that collects: a star (the draws stay as they were).
+  const horizonPlant = options.plant === 'skip-horizon-reset';
+  const topology: Topology = horizonPlant ? 'star' : drawn;
   const on = (p: number): boolean => rng.chance(p);
   const faults: SimFaults = {
     loss: on(0.5) ? rng.next() * 0.3 : 0,
@@ -264,7 +274,7 @@ export function drawScenario(seed: number, options: ScenarioOptions = {}): Scena
   const flow = flowRng.chance(0.5) ? { highWaterBytes: flowRng.pick([200, 1_000, 4_000]), maxQueuedOps: flowRng.pick([2, 8, 32]) } : undefined;
   if (options.worlds === 'original') {
     actions.sort((x, y) => x.at - y.at);
-    return { seed, peers, topology, faults, walLatencyMs, skews, faultPhaseMs, actions, plant: options.plant, storage, storages, keys, flow, collections: {}, relay: undefined, causal: false };
+    return { seed, peers, topology, faults, walLatencyMs, skews, faultPhaseMs, actions, plant: options.plant, storage, storages, keys, flow, collections: {}, relay: undefined, gc: undefined, causal: false };
   }
   const wide = drawWideWorld(seed, peers, faultPhaseMs, actions);
   drawRapidWrites(seed, peers, faultPhaseMs, actions);
@@ -272,12 +282,13 @@ export function drawScenario(seed: number, options: ScenarioOptions = {}): Scena
   drawBitRot(seed, peers, faultPhaseMs, actions);
   drawHostileWrites(seed, peers, faultPhaseMs, actions);
   const stormy = drawStorms(seed, faults, faultPhaseMs, actions);
-  const { collections, relay } = drawTypedWorld(seed, peers, topology, faultPhaseMs, actions);
+  const { collections, relay } = drawTypedWorld(seed, peers, topology, faultPhaseMs, actions, horizonPlant);
   // One seed in three is a causal space (a stream of its own: the other draws stay as they were).
   // (Always with the planted defect that ignores dependencies: there is nothing to catch otherwise.)
   const causal = options.plant === 'ignore-deps' || createSeededRandom(seed).fork('causal').chance(1 / 3);
+  const gc = drawCollection(seed, relay, horizonPlant);
   actions.sort((x, y) => x.at - y.at);
-  return { seed, peers, topology, faults: stormy, walLatencyMs, skews, faultPhaseMs, actions, plant: options.plant, storage, storages, keys: wide ?? keys, flow, collections, relay, causal };
+  return { seed, peers, topology, faults: stormy, walLatencyMs, skews, faultPhaseMs, actions, plant: options.plant, storage, storages, keys: wide ?? keys, flow, collections, relay, gc, causal };
 }
 
 function drawStorage(seed: number): SimStorage | 'mixed' {
@@ -389,11 +400,13 @@ function drawTypedWorld(
   topology: Topology,
   faultPhaseMs: number,
   actions: SimAction[],
+  withRelaySet = false,
 ): { collections: Record<string, OperationType | 'lww'>; relay: number | undefined } {
   const rng = createSeededRandom(seed).fork('typed');
-  if (!rng.chance(0.85)) return { collections: {}, relay: undefined };
+  if (!rng.chance(0.85) && !withRelaySet) return { collections: {}, relay: undefined };
   let policies = TYPED.filter(() => rng.chance(0.6));
   if (policies.length === 0) policies = [rng.pick(TYPED)];
+  if (withRelaySet && !policies.includes('set')) policies.push('set');
   const collections: Record<string, OperationType | 'lww'> = {};
   if (rng.chance(1 / 3)) collections['todos'] = 'lww';
   const keysOf = new Map<string, number>();
@@ -402,7 +415,7 @@ function drawTypedWorld(
     // Few keys, so that writes meet on them: a set's adds and removes of one value, an mv register's concurrent writes.
     keysOf.set(policy, rng.int(1, policy === 'set' || policy === 'mv' ? 2 : 3));
   }
-  const relay = topology === 'star' && rng.chance(0.5) ? 0 : undefined;
+  const relay = topology === 'star' && (rng.chance(0.5) || withRelaySet) ? 0 : undefined;
   let unique = 40_000;
   const draw = (policy: OperationType): TypedWrite => {
     switch (policy) {
@@ -441,6 +454,21 @@ function drawTypedWorld(
     }
   }
   return { collections, relay };
+}
+
+/**
+ * Metadata collection, in 3 of 4 worlds with a relay (a stream of its own:
+ * the other draws stay as they were): half with a horizon past any run, so
+ * that everything is collected once every peer holds it, half with one of a
+ * few seconds, so that a peer down or cut off for longer is forgotten and,
+ * when it comes back holding what it should not, reset.
+ */
+function drawCollection(seed: number, relay: number | undefined, shortHorizon: boolean): { horizonMs: number } | undefined {
+  if (relay === undefined) return undefined;
+  const rng = createSeededRandom(seed).fork('gc');
+  if (!rng.chance(0.75) && !shortHorizon) return undefined;
+  if (shortHorizon) return { horizonMs: rng.int(300, 2_000) };
+  return { horizonMs: rng.chance(0.5) ? 3_600_000 : rng.int(1_500, 8_000) };
 }
 
 /** @internal */

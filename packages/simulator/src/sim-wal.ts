@@ -35,6 +35,8 @@ export function observeWal(inner: Wal, storage: string, history: History): Wal {
     },
     async compact(snapshot: WalSnapshot): Promise<void> {
       await inner.compact(snapshot);
+      // Durable now (a reset's snapshot holds writes no record did).
+      for (const op of snapshot.ops) history.durableAt(storage, op, true);
       history.walAcknowledged(storage, [], snapshot.vv);
     },
     close(): Promise<void> {

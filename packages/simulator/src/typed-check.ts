@@ -122,6 +122,11 @@ export function checkTypedCollections(history: History, engines: readonly SyncEn
  * durable writes of the key, and an acknowledged counter write adds exactly
  * its amount to them: an increment neither lost nor counted twice.
  */
+/** Whether `remove` is a set remove of `add`'s value that names it. */
+function isRemoveNaming(remove: Operation, add: Operation): boolean {
+  return (valueOf(remove) as { action?: string } | undefined)?.action === 'remove' && isAddOf(add, remove) && contextNames(remove, add);
+}
+
 function checkWriters(history: History, durable: readonly Operation[]): void {
   const places = byPlace(durable, () => true);
   const wrong: string[] = [];
@@ -142,7 +147,11 @@ function checkWriters(history: History, durable: readonly Operation[]): void {
         }
       } else if ((entry.type === 'mv' || (entry.type === 'set' && (valueOf(op) as { action?: string } | undefined)?.action === 'remove')) && previous !== undefined) {
         // An mv write replaces its writer's own previous value; a remove removes its writer's own earlier adds of the value.
-        const earlier = entry.type === 'mv' ? [previous] : entry.ops.filter((other) => other.origin === op.origin && other.seq < op.seq && isAddOf(other, op));
+        // (An add another remove named already need not be named again: that remove may have been collected.)
+        const earlier =
+          entry.type === 'mv'
+            ? [previous]
+            : entry.ops.filter((other) => other.origin === op.origin && other.seq < op.seq && isAddOf(other, op) && !entry.ops.some((remove) => remove !== op && isRemoveNaming(remove, other)));
         for (const seen of earlier) if (!contextNames(op, seen)) wrong.push(`${place}: ${opIdKey(op)} was written without seeing its writer's own earlier ${opIdKey(seen)}`);
       }
     }

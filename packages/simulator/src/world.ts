@@ -1,5 +1,6 @@
 import { setImmediate as nextMacrotask } from 'node:timers/promises';
 import {
+  HorizonResetError,
   createManualClock,
   createSeededRandom,
   isSyncError,
@@ -65,6 +66,7 @@ export const SIM_TIMING: Partial<Timing> = {
   coveredDelayMs: 20,
   // Longer than any run: an honest world never needs the safety valve of causal spaces.
   causalWaitMs: 3_600_000,
+  stableDelayMs: 200,
 };
 
 /** A peer's view of the world clock: skewed, and dead once its process crashed. */
@@ -416,7 +418,7 @@ export class SimWorld {
     createSyncEngine({
       wal,
       peerId: peer.id,
-      ...(peer.index === this.#scenario.relay ? {} : { collections: this.#scenario.collections }),
+      ...(peer.index === this.#scenario.relay ? (this.#scenario.gc === undefined ? {} : { gc: this.#scenario.gc }) : { collections: this.#scenario.collections }),
       clock,
       timing: this.#scenario.flow === undefined ? SIM_TIMING : { ...SIM_TIMING, ...this.#scenario.flow },
       compaction: { minOps: 40, ratio: 2 },
@@ -425,6 +427,7 @@ export class SimWorld {
       onError: (error) => {
         if (clock.dead) return;
         this.log(`${peer.id} reports ${error.code}: ${error.message.slice(0, 160)}`);
+        if (error instanceof HorizonResetError) this.history.resets++;
         if (error.code === 'E_EQUIVOCATION' || error.code === 'E_INTERNAL') this.history.violate('engine-error', `${peer.id}: ${error.code}: ${error.message}`);
       },
     }).then(
@@ -467,8 +470,10 @@ export class SimWorld {
     this.#links.set(key, [toB, toA]);
     const wrap = (connection: Connection): Connection =>
       this.#healing ? connection : replayingConnection(connection, this.#replayRate, this.clock, this.#replayRandom);
-    peerA.engine!.connect(wrap(toB));
-    peerB.engine!.connect(wrap(toA));
+    // The relay's clients trust it as their collection authority (when it collects).
+    const authority = this.#scenario.gc === undefined ? undefined : this.#scenario.relay;
+    peerA.engine!.connect(wrap(toB), b === authority ? { gcAuthority: true } : {});
+    peerB.engine!.connect(wrap(toA), a === authority ? { gcAuthority: true } : {});
   }
 
   /** Records every live peer's durable vector (it must never go back) and checks queue bounds. */
