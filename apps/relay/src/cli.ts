@@ -8,7 +8,7 @@ import { createRelay, type Relay } from './relay.js';
 /**
  * Runs the relay from command-line arguments:
  * `--port 8787 --data ./relay-data [--secret …] [--jwks URL|FILE] [--audience …] [--issuer …] [--clock-tolerance S]
- * [--storage sqlite|file] [--host 127.0.0.1] [--max-clock-ahead 300] [--log-level info] [--quiet]`.
+ * [--storage sqlite|file] [--host 127.0.0.1] [--max-clock-ahead 300] [--gc-horizon SECONDS] [--log-level info] [--quiet]`.
  * Relative paths (`--data`, a `--jwks` file) are resolved against the directory the command was typed in
  * (`INIT_CWD` under `pnpm`/`npm`, which run scripts in the package's directory). Prints `relay listening on ws://HOST:PORT` once ready; SIGTERM or SIGINT
  * shut it down gracefully.
@@ -30,6 +30,7 @@ export async function runRelayCli(argv: readonly string[]): Promise<Relay> {
       'log-level': { type: 'string', default: 'info' },
       storage: { type: 'string', default: 'sqlite' },
       'max-clock-ahead': { type: 'string' },
+      'gc-horizon': { type: 'string' },
       quiet: { type: 'boolean', default: false },
     },
     strict: true,
@@ -41,6 +42,8 @@ export async function runRelayCli(argv: readonly string[]): Promise<Relay> {
   if (clockAhead !== undefined && !(Number.isFinite(clockAhead) && clockAhead > 0)) {
     throw new UsageError(`--max-clock-ahead must be a number of seconds > 0, got ${values['max-clock-ahead']}`);
   }
+  const horizon = values['gc-horizon'] === undefined ? undefined : Number(values['gc-horizon']);
+  if (horizon !== undefined && !(Number.isFinite(horizon) && horizon > 0)) throw new UsageError(`--gc-horizon must be a number of seconds > 0, got ${values['gc-horizon']}`);
   const tolerance = values['clock-tolerance'] === undefined ? undefined : Number(values['clock-tolerance']);
   if (tolerance !== undefined && !(Number.isFinite(tolerance) && tolerance >= 0)) throw new UsageError(`--clock-tolerance must be a number of seconds ≥ 0, got ${values['clock-tolerance']}`);
   const levels: readonly string[] = ['debug', 'info', 'warn', 'error', 'silent'];
@@ -59,6 +62,7 @@ export async function runRelayCli(argv: readonly string[]): Promise<Relay> {
     ...(tolerance !== undefined ? { clockToleranceSec: tolerance } : {}),
     ...(values.quiet ? { logger: createLogger(false) } : level !== 'info' ? { logger: createLogger(undefined, { level }) } : {}),
     ...(clockAhead !== undefined ? { limits: { maxClockAheadMs: clockAhead * 1000 } } : {}),
+    ...(horizon !== undefined ? { gc: { horizonMs: horizon * 1000 } } : {}),
   });
   console.log(`relay listening on ${relay.url}`);
   let stopping = false;

@@ -90,6 +90,17 @@ export interface RelayOptions {
   readonly storage?: 'sqlite' | 'file';
   /** Close a space's engine after this long without connections. @default 60000 */
   readonly idleSpaceMs?: number;
+  /**
+   * Collect metadata (set removes every client holds) as each space's
+   * collection authority: `horizonMs`, how long a client may stay away and
+   * still count (when it comes back later holding what was collected
+   * meanwhile, it takes a snapshot instead of a delta); `intervalMs`, how
+   * often what is stable is computed and sent @default 10000. The engine's
+   * `gc`; docs/protocol.md, "Metadata collection". Every client must run a
+   * version that speaks `stable` (this one or later).
+   * @default off: nothing is collected
+   */
+  readonly gc?: { readonly horizonMs: number; readonly intervalMs?: number };
   readonly limits?: Partial<RelayLimits>;
   /**
    * Structured logs (JSON lines, `createLogger()` on `pino`; `fromPino(yours)` to
@@ -171,6 +182,7 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
     dataDir: options.dataDir,
     storage: options.storage ?? 'sqlite',
     idleMs: options.idleSpaceMs ?? 60_000,
+    ...(options.gc !== undefined ? { gc: options.gc } : {}),
     wrapWal: (wal) => timedWal(wal, walLatency),
     onError: (space, error) => {
       countEngineErrors({ code: error.code });

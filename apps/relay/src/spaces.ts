@@ -11,6 +11,8 @@ export interface SpaceRegistryOptions {
   readonly storage: 'sqlite' | 'file';
   /** Close a space's engine after it has had no connection for this long. */
   readonly idleMs: number;
+  /** Collect metadata as each space's authority (the engine's `gc`, computed every `intervalMs`). */
+  readonly gc?: { readonly horizonMs: number; readonly intervalMs?: number };
   /** Wraps each space's WAL (to measure it). */
   readonly wrapWal?: (wal: Wal, space: string) => Wal;
   readonly onError: (space: string, error: SyncError) => void;
@@ -121,7 +123,9 @@ export class SpaceRegistry {
     await mkdir(this.#options.dataDir, { recursive: true });
     const base = this.#options.storage === 'sqlite' ? createSqliteWal({ path: this.#path(space) }) : createFileWal({ dir: this.#path(space) });
     const wal = this.#options.wrapWal ? this.#options.wrapWal(base, space) : base;
-    return createSyncEngine({ wal, space, onError: (error) => this.#options.onError(space, error) });
+    const gc = this.#options.gc;
+    const collect = gc === undefined ? {} : { gc: { horizonMs: gc.horizonMs }, ...(gc.intervalMs !== undefined ? { timing: { stableDelayMs: gc.intervalMs } } : {}) };
+    return createSyncEngine({ wal, space, ...collect, onError: (error) => this.#options.onError(space, error) });
   }
 
   async #closeIdle(space: string, entry: OpenSpace): Promise<void> {

@@ -110,3 +110,33 @@ describe('the SDK through a real relay', () => {
     await eventually(() => notes.get('k') === 'over http', 'b reads it over WebSocket');
   });
 });
+
+describe('metadata collection through a real relay', () => {
+  it('collects a set remove and brings a client back from past the horizon with a snapshot: it keeps its offline add and does not bring back what was removed', async () => {
+    const { dir, cleanup } = await tempDir();
+    const server = await createRelay({ dataDir: dir, port: 0, logger: false, gc: { horizonMs: 1_500, intervalMs: 100 } });
+    cleanups.push(async () => {
+      await server.close();
+      await cleanup();
+    });
+    const a = await peer({ storage: ':memory:', relay: server.url });
+    const c = await peer({ storage: ':memory:', relay: server.url });
+    const tagsA = (await a.space('team')).collection<string>('tags', { type: 'set' });
+    const tagsC = (await c.space('team')).collection<string>('tags', { type: 'set' });
+    const resets: string[] = [];
+    c.on('error', (error) => {
+      if (error.code === 'E_HORIZON') resets.push(error.message);
+    });
+    await tagsA.add('post', 'red');
+    await eventually(() => tagsC.has('post', 'red'), 'c sees red');
+    c.offline();
+    await tagsC.add('post', 'green');
+    await tagsA.remove('post', 'red');
+    // Past the horizon (and a collection after it), c no longer counts: the remove is collected.
+    await new Promise((resolve) => setTimeout(resolve, 2_500));
+    expect(tagsC.values('post')).toEqual(['green', 'red']);
+    c.online();
+    await eventually(() => JSON.stringify(tagsC.values('post')) === '["green"]' && JSON.stringify(tagsA.values('post')) === '["green"]', 'both show green alone');
+    expect(resets.some((message) => message.includes("took the authority's snapshot"))).toBe(true);
+  });
+});

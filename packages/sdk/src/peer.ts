@@ -154,7 +154,8 @@ export class RelayLinks {
       connection.on('close', (info) => {
         if (info.final) this.#connections.delete(connection);
       });
-      return engine.connect(connection);
+      // The relay is the space's collection authority (when it collects: `--gc-horizon`).
+      return engine.connect(connection, { gcAuthority: true });
     };
   }
 
