@@ -84,6 +84,10 @@ export const messageArb: fc.Arbitrary<SyncMessage> = fc.oneof(
   fc.record({ type: fc.constant('ops' as const), epoch: epochArb, n: epochArb, ops: fc.array(operationArb, { maxLength: 8 }) }),
   fc.record({ type: fc.constant('covered' as const), epoch: epochArb, n: epochArb, vv: versionVectorArb }),
   fc.record({ type: fc.constant('ack' as const), vv: versionVectorArb }),
+  fc.record(
+    { type: fc.constant('stable' as const), vv: versionVectorArb, reply: fc.record({ epoch: epochArb, n: epochArb, covered: versionVectorArb }) },
+    { requiredKeys: ['type', 'vv'] },
+  ),
   fc.record({ type: fc.constant('digest-request' as const), id: epochArb, leaves: fc.boolean() }),
   fc.record(
     {

@@ -1369,6 +1369,8 @@ class Engine implements SyncEngine, SessionHost {
     this.clock.clearTimeout(this.#stableResendTimer);
     this.#stableTimer = this.#expiryTimer = this.#stableResendTimer = undefined;
     if (wasOpen) await this.#writeRecordedAcks().catch(() => undefined);
+    // When each member was last seen (its sessions just closed), so that the horizon counts from then after a reopen.
+    if (wasOpen && this.#stability !== undefined) await this.#commit({ meta: this.#stability.meta() }).catch(() => undefined);
     for (const waiter of this.#ackWaiters) waiter.reject(new SyncError('E_CLOSED', 'the engine closed before the acknowledgement arrived'));
     this.#ackWaiters = [];
     this.#holdWhileAwaited();

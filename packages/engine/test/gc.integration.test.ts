@@ -54,6 +54,41 @@ describe('metadata collection through the relay', () => {
     for (const engine of [relay, a!, b!, c!]) expect(engine.getState('tags', 'post', 'set')).toBeUndefined();
     expectConverged([relay, a!, b!, c!]);
     expect(world.errors.filter((error) => error.code === 'E_HORIZON')).toEqual([]);
+    // What was collected stays collected after a crash: the log was compacted with it.
+    world.crash('a');
+    const reopened = await world.restart('a', declared);
+    expect(reopened.getState('tags', 'post', 'set')).toBeUndefined();
+    connect(world, 'a', links);
+    await world.run(3_000);
+    expectConverged([relay, reopened, b!, c!]);
+  });
+
+  it('takes the snapshot again after a crash in the middle of one, and converges', async () => {
+    const { world, relay, links } = await star(['a', 'c']);
+    const a = world.engine('a');
+    await a.update('tags', 'post', 'set', add('red'));
+    await world.run(2_000);
+    links.get('c')!.close(1000, 'offline');
+    await world.engine('c').update('tags', 'post', 'set', add('green'));
+    await a.update('tags', 'post', 'set', remove('red'));
+    await world.run(HORIZON + 5_000);
+    // Crash the moment the relay refuses it: the snapshot is asked for, nothing of it is in.
+    let crashed = false;
+    world.engine('c').on('error', (error) => {
+      if (crashed || !error.message.includes('reported E_HORIZON')) return;
+      crashed = true;
+      world.crash('c');
+    });
+    connect(world, 'c', links);
+    await world.run(1_000);
+    expect(crashed).toBe(true);
+    const c = await world.restart('c', declared);
+    expect(c.get('tags', 'post')).toEqual(['green', 'red']);
+    connect(world, 'c', links);
+    await world.run(10_000);
+    expect(c.get('tags', 'post')).toEqual(['green']);
+    expect(a.get('tags', 'post')).toEqual(['green']);
+    expectConverged([relay, a, c]);
   });
 
   it('resets a member away past the horizon: it converges, shows nothing a collected remove removed, and keeps its offline writes', async () => {
