@@ -46,7 +46,7 @@ import { policiesFor } from './planted-policies.js';
 import { CommitQueue, type CommitEntry } from './commit-queue.js';
 import { equivocationInLog, recover, repairedOnOpen } from './recovery.js';
 import type { Replica } from './replica.js';
-import { RESET_META, STABLE_META, StabilityTracker } from './stability.js';
+import { RESET_META, STABLE_META, StabilityTracker, readStable } from './stability.js';
 import { Session, type ConnectOptions, type SessionHost } from './session.js';
 import type { Change, PlantedBug, SyncEngineEvents, SyncEngineOptions, SyncProgress, SyncSession, SyncStatus, Timing } from './types.js';
 
@@ -326,7 +326,12 @@ class Engine implements SyncEngine, SessionHost {
       throw new SyncError('E_INVALID_ARGUMENT', `this WAL holds space ${JSON.stringify(stored['space'])}, not ${JSON.stringify(this.space)}: open it with that space or use another storage`);
     }
     this.peerId = this.#options.peerId ?? stored['peerId'] ?? generatePeerId();
-    this.#install(recovered);
+    try {
+      this.#install(recovered);
+    } catch (error) {
+      await this.#wal.close();
+      throw error;
+    }
     this.#state = 'open';
     if (stored['peerId'] !== this.peerId || stored['space'] !== this.space) {
       // Persist who we are before anything is written under this id.
@@ -344,8 +349,7 @@ class Engine implements SyncEngine, SessionHost {
     this.#loadRecordedAcks();
     this.#stability?.load(this.#meta, this.clock.now());
     // What was collected before stays collected (a replay of the log brings the removes back).
-    const stable = this.#meta[STABLE_META];
-    this.#knownStable = stable === undefined ? undefined : VersionVector.fromJSON(JSON.parse(stable));
+    this.#knownStable = readStable(this.#meta);
     if (this.#knownStable !== undefined) this.#replica.durable.collect(this.#knownStable.intersection(this.#replica.durableVv));
     const maxHlc = recovered.maxHlc;
     let replaying = true;

@@ -4,6 +4,33 @@ import { SyncError, VersionVector, type PeerId } from '@softadastra/sync-core';
 export const STABLE_META = 'gc:stable';
 /** The WAL meta key of an authority's members (JSON `{ peer: last seen, ms }`). */
 export const MEMBERS_META = 'gc:members';
+/**
+ * The stable vector kept in a WAL's meta, if any.
+ *
+ * @throws SyncError `E_WAL_CORRUPT` when it cannot be read (forgetting it could let a stale peer in)
+ */
+export function readStable(meta: Readonly<Record<string, string>>): VersionVector | undefined {
+  const value = meta[STABLE_META];
+  if (value === undefined) return undefined;
+  try {
+    return VersionVector.fromJSON(readJson(value, STABLE_META));
+  } catch {
+    throw corrupt(STABLE_META);
+  }
+}
+
+function readJson(value: string, key: string): unknown {
+  try {
+    return JSON.parse(value) as unknown;
+  } catch {
+    throw corrupt(key);
+  }
+}
+
+function corrupt(key: string): SyncError {
+  return new SyncError('E_WAL_CORRUPT', `the WAL's meta ${key} cannot be read: refusing to open rather than forget what metadata collection relies on`);
+}
+
 /** The WAL meta key saying that a peer must take a snapshot from its authority (`'1'`), until it has. */
 export const RESET_META = 'gc:reset';
 
@@ -41,11 +68,12 @@ export class StabilityTracker {
 
   /** Restores the members and the published vector from the WAL's meta; members count as seen `now`, at the latest. */
   load(meta: Readonly<Record<string, string>>, now: number): void {
-    const stable = meta[STABLE_META];
-    if (stable !== undefined) this.#published = VersionVector.fromJSON(JSON.parse(stable));
+    const stable = readStable(meta);
+    if (stable !== undefined) this.#published = stable;
     const members = meta[MEMBERS_META];
     if (members === undefined) return;
-    const seen = JSON.parse(members) as Record<PeerId, number>;
+    const seen = readJson(members, MEMBERS_META) as Record<PeerId, number>;
+    if (typeof seen !== 'object' || seen === null) throw corrupt(MEMBERS_META);
     for (const [peer, lastSeen] of Object.entries(seen)) {
       if (!this.#members.has(peer)) this.#members.set(peer, { lastSeen: Math.min(lastSeen, now), connected: 0, acked: undefined });
     }

@@ -2,6 +2,7 @@ import type { Connection } from '@softadastra/sync-core';
 import { counterIncrement, setAdd, setRemove, type CounterState, type SetState } from '@softadastra/sync-reconciler';
 import { describe, expect, it } from 'vitest';
 import type { SyncEngine } from '../src/index.js';
+import { createMemoryWal } from '@softadastra/wal-memory';
 import { World, expectConverged } from './harness.js';
 
 const HORIZON = 60_000;
@@ -171,5 +172,19 @@ describe('metadata collection through the relay', () => {
     expect(world.errors.filter((error) => error.peer === 'c' && error.code === 'E_HORIZON' && error.message.includes("took the authority's snapshot"))).toHaveLength(1);
     expect(c.getState('tags', 'post', 'set')).toBeUndefined();
     expectConverged([relay, a, c]);
+  });
+});
+
+describe('metadata collection: what the WAL keeps', () => {
+  it('refuses to open a log whose stable vector cannot be read, with E_WAL_CORRUPT', async () => {
+    const world = new World();
+    const peer = await world.add('relay', { gc: { horizonMs: HORIZON } });
+    // A meta record written by hand, as a damaged or foreign writer might have.
+    const wal = createMemoryWal({ storage: peer.storage });
+    await peer.engine.close();
+    await wal.open();
+    await wal.append({ ops: [], meta: { 'gc:stable': '{not json' } });
+    await wal.close();
+    await expect(world.restart('relay', { gc: { horizonMs: HORIZON } })).rejects.toMatchObject({ code: 'E_WAL_CORRUPT' });
   });
 });
