@@ -36,6 +36,7 @@ const seeds: Uint8Array[] = [
   encodeMessage({ type: 'ops', epoch: 3, n: 1, ops: Array.from({ length: 8 }, (_, i) => op(i)) }),
   encodeMessage({ type: 'covered', epoch: 3, n: 2, vv: new VersionVector().addRange('a', 1, 100) }),
   encodeMessage({ type: 'ack', vv: new VersionVector().addRange('a', 1, 5) }),
+  encodeMessage({ type: 'stable', vv: new VersionVector().addRange('a', 1, 5), reply: { epoch: 3, n: 2, covered: new VersionVector().addRange('b', 1, 8) } }),
   encodeMessage({ type: 'error', code: 'E_DECODE', message: 'x', opIds: [{ origin: 'a', seq: 1 }] }),
   encodeMessage({ type: 'digest-request', id: 4, leaves: true }),
   encodeWalRecord({ ops: [op(1), op(2)], covered: new VersionVector().addRange('z', 1, 3), meta: { peerId: 'fuzz' } }),
