@@ -76,7 +76,7 @@ export interface SessionHost {
   horizonReset(session: Session): void;
   /** Whether this peer must take a snapshot from its authority (see {@link SessionHost.horizonReset}). */
   resetPending(): boolean;
-  /** The snapshot asked of the authority is in: `received`, the ids it sent; `claimed`, its covered claims. */
+  /** The snapshot asked of the authority is in: `received`, the ids it sent; `claimed`, its plan's claim (what it held when it answered). */
   snapshotComplete(received: VersionVector, claimed: VersionVector): Promise<void>;
   reportProgress(progress: SyncProgress): void;
   sessionChanged(session: Session): void;
@@ -183,10 +183,11 @@ export interface ConnectOptions {
   /**
    * The remote is the space's collection authority (a relay with a GC
    * horizon): believe its `stable` messages (collect the metadata every
-   * member holds), and when it refuses this peer with `E_HORIZON`, reset
-   * from it — state replaced by its snapshot, this peer's own writes it
-   * lacks written again under new seqs (docs/protocol.md, "Metadata
-   * collection"). Only for a remote trusted as much as `trustCovered: 'all'`.
+   * member holds), and when it refuses this peer with `E_HORIZON`, take a
+   * snapshot from it — everything it holds, then what this peer holds that
+   * it superseded or collected is dropped; this peer's own writes it lacks
+   * are kept and sent (docs/protocol.md, "Metadata collection"). Only for a
+   * remote trusted as much as `trustCovered: 'all'`.
    * @default false
    */
   readonly gcAuthority?: boolean;
