@@ -1163,6 +1163,7 @@ class Engine implements SyncEngine, SessionHost {
    * hold metadata the others dropped until the next one.
    */
   #resendStable(stable: VersionVector, attempt: number): void {
+    if (attempt === 0) this.clock.clearTimeout(this.#stableResendTimer);
     if (attempt >= STABLE_RESENDS || ![...this.#sessions].some((session) => !session.connection.capabilities.reliable)) return;
     this.#stableResendTimer = this.clock.setTimeout(() => {
       this.#stableResendTimer = undefined;
@@ -1216,7 +1217,8 @@ class Engine implements SyncEngine, SessionHost {
       });
       return true;
     } catch (error) {
-      this.reportError(toSyncError(error, 'E_WAL_FAILED', 'writing what is stable (and collecting with it) failed'));
+      // The log's state is unknown after a failed append or compaction: reopen and replay, as for any write.
+      this.#onWalFailure(error);
       return false;
     }
   }
